@@ -1,0 +1,65 @@
+"""What every command shares: settings, database, and the moment to compute as of.
+
+Built lazily, so ``tracker --help`` loads none of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from tracker.clock import Clock
+    from tracker.settings import Settings
+
+
+@dataclass
+class App:
+    config_file: Path | None = None
+    database_url: str | None = None
+    as_of_text: str | None = None
+    debug: bool = False
+
+    @cached_property
+    def settings(self) -> Settings:
+        from tracker.settings import load_settings
+
+        return load_settings(self.config_file, database_url=self.database_url)
+
+    @cached_property
+    def engine(self) -> Engine:
+        from tracker.db import make_engine
+
+        return make_engine(self.settings.effective_database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        from tracker.db import make_session_factory
+
+        return make_session_factory(self.engine)
+
+    @cached_property
+    def clock(self) -> Clock:
+        """The system clock, or a fixed one at the start of ``--as-of`` in our time zone."""
+        from tracker.clock import FixedClock, SystemClock
+        from tracker.dates import parse
+
+        if self.as_of_text is None:
+            return SystemClock()
+        return FixedClock(parse(self.as_of_text).start(self.settings.timezone))
+
+    @cached_property
+    def as_of(self) -> datetime:
+        return self.clock.now()
+
+    @property
+    def today(self) -> date:
+        from tracker.dates import zone
+
+        return self.as_of.astimezone(zone(self.settings.timezone)).date()

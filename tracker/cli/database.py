@@ -1,0 +1,83 @@
+"""`tracker init`, `tracker db ...` and `tracker seed`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tracker.cli.app import App
+from tracker.cli.output import progress
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _seed(app: App, paths: tuple[Path, ...]) -> str:
+    from tracker import seeding
+    from tracker.db import transaction
+
+    with progress("seeding") as update, transaction(app.sessions) as session:
+        report = seeding.load(session, list(paths) or seeding.default_paths(), now=app.as_of,
+                              progress=update)
+    return report.summary()
+
+
+@click.command()
+@pass_app
+def init(app: App) -> None:
+    """Create or upgrade the database and load the seed data."""
+    from tracker import migrations
+
+    migrations.upgrade(app.engine)
+    click.echo(f"database ready at revision {migrations.current(app.engine)}")
+    click.echo(_seed(app, ()))
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@pass_app
+def seed(app: App, paths: tuple[Path, ...]) -> None:
+    """Load seed files (default: the shipped seeds/), all or nothing."""
+    click.echo(_seed(app, paths))
+
+
+@click.group()
+def db() -> None:
+    """Database schema: upgrade, downgrade, current revision."""
+
+
+@db.command()
+@click.argument("revision", default="head")
+@pass_app
+def upgrade(app: App, revision: str) -> None:
+    """Upgrade the schema (default: to head)."""
+    from tracker import migrations
+
+    migrations.upgrade(app.engine, revision)
+    click.echo(f"at revision {migrations.current(app.engine)}")
+
+
+@db.command()
+@click.argument("revision")
+@pass_app
+def downgrade(app: App, revision: str) -> None:
+    """Downgrade the schema to REVISION (``base`` removes everything)."""
+    from tracker import migrations
+
+    migrations.downgrade(app.engine, revision)
+    click.echo(f"at revision {migrations.current(app.engine) or 'base'}")
+
+
+@db.command()
+@pass_app
+def current(app: App) -> None:
+    """Show the schema revision of the database."""
+    from tracker import migrations
+
+    revision = migrations.current(app.engine)
+    head = migrations.head(app.engine)
+    state = "up to date" if revision == head else f"head is {head}"
+    click.echo(f"{revision or 'base'} ({state})")
+
+
+COMMANDS = [init, seed, db]

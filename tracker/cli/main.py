@@ -1,0 +1,69 @@
+"""The ``tracker`` command: global options, error handling, and the command groups.
+
+Command modules import only click at load time; each command imports the heavy parts
+(SQLAlchemy's ORM, alembic, APScheduler) when it runs, so ``tracker --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tracker.cli import board, database, deadline, meeting, treaty
+from tracker.cli.app import App
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_file", type=click.Path(path_type=Path),
+              envvar="TRACKER_CONFIG", help="Settings file (TOML) over the defaults.")
+@click.option("--database-url", help="SQLAlchemy URL; overrides the settings.")
+@click.option("--as-of", "as_of", metavar="DATE-EXPRESSION",
+              help="Compute everything as of this moment (default: now).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="tracker")
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None, database_url: str | None,
+        as_of: str | None, debug: bool) -> None:
+    """Arms control treaty tracker: countdowns, meeting agendas and alerts."""
+    ctx.obj = App(config_file=config_file, database_url=database_url, as_of_text=as_of,
+                  debug=debug)
+
+
+for module in (database, treaty, deadline, meeting, board):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # one line for the user; --debug shows the traceback
+        if debug:
+            raise
+        code, message = describe(exc)
+        click.echo(f"error: {message}", err=True)
+        sys.exit(code)
+
+
+def describe(exc: Exception) -> tuple[int, str]:
+    from tracker.errors import TrackerError
+
+    if isinstance(exc, TrackerError):
+        return exc.exit_code, str(exc)
+    module = type(exc).__module__
+    if module.startswith("sqlalchemy"):
+        first_line = str(getattr(exc, "orig", exc)).splitlines()[0]
+        return 1, (f"database: {first_line} (is the database initialised? "
+                   "run `tracker init`)")
+    return 1, f"{type(exc).__name__}: {exc} (run with --debug for details)"

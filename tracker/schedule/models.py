@@ -1,0 +1,211 @@
+"""Deadlines, meetings, and the history of their changes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.dates import DateWindow, Precision
+from tracker.db import Base, slug
+from tracker.sources import Source, citation_table
+from tracker.treaties.models import Treaty
+
+
+class DeadlineKind(StrEnum):
+    EXPIRY = "expiry"
+    REVIEW_CONFERENCE = "review-conference"
+    DATA_EXCHANGE = "data-exchange"
+    NOTIFICATION = "notification"
+    RATIFICATION = "ratification"
+    DECISION = "decision"
+    OTHER = "other"
+
+
+class DeadlineStatus(StrEnum):
+    PENDING = "pending"
+    MET = "met"
+    MISSED = "missed"
+    SUPERSEDED = "superseded"
+    CANCELLED = "cancelled"
+
+
+class MeetingKind(StrEnum):
+    PLENARY = "plenary"
+    WORKING_GROUP = "working-group"
+    SUMMIT = "summit"
+    CONSULTATION = "consultation"
+    BRIEFING = "briefing"
+    REVIEW_CONFERENCE = "review-conference"
+    NEGOTIATION = "negotiation"
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    POSTPONED = "postponed"
+    CANCELLED = "cancelled"
+
+
+NAMESPACE = uuid.UUID("6f1c1c51-1f7e-4d0e-9a43-5a1f0d3c7a10")
+
+
+def stable_uid(kind: str, item_slug: str) -> str:
+    """An iCalendar UID that the same item gets on every machine and every rebuild."""
+    return f"{uuid.uuid5(NAMESPACE, f'{kind}:{item_slug}')}@tracker"
+
+
+def _window(text: str | None, earliest: date | None, latest: date | None,
+            precision: str | None, at: time | None) -> DateWindow | None:
+    if text is None or earliest is None or latest is None or precision is None:
+        return None
+    return DateWindow(text, earliest, latest, Precision(precision), at)
+
+
+deadline_sources = citation_table("deadline", "deadlines")
+meeting_sources = citation_table("meeting", "meetings")
+
+
+class Deadline(Base):
+    __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_due", "due_earliest", "due_latest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[slug]
+    title: Mapped[str] = mapped_column(String(500))
+    treaty_id: Mapped[int | None] = mapped_column(
+        ForeignKey("treaties.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    due_text: Mapped[str] = mapped_column(String(100))
+    due_earliest: Mapped[date]
+    due_latest: Mapped[date]
+    due_precision: Mapped[str] = mapped_column(String(20))
+    due_time: Mapped[time | None]
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    alert_leads: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    uid: Mapped[str] = mapped_column(String(200), unique=True)
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    treaty: Mapped[Treaty | None] = relationship(lazy="joined")
+    sources: Mapped[list[Source]] = relationship(secondary=deadline_sources, lazy="selectin")
+
+    @property
+    def due(self) -> DateWindow:
+        window = _window(self.due_text, self.due_earliest, self.due_latest, self.due_precision,
+                         self.due_time)
+        assert window is not None
+        return window
+
+    @due.setter
+    def due(self, window: DateWindow) -> None:
+        self.due_text, self.due_earliest, self.due_latest = (
+            window.text, window.earliest, window.latest)
+        self.due_precision, self.due_time = window.precision.value, window.at
+        if window.tz:
+            self.tz = window.tz
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_starts", "starts_earliest", "starts_latest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[slug]
+    title: Mapped[str] = mapped_column(String(500))
+    series: Mapped[str | None] = mapped_column(String(300), index=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    treaty_id: Mapped[int | None] = mapped_column(
+        ForeignKey("treaties.id", ondelete="SET NULL"), index=True
+    )
+    location: Mapped[str | None] = mapped_column(String(300))
+    # A meeting may be agreed but never dated: then it has no start.
+    starts_text: Mapped[str | None] = mapped_column(String(100))
+    starts_earliest: Mapped[date | None]
+    starts_latest: Mapped[date | None]
+    starts_precision: Mapped[str | None] = mapped_column(String(20))
+    starts_time: Mapped[time | None]
+    ends_text: Mapped[str | None] = mapped_column(String(100))
+    ends_earliest: Mapped[date | None]
+    ends_latest: Mapped[date | None]
+    ends_precision: Mapped[str | None] = mapped_column(String(20))
+    ends_time: Mapped[time | None]
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    delegations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    recurrence: Mapped[str | None] = mapped_column(String(500))
+    alert_leads: Mapped[str | None] = mapped_column(String(200))
+    uid: Mapped[str] = mapped_column(String(200), unique=True)
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    treaty: Mapped[Treaty | None] = relationship(lazy="joined")
+    sources: Mapped[list[Source]] = relationship(secondary=meeting_sources, lazy="selectin")
+
+    @property
+    def starts(self) -> DateWindow | None:
+        return _window(self.starts_text, self.starts_earliest, self.starts_latest,
+                       self.starts_precision, self.starts_time)
+
+    @starts.setter
+    def starts(self, window: DateWindow | None) -> None:
+        self.starts_text = window.text if window else None
+        self.starts_earliest = window.earliest if window else None
+        self.starts_latest = window.latest if window else None
+        self.starts_precision = window.precision.value if window else None
+        self.starts_time = window.at if window else None
+        if window and window.tz:
+            self.tz = window.tz
+
+    @property
+    def ends(self) -> DateWindow | None:
+        return _window(self.ends_text, self.ends_earliest, self.ends_latest,
+                       self.ends_precision, self.ends_time)
+
+    @ends.setter
+    def ends(self, window: DateWindow | None) -> None:
+        self.ends_text = window.text if window else None
+        self.ends_earliest = window.earliest if window else None
+        self.ends_latest = window.latest if window else None
+        self.ends_precision = window.precision.value if window else None
+        self.ends_time = window.at if window else None
+
+
+class Change(Base):
+    """One field of a deadline or meeting changing value: the history behind alerts and feeds.
+
+    ``changed_at`` is when the change happened or became known (from the source);
+    ``recorded_at`` is when the tracker wrote it down.
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = (
+        Index("ix_changes_subject", "subject_type", "subject_id"),
+        Index("ix_changes_recorded_at", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20))
+    # No foreign key: history outlives a removed item.
+    subject_id: Mapped[int]
+    subject_slug: Mapped[str] = mapped_column(String(120))
+    subject_title: Mapped[str] = mapped_column(String(500))
+    field: Mapped[str] = mapped_column(String(40))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    source: Mapped[Source | None] = relationship(lazy="joined")

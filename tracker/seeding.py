@@ -1,0 +1,369 @@
+"""Loading seed files (TOML) into the database: all or nothing, idempotent, with history.
+
+Records are matched by slug (sources by key); a field that differs from the stored
+value is updated and recorded in history, so an edited seed reads like an edit.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker import dates, resources, text
+from tracker.errors import InvalidInput, NotFound
+from tracker.schedule import editing, history
+from tracker.schedule.models import Deadline, Meeting
+from tracker.sources import Source
+from tracker.treaties import service as treaties
+from tracker.treaties.models import ParticipationEvent, ParticipationEventKind, Treaty
+
+MAX_SEED_BYTES = 20 * 1024 * 1024
+FieldsT = TypeVar("FieldsT", editing.DeadlineFields, editing.MeetingFields)
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, strict=False)
+
+
+class SourceRecord(Record):
+    key: str
+    title: str
+    publisher: str | None = None
+    url: str | None = None
+    published: date | None = None
+    note: str | None = None
+
+
+class TreatyRecord(Record):
+    slug: str
+    name: str
+    short_name: str
+    kind: str
+    status: str
+    signed: date | None = None
+    entered_into_force: date | None = None
+    expires: date | None = None
+    depositary: str | None = None
+    summary: str | None = None
+    sources: list[str] = []
+
+
+class ParticipationRecord(Record):
+    treaty: str
+    state: str
+    event: str
+    date: date
+    note: str | None = None
+    sources: list[str] = []
+
+
+class HistoryRecord(Record):
+    field: str
+    old: str | None = None
+    new: str | None = None
+    at: datetime
+    source: str | None = None
+    note: str | None = None
+
+
+class DeadlineRecord(Record):
+    slug: str
+    title: str
+    treaty: str | None = None
+    kind: str = "other"
+    due: str
+    tz: str = "UTC"
+    status: str = "pending"
+    alert_leads: list[str] | None = None
+    notes: str | None = None
+    sources: list[str] = []
+    history: list[HistoryRecord] = []
+
+
+class DelegationRecord(Record):
+    state: str
+    head: str | None = None
+    role: str | None = None
+    members: list[str] = []
+
+
+class MeetingRecord(Record):
+    slug: str
+    title: str
+    series: str | None = None
+    kind: str
+    treaty: str | None = None
+    location: str | None = None
+    starts: str | None = None
+    ends: str | None = None
+    tz: str = "UTC"
+    status: str = "scheduled"
+    outcome: str | None = None
+    recurrence: str | None = None
+    alert_leads: list[str] | None = None
+    sources: list[str] = []
+    delegation: list[DelegationRecord] = []
+    history: list[HistoryRecord] = []
+
+
+SECTIONS: dict[str, type[Record]] = {
+    "source": SourceRecord, "treaty": TreatyRecord, "participation": ParticipationRecord,
+    "deadline": DeadlineRecord, "meeting": MeetingRecord,
+}
+
+
+@dataclass
+class SeedReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, *, created: bool) -> None:
+        tally = self.created if created else self.updated
+        tally[kind] = tally.get(kind, 0) + 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def summary(self) -> str:
+        if not self.changed:
+            return "seed: nothing changed"
+        parts = [f"{n} {kind} created" for kind, n in sorted(self.created.items())]
+        parts += [f"{n} {kind} updated" for kind, n in sorted(self.updated.items())]
+        return "seed: " + ", ".join(parts)
+
+
+def default_paths() -> list[Path]:
+    return [resources.path("seeds")]
+
+
+def seed_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.toml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InvalidInput(f"seed path {path} does not exist")
+    return files
+
+
+def read_records(files: list[Path]) -> list[tuple[str, str, Record]]:
+    """Every record of every file, validated: (where, section, record). Raises on the first bad."""
+    records: list[tuple[str, str, Record]] = []
+    for path in files:
+        if path.stat().st_size > MAX_SEED_BYTES:
+            raise InvalidInput(f"{path}: larger than {MAX_SEED_BYTES // 2**20} MB")
+        try:
+            document = tomllib.loads(path.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{path}: not UTF-8 text ({exc.reason})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(f"{path}: not valid TOML: {exc}") from None
+        for section, rows in document.items():
+            model = SECTIONS.get(section)
+            if model is None or not isinstance(rows, list):
+                raise InvalidInput(
+                    f"{path}: unknown section [[{section}]]; expected {', '.join(SECTIONS)}")
+            for index, row in enumerate(rows, start=1):
+                where = f"{path.name} [[{section}]] #{index}"
+                if isinstance(row, dict) and "slug" in row or isinstance(row, dict) and "key" in row:
+                    where += f" ({row.get('slug') or row.get('key')})"
+                try:
+                    records.append((where, section, model.model_validate(row)))
+                except ValidationError as exc:
+                    error = exc.errors()[0]
+                    key = ".".join(str(part) for part in error["loc"]) or "record"
+                    raise InvalidInput(f"{where}: {key}: {error['msg']}") from None
+    return records
+
+
+def load(session: Session, paths: Iterable[Path], *, now: datetime,
+         progress: Callable[[int, int], None] | None = None) -> SeedReport:
+    """Load seed files into ``session``; the caller commits. Raises InvalidInput naming the record."""
+    records = read_records(seed_files(paths))
+    _check_unique(records)
+    loader = _Loader(session, now)
+    for done, (where, section, record) in enumerate(records, start=1):
+        try:
+            getattr(loader, section)(record)
+            session.flush()
+        except (InvalidInput, NotFound) as exc:
+            raise InvalidInput(f"{where}: {exc}") from None
+        if progress:
+            progress(done, len(records))
+    return loader.report
+
+
+def _check_unique(records: list[tuple[str, str, Record]]) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for where, section, record in records:
+        identity = getattr(record, "slug", None) or getattr(record, "key", None)
+        if identity is None:
+            continue
+        if (section, identity) in seen:
+            raise InvalidInput(f"{where}: duplicate {section} {identity!r} "
+                               f"(first in {seen[section, identity]})")
+        seen[section, identity] = where
+
+
+class _Loader:
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session, self.now, self.report = session, now, SeedReport()
+
+    def _sources(self, keys: list[str]) -> list[Source]:
+        found = {s.key: s for s in self.session.scalars(select(Source).where(Source.key.in_(keys)))}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            raise InvalidInput(f"unknown source {missing[0]!r}")
+        return [found[key] for key in keys]
+
+    def _cite(self, item: Any, keys: list[str], kind: str, created: bool) -> bool:
+        wanted = self._sources(keys)
+        if {s.key for s in item.sources} == set(keys):
+            return False
+        item.sources[:] = wanted
+        if not created:
+            self.report.count(kind, created=False)
+        return True
+
+    def source(self, record: SourceRecord) -> None:
+        values = record.model_dump()
+        source = self.session.scalar(select(Source).where(Source.key == record.key))
+        if source is None:
+            self.session.add(Source(**values))
+            self.report.count("sources", created=True)
+        elif any(getattr(source, k) != v for k, v in values.items()):
+            for name, value in values.items():
+                setattr(source, name, value)
+            self.report.count("sources", created=False)
+
+    def treaty(self, record: TreatyRecord) -> None:
+        values = treaties.treaty_values(name=record.name, short_name=record.short_name,
+                                        kind=record.kind, status=record.status,
+                                        depositary=record.depositary, summary=record.summary)
+        values.update(signed=record.signed, entered_into_force=record.entered_into_force,
+                      expires=record.expires)
+        treaty = self.session.scalar(select(Treaty).where(Treaty.slug == record.slug))
+        created = treaty is None
+        if treaty is None:
+            treaty = treaties.add_treaty(self.session, values, now=self.now, slug=record.slug)
+            self.report.count("treaties", created=True)
+        elif any(getattr(treaty, k) != v for k, v in values.items()):
+            treaties.edit_treaty(self.session, record.slug, values, now=self.now)
+            self.report.count("treaties", created=False)
+        self._cite(treaty, record.sources, "treaties", created)
+
+    def participation(self, record: ParticipationRecord) -> None:
+        treaty = treaties.queries.treaty(self.session, record.treaty)
+        event_kind = text.choice(record.event, ParticipationEventKind, "participation event")
+        event = next((e for e in treaty.events if (e.state, e.event, e.on) ==
+                      (record.state, event_kind, record.date)), None)
+        created = event is None
+        if event is None:
+            event = ParticipationEvent(state=record.state, event=event_kind, on=record.date)
+            treaty.events.append(event)
+            self.report.count("participation events", created=True)
+        if event.note != text.note(record.note):
+            event.note = text.note(record.note)
+            if not created:
+                self.report.count("participation events", created=False)
+        self._cite(event, record.sources, "participation events", created)
+
+    def deadline(self, record: DeadlineRecord) -> None:
+        fields = editing.DeadlineFields.parse(
+            title=record.title, due=record.due, kind=record.kind, status=record.status,
+            alert=",".join(record.alert_leads) if record.alert_leads else None,
+            note=record.notes or "", tz=record.tz)
+        if record.alert_leads is None:
+            fields.alert_leads = None
+        found = self.session.scalar(select(Deadline).where(Deadline.slug == record.slug))
+        item: Deadline | Meeting
+        if found is None:
+            item = editing.add_deadline(self.session, _initial(fields, record.history),
+                                        now=self.now, slug=record.slug, treaty=record.treaty)
+            self._replay(item, record.history, fields.values())
+            self.report.count("deadlines", created=True)
+        else:
+            item, changes = editing.edit_deadline(self.session, record.slug, fields,
+                                              now=self.now, treaty=record.treaty or "")
+            if changes:
+                self.report.count("deadlines", created=False)
+        self._cite(item, record.sources, "deadlines", found is None)
+
+    def meeting(self, record: MeetingRecord) -> None:
+        fields = editing.MeetingFields.parse(
+            title=record.title, tz=record.tz, kind=record.kind, status=record.status,
+            repeat=record.recurrence or "", outcome=record.outcome or "",
+            alert=",".join(record.alert_leads) if record.alert_leads else None)
+        fields.starts = dates.parse(record.starts) if record.starts else None
+        fields.ends = dates.parse(record.ends) if record.ends else None
+        fields.location = text.title(record.location, "location") if record.location else None
+        fields.series = text.title(record.series, "series") if record.series else None
+        if record.alert_leads is None:
+            fields.alert_leads = None
+        fields.delegations = [d.model_dump() for d in record.delegation]
+        found = self.session.scalar(select(Meeting).where(Meeting.slug == record.slug))
+        item: Deadline | Meeting
+        if found is None:
+            item = editing.add_meeting(self.session, _initial(fields, record.history),
+                                       now=self.now, slug=record.slug, treaty=record.treaty)
+            self._replay(item, record.history, fields.values())
+            self.report.count("meetings", created=True)
+        else:
+            item, changes = editing.edit_meeting(self.session, record.slug, fields,
+                                              now=self.now, treaty=record.treaty or "")
+            if changes:
+                self.report.count("meetings", created=False)
+        self._cite(item, record.sources, "meetings", found is None)
+
+    def _replay(self, item: Deadline | Meeting, entries: list[HistoryRecord],
+                current: dict[str, Any]) -> None:
+        """Apply recorded history in order; it must end at the record's current values."""
+        for entry in sorted(entries, key=lambda e: e.at):
+            if entry.field not in HISTORY_FIELDS:
+                raise InvalidInput(f"history of unknown field {entry.field!r}; "
+                                   f"expected one of {', '.join(sorted(HISTORY_FIELDS))}")
+            source = self._sources([entry.source])[0] if entry.source else None
+            changes = history.apply_changes(
+                self.session, item, {entry.field: _value(entry.field, entry.new)},
+                now=self.now, source=source, note=text.note(entry.note))
+            if not changes:
+                raise InvalidInput(f"history entry for {entry.field!r} changes nothing")
+            for change in changes:
+                change.changed_at = entry.at
+        mismatch = history.apply_changes(self.session, item, current, now=self.now)
+        if mismatch:
+            change = mismatch[0]
+            raise InvalidInput(f"history of {change.field!r} ends at {change.old!r}, "
+                               f"not at the current value {change.new!r}")
+
+
+HISTORY_FIELDS = {"due", "starts", "ends", "status", "title", "location"}
+_WINDOWS = {"due", "starts", "ends"}
+
+
+def _value(field_name: str, raw: str | None) -> Any:
+    if field_name in _WINDOWS:
+        return dates.parse(raw) if raw else None
+    return raw
+
+
+def _initial(fields: FieldsT, entries: list[HistoryRecord]) -> FieldsT:
+    """The fields as they were before the first recorded change of each."""
+    initial = replace(fields)
+    seen: set[str] = set()
+    for entry in sorted(entries, key=lambda e: e.at):
+        if entry.field not in seen and hasattr(initial, entry.field):
+            setattr(initial, entry.field, _value(entry.field, entry.old))
+            seen.add(entry.field)
+    return initial

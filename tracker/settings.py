@@ -1,0 +1,172 @@
+"""Settings: one pydantic-settings object, loaded once at the edge by :func:`load_settings`.
+
+Sources, later ones winning: ``config/tracker.toml`` shipped with the package, the file
+named by ``--config`` or ``TRACKER_CONFIG``, then ``TRACKER_*`` environment variables
+(nested with ``__``: ``TRACKER_SMTP__HOST``), then explicit overrides (CLI options).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from tracker import resources
+from tracker.dates import parse_durations, parse_zone
+from tracker.errors import ConfigError, InvalidInput
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class AlertSettings(Section):
+    deadline_leads: list[str] = Field(default=["90d", "30d", "7d", "1d", "0d"])
+    meeting_leads: list[str] = Field(default=["14d", "1d"])
+    local_hour: int = Field(default=8, ge=0, le=23)
+    recurrence_horizon_days: int = Field(default=400, ge=1, le=3660)
+
+    @field_validator("deadline_leads", "meeting_leads")
+    @classmethod
+    def _leads_are_durations(cls, value: list[str]) -> list[str]:
+        try:
+            parse_durations(",".join(value))
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class DigestSettings(Section):
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                     "sunday"] = "monday"
+    local_hour: int = Field(default=8, ge=0, le=23)
+    agenda_days: int = Field(default=60, ge=1, le=366)
+    send_when_empty: bool = False
+
+
+class DeliverySettings(Section):
+    first_retry_seconds: int = Field(default=60, ge=1)
+    max_retry_seconds: int = Field(default=3600, ge=1)
+    give_up_after_hours: int = Field(default=72, ge=1)
+
+
+class SmtpSettings(Section):
+    host: str | None = None
+    port: int = Field(default=25, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "none"
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    sender: str = "Treaty Tracker <tracker@localhost>"
+    list_unsubscribe: str | None = None
+
+
+class FeedSettings(Section):
+    directory: Path | None = None
+    title: str = "Arms control treaty tracker"
+    base_url: str = "http://127.0.0.1:8040/"
+    max_entries: int = Field(default=100, ge=1, le=10_000)
+
+
+class AppriseSettings(Section):
+    urls: list[SecretStr] = Field(default_factory=list)
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8040, ge=1, le=65535)
+    cache_control: str = "public, max-age=300"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TRACKER_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        hide_input_in_errors=True,
+    )
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    timezone: str = "UTC"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
+    apprise: AppriseSettings = Field(default_factory=AppriseSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            return parse_zone(value)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'tracker.db'}"
+
+    @property
+    def feed_dir(self) -> Path:
+        return self.feeds.directory or self.data_dir / "feed"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        files = settings_cls.model_config.get("toml_file") or []
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, files))
+
+
+def default_config_file() -> Path:
+    return resources.path("config") / "tracker.toml"
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build the settings, or raise :class:`ConfigError` naming the key and the file."""
+    if config_file is None and os.environ.get("TRACKER_CONFIG"):
+        config_file = os.environ["TRACKER_CONFIG"]
+    files = [default_config_file()]
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        files.append(path)
+    for path in files:
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+    class _FromFiles(Settings):
+        model_config = SettingsConfigDict(toml_file=files)
+
+    try:
+        return _FromFiles(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"])
+        where = ", ".join(str(path) for path in files) + " or TRACKER_* environment"
+        raise ConfigError(f"setting {key!r}: {error['msg']} (from {where})") from None
