@@ -1,0 +1,1 @@
+"""Alerts: planning (pure), the outbox of events and deliveries, subscribers and digests."""

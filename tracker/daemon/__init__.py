@@ -1,0 +1,1 @@
+"""``tracker daemon``: APScheduler ticks, our own tables hold the state."""
