@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import board, database, deadline, meeting, treaty
+from tracker.cli import board, database, deadline, meeting, notify, treaty
 from tracker.cli.app import App
 
 
@@ -31,7 +31,7 @@ def cli(ctx: click.Context, config_file: Path | None, database_url: str | None,
                   debug=debug)
 
 
-for module in (database, treaty, deadline, meeting, board):
+for module in (database, treaty, deadline, meeting, board, notify):
     for command in module.COMMANDS:
         cli.add_command(command)
 

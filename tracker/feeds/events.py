@@ -1,0 +1,171 @@
+"""What a feed shows: alerts, changes and new items, as :class:`FeedEvent` values.
+
+Changes and new items come from the recorded history (``Change`` rows: a date moved, a
+status changed, an item added), alerts from the outbox (``Event`` rows of kind alert
+sent to the broadcast channels). A change has the identity of the outbox's change event
+(``change:<id>``), so its GUID is the same whether or not the daemon has seen it. Each
+event's identity, time and text derive only from stored rows, so rebuilding the feeds
+from an unchanged database gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from tracker.dates import DateWindow
+from tracker.schedule.countdown import countdown
+from tracker.schedule.models import NAMESPACE, Change, Deadline, Meeting
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ufffe\uffff]+")
+_FIELD_WORDS = {
+    "due": "moved to",
+    "starts": "moved to",
+    "ends": "now ends",
+    "location": "moved to",
+    "title": "renamed to",
+}
+
+
+def one_line(value: str) -> str:
+    """Text safe in any feed: control characters and line breaks become single spaces."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One feed entry. ``identity`` never changes for the same event."""
+
+    identity: str
+    kind: str
+    title: str
+    summary: str
+    link: str
+    event_time: datetime
+    treaty_slug: str | None = None
+
+    @property
+    def guid(self) -> str:
+        """A URN that is the same on every rebuild and every machine."""
+        return f"urn:uuid:{uuid.uuid5(NAMESPACE, 'feed:' + self.identity)}"
+
+
+def item_link(base_url: str, subject_type: str, slug: str) -> str:
+    return f"{base_url.rstrip('/')}/{subject_type}s/{slug}"
+
+
+def _describe(change: Change) -> tuple[str, str]:
+    """The entry's kind and title for one history row."""
+    name = one_line(change.subject_title)
+    new = one_line(change.new or "")
+    if change.field == "created":
+        when = f" ({new})" if new else ""
+        return "new", f"New {change.subject_type}: {name}{when}"
+    if change.field == "removed":
+        return "change", f"{name} removed"
+    if change.field == "status":
+        return "change", f"{name} {new}" if new else f"{name}: status cleared"
+    words = _FIELD_WORDS.get(change.field, f"{change.field} changed to")
+    return "change", f"{name} {words} {new or 'nothing'}"
+
+
+def events_from_history(
+    session: Session, base_url: str, limit: int | None = None
+) -> list[FeedEvent]:
+    """The newest ``limit`` history rows as feed events, newest first."""
+    changes = session.scalars(
+        select(Change).order_by(Change.changed_at.desc(), Change.id.desc()).limit(limit)
+    ).all()
+    items: dict[tuple[str, int], Deadline | Meeting] = {}
+    ids = {
+        kind: {c.subject_id for c in changes if c.subject_type == kind}
+        for kind in ("deadline", "meeting")
+    }
+    if ids["deadline"]:
+        for deadline in session.scalars(select(Deadline).where(Deadline.id.in_(ids["deadline"]))):
+            items[("deadline", deadline.id)] = deadline
+    if ids["meeting"]:
+        for meeting in session.scalars(select(Meeting).where(Meeting.id.in_(ids["meeting"]))):
+            items[("meeting", meeting.id)] = meeting
+    events = []
+    for change in changes:
+        item = items.get((change.subject_type, change.subject_id))
+        kind, title = _describe(change)
+        summary = title
+        window = _window_of(item)
+        if window is not None and item is not None:
+            summary += f" — {window.text}, {countdown(window, change.changed_at, item.tz).human}"
+        if change.note:
+            summary += f". {one_line(change.note)}"
+        events.append(
+            FeedEvent(
+                identity=f"change:{change.id}",  # as the outbox's change event
+                kind=kind,
+                title=title,
+                summary=summary,
+                link=item_link(base_url, change.subject_type, change.subject_slug),
+                event_time=change.changed_at,
+                treaty_slug=item.treaty.slug if item is not None and item.treaty else None,
+            )
+        )
+    return events
+
+
+def events_from_outbox(
+    session: Session, base_url: str, limit: int | None = None
+) -> list[FeedEvent]:
+    """Alerts recorded for everyone (with a broadcast delivery), newest first."""
+    from tracker.alerts.models import BROADCAST, Delivery, Event
+
+    if not inspect(session.get_bind()).has_table(Event.__tablename__):
+        return []  # a database the daemon's migration has not reached yet
+    broadcast = select(Delivery.event_id).where(Delivery.recipient == BROADCAST)
+    alerts = session.scalars(
+        select(Event)
+        .where(Event.kind == "alert", Event.id.in_(broadcast))
+        .order_by(Event.due_at.desc(), Event.id.desc())
+        .limit(limit)
+    ).all()
+    events = []
+    for alert in alerts:
+        link = (
+            item_link(base_url, alert.subject_type, alert.subject_slug)
+            if alert.subject_type and alert.subject_slug
+            else base_url
+        )
+        summary = one_line(alert.body)
+        events.append(
+            FeedEvent(
+                identity=alert.identity,
+                kind="alert",
+                title=one_line(alert.title),
+                summary=summary[:1000] or one_line(alert.title),
+                link=link,
+                event_time=alert.due_at,
+                treaty_slug=alert.treaty_slug,
+            )
+        )
+    return events
+
+
+def feed_events(session: Session, base_url: str) -> list[FeedEvent]:
+    """Every event a feed may show, newest first."""
+    events = events_from_history(session, base_url) + events_from_outbox(session, base_url)
+    return newest_first(events, len(events))
+
+
+def _window_of(item: Deadline | Meeting | None) -> DateWindow | None:
+    if isinstance(item, Deadline):
+        return item.due
+    if isinstance(item, Meeting):
+        return item.starts
+    return None
+
+
+def newest_first(events: list[FeedEvent], limit: int) -> list[FeedEvent]:
+    return sorted(events, key=lambda e: (e.event_time, e.identity), reverse=True)[:limit]

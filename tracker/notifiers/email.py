@@ -1,0 +1,170 @@
+"""The email notifier: SMTP (STARTTLS, implicit TLS or plain), or ``.eml`` files.
+
+One SMTP connection serves a batch of deliveries and is reopened when the server drops
+it. Replies in the 4xx range and connection failures are temporary (the outbox retries),
+5xx replies are permanent. With no SMTP host configured, each message is written as an
+``.eml`` file into the outbox directory, so a new user sees what would be sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import ssl
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from tracker.feeds.writer import write_if_changed
+from tracker.notifiers.base import DeliveryError, Message
+from tracker.notifiers.compose import compose
+
+if TYPE_CHECKING:
+    from tracker.settings import Settings, SmtpSettings
+
+
+def classify(exc: Exception) -> DeliveryError:
+    """An SMTP or network failure as a DeliveryError: 5xx permanent, anything else not."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+        refused = "; ".join(
+            f"{addr}: {code} {_text(reply)}" for addr, (code, reply) in exc.recipients.items()
+        )
+        return DeliveryError(f"recipient refused: {refused}", permanent=permanent)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        permanent = 500 <= exc.smtp_code < 600
+        return DeliveryError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", permanent=permanent)
+    return DeliveryError(f"SMTP connection failed: {type(exc).__name__}: {exc}")
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+class SmtpTransport:
+    """One connection, opened on first use, reused for the batch, reopened when dropped."""
+
+    def __init__(self, smtp: SmtpSettings, context: ssl.SSLContext | None = None) -> None:
+        assert smtp.host is not None
+        self.host = smtp.host
+        self.settings = smtp
+        self.context = context or ssl.create_default_context()
+        self._connection: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.settings
+        connection: smtplib.SMTP
+        if settings.security == "tls":
+            connection = smtplib.SMTP_SSL(
+                self.host, settings.port, timeout=settings.timeout_seconds, context=self.context
+            )
+        else:
+            connection = smtplib.SMTP(self.host, settings.port, timeout=settings.timeout_seconds)
+        try:
+            connection.ehlo()
+            if settings.security == "starttls":
+                connection.starttls(context=self.context)
+                connection.ehlo()
+            if settings.username:
+                password = settings.password.get_secret_value() if settings.password else ""
+                connection.login(settings.username, password)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def send(self, mail: EmailMessage) -> None:
+        reused = self._connection is not None
+        try:
+            if self._connection is None:
+                self._connection = self._connect()
+            try:
+                self._connection.send_message(mail)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                self.close()
+                if not reused:
+                    raise
+                # The server closed our idle connection: open a new one, once.
+                self._connection = self._connect()
+                self._connection.send_message(mail)
+        except (
+            smtplib.SMTPRecipientsRefused,
+            smtplib.SMTPSenderRefused,
+            smtplib.SMTPDataError,
+        ) as exc:
+            raise classify(exc) from exc  # the session stays usable: smtplib sent RSET
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise classify(exc) from exc
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.close()
+
+
+class EmlDirectory:
+    """The stand-in transport: each message as an ``.eml`` file, named after its identity."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def path_for(self, mail: EmailMessage) -> Path:
+        key = hashlib.sha256(str(mail["Message-ID"]).encode()).hexdigest()[:16]
+        return self.directory / f"{key}.eml"
+
+    def send(self, mail: EmailMessage) -> None:
+        try:
+            write_if_changed(self.path_for(mail), mail.as_bytes())
+        except OSError as exc:
+            raise DeliveryError(f"cannot write to {self.directory}: {exc}") from exc
+
+    def close(self) -> None:
+        pass
+
+
+class EmailNotifier:
+    name: ClassVar[str] = "email"
+    audience: ClassVar[Literal["subscriber", "broadcast"]] = "subscriber"
+
+    def __init__(
+        self,
+        transport: SmtpTransport | EmlDirectory,
+        *,
+        sender: str,
+        unsubscribe: str | None = None,
+    ) -> None:
+        self.transport = transport
+        self.sender = sender
+        self.unsubscribe = unsubscribe
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, context: ssl.SSLContext | None = None
+    ) -> EmailNotifier:
+        """SMTP when a host is set, else ``.eml`` files in the outbox directory.
+
+        Always configured: without a host it still shows what it would send.
+        """
+        smtp = settings.smtp
+        transport: SmtpTransport | EmlDirectory = (
+            SmtpTransport(smtp, context) if smtp.host else EmlDirectory(settings.outbox_dir)
+        )
+        return cls(transport, sender=smtp.sender, unsubscribe=smtp.list_unsubscribe)
+
+    def render(self, message: Message) -> EmailMessage:
+        try:
+            return compose(message, sender=self.sender, unsubscribe=self.unsubscribe)
+        except ValueError as exc:
+            raise DeliveryError(f"cannot compose the email: {exc}", permanent=True) from exc
+
+    def deliver(self, message: Message) -> None:
+        self.transport.send(self.render(message))
+
+    def close(self) -> None:
+        self.transport.close()
