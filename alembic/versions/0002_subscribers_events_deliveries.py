@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 02:57:52.332240
+Create Date: 2026-11-22 02:58:30.526435
 """
 
 from collections.abc import Sequence
@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("claimed_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("requeued_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sent_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["event_id"],

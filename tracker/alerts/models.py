@@ -81,15 +81,17 @@ class Event(Base):
     recorded_at: Mapped[datetime]
     late: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    deliveries: Mapped[list[Delivery]] = relationship(back_populates="event",
-                                                      cascade="all, delete-orphan")
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="event", cascade="all, delete-orphan"
+    )
 
 
 class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("event_id", "channel", "recipient",
-                         name="uq_deliveries_event_channel_recipient"),
+        UniqueConstraint(
+            "event_id", "channel", "recipient", name="uq_deliveries_event_channel_recipient"
+        ),
         Index("ix_deliveries_status_next", "status", "next_attempt_at"),
     )
 
@@ -103,6 +105,8 @@ class Delivery(Base):
     claimed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # Set by `tracker alerts retry`: the give-up window counts from here then.
+    requeued_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship(back_populates="deliveries", lazy="joined")

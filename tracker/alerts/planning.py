@@ -115,8 +115,9 @@ def occurrences_of(item: Plannable, as_of: datetime, horizon: timedelta) -> list
     return result
 
 
-def plan(items: Iterable[Plannable], *, local_hour: int, as_of: datetime,
-         horizon: timedelta) -> list[PlannedAlert]:
+def plan(
+    items: Iterable[Plannable], *, local_hour: int, as_of: datetime, horizon: timedelta
+) -> list[PlannedAlert]:
     """Every valid alert of the items (past and future), in firing order."""
     alerts = []
     for base in items:
@@ -127,8 +128,9 @@ def plan(items: Iterable[Plannable], *, local_hour: int, as_of: datetime,
                 if fires_at < valid_from:
                     continue
                 title, body = describe(item, lead, fires_at)
-                alerts.append(PlannedAlert(alert_identity(item, lead), item, lead, fires_at,
-                                           title, body))
+                alerts.append(
+                    PlannedAlert(alert_identity(item, lead), item, lead, fires_at, title, body)
+                )
     return sorted(alerts, key=lambda alert: (alert.fires_at, alert.identity))
 
 

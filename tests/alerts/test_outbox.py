@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.factories import make_deadline, make_treaty
+from tracker.alerts import outbox
+from tracker.alerts.models import Delivery, Event
+from tracker.clock import FixedClock
+from tracker.db import transaction
+from tracker.notifiers.base import DeliveryError
+from tracker.schedule import editing
+
+from .helpers import RecordingFeed, RecordingNotifier, add_subscriber, make_worker
+
+DAY = timedelta(days=1)
+
+
+def setup(factory: sessionmaker[Session], now: datetime, due: str = "2026-11-29") -> None:
+    with transaction(factory) as session:
+        make_treaty(session, now=now)
+        make_deadline(
+            session, "Data exchange", due=due, treaty="new-start", now=now, slug="data-exchange"
+        )
+        add_subscriber(session, now=now)
+
+
+def test_the_seven_day_alert_is_delivered_once(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    setup(session_factory, now)
+    email = RecordingNotifier()
+    make_worker(session_factory, now, email).tick()
+    assert email.identities() == ["alert:deadline:data-exchange:7d:2026-11-29"]
+    assert "in 7 days (2026-11-29)" in email.sent[0].subject
+    again = RecordingNotifier()
+    make_worker(session_factory, now + timedelta(minutes=1), again).tick()
+    make_worker(session_factory, now + timedelta(minutes=2), again).tick()
+    assert again.sent == []
+
+
+def test_two_workers_at_once_deliver_it_once(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    setup(session_factory, now)
+    email = RecordingNotifier()
+    first, second = (
+        make_worker(session_factory, now, email),
+        make_worker(session_factory, now, email),
+    )
+    first.record()
+    second.record()
+    email.before = lambda message: second.deliver()  # the other worker runs mid-delivery
+    first.deliver()
+    assert email.identities() == ["alert:deadline:data-exchange:7d:2026-11-29"]
+
+
+def test_broadcast_channels_get_one_delivery(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    setup(session_factory, now)
+    email, feed = RecordingNotifier(), RecordingFeed()
+    make_worker(session_factory, now, email, feed).tick()
+    assert len(feed.sent) == 1 and feed.sent[0].recipient is None
+    assert email.sent[0].recipient is not None
+    assert email.sent[0].recipient.address == "ana@example.org"
+
+
+def test_moving_a_deadline_records_a_change_and_replans(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    setup(session_factory, now)
+    email = RecordingNotifier()
+    make_worker(session_factory, now, email).tick()
+    later = now + timedelta(hours=2)
+    with transaction(session_factory) as session:
+        editing.edit_deadline(
+            session, "data-exchange", editing.DeadlineFields.parse(due="2026-11-23"), now=later
+        )
+    make_worker(session_factory, later, email).tick()
+    change, one_day = email.sent[1:]
+    assert change.kind == "change"
+    assert "moved from 2026-11-29 to 2026-11-23" in change.subject
+    # re-planned: the 1-day alert of the new date, due at 08:00 today, goes out now
+    assert one_day.identity == "alert:deadline:data-exchange:1d:2026-11-23"
+    assert not one_day.late
+    tomorrow = datetime(2026, 11, 23, 8, tzinfo=now.tzinfo)
+    make_worker(session_factory, tomorrow, email).tick()
+    make_worker(session_factory, tomorrow + timedelta(hours=1), email).tick()
+    assert email.identities()[3:] == ["alert:deadline:data-exchange:0d:2026-11-23"]
+
+
+def test_a_failing_delivery_backs_off_then_fails(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    setup(session_factory, now)
+    email = RecordingNotifier()
+    email.fail = DeliveryError("smtp down")
+    worker = make_worker(session_factory, now, email)
+    worker.tick()
+    clock = worker.clock
+    assert isinstance(clock, FixedClock)
+    waits = []
+    for _ in range(200):
+        with session_factory() as session:
+            delivery = session.scalars(select(Delivery)).one()
+        if delivery.status == "failed":
+            break
+        waits.append(delivery.next_attempt_at - clock.now())
+        clock.instant = delivery.next_attempt_at
+        worker.deliver()
+    assert waits[:4] == [
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+        timedelta(minutes=8),
+    ]
+    assert max(waits) == timedelta(hours=1)
+    assert delivery.status == "failed" and delivery.last_error == "smtp down"
+    assert clock.now() - now <= timedelta(hours=72)
+    with session_factory() as session:
+        assert [d.id for d in outbox.listing(session, status="failed")] == [delivery.id]
+    email.fail = None
+    with transaction(session_factory) as session:
+        assert outbox.retry(session, [], all_failed=True, now=clock.now()) == 1
+    worker.deliver()
+    assert len(email.sent) == 1
+
+
+def test_a_permanent_error_fails_at_once(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    setup(session_factory, now)
+    email = RecordingNotifier()
+    email.fail = DeliveryError("no such mailbox", permanent=True)
+    make_worker(session_factory, now, email).tick()
+    with session_factory() as session:
+        assert session.scalars(select(Delivery.status)).one() == "failed"
+
+
+def test_a_killed_worker_repeats_at_most_the_delivery_in_hand(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    setup(session_factory, now)
+    with transaction(session_factory) as session:
+        add_subscriber(session, "bo@example.org", now=now)
+    email = RecordingNotifier()
+    worker = make_worker(session_factory, now, email)
+    worker.record()
+    in_hand = outbox.claim(session_factory, now)  # claimed, then the process dies
+    assert in_hand is not None
+    worker.deliver()
+    assert len(email.sent) == 1  # the other delivery went out; the claimed one did not
+    assert worker.recover() == 1
+    worker.deliver()
+    assert len(email.sent) == 2
+    with session_factory() as session:
+        assert set(session.scalars(select(Delivery.status))) == {"sent"}
+        assert len(session.scalars(select(Event)).all()) == 1
+
+
+def test_seeded_history_before_any_subscriber_alerts_nobody(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    with transaction(session_factory) as session:
+        make_deadline(session, "Old", due="2021-02-05", now=now - 100 * DAY)
+    with transaction(session_factory) as session:
+        add_subscriber(session, now=now)
+    email = RecordingNotifier()
+    make_worker(session_factory, now, email).tick()
+    assert email.sent == []

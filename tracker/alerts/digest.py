@@ -1,0 +1,149 @@
+"""Digests: their periods, what goes in them, and their text. Pure: no I/O, no clock.
+
+A period is named by its local day (daily) or ISO week (weekly) in the subscriber's
+zone, so the digest for a period has a stable identity and is built and sent once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from tracker.dates import zone
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MAX_CATCH_UP_PERIODS = 31
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    starts_at: datetime
+    due_at: datetime
+
+
+def _due(day: Any, hour: int, tz: str) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=zone(tz)).astimezone(zone("UTC"))
+
+
+def latest_period(
+    frequency: str, *, weekday: str, local_hour: int, tz: str, as_of: datetime
+) -> Period | None:
+    """The most recent period whose digest fell due at or before ``as_of``."""
+    if frequency not in ("daily", "weekly"):
+        return None
+    step = timedelta(days=1 if frequency == "daily" else 7)
+    day = as_of.astimezone(zone(tz)).date()
+    if frequency == "weekly":
+        day -= timedelta(days=(day.weekday() - WEEKDAYS.index(weekday)) % 7)
+    if _due(day, local_hour, tz) > as_of:
+        day -= step
+    year, week, _ = day.isocalendar()
+    key = day.isoformat() if frequency == "daily" else f"{year}-W{week:02d}"
+    return Period(key, _due(day - step, local_hour, tz), _due(day, local_hour, tz))
+
+
+def periods_since(
+    frequency: str, *, weekday: str, local_hour: int, tz: str, after: datetime, as_of: datetime
+) -> list[Period]:
+    """Periods that fell due in ``(after, as_of]``, oldest first (at most a month's worth)."""
+    found: list[Period] = []
+    moment = as_of
+    while len(found) < MAX_CATCH_UP_PERIODS:
+        period = latest_period(
+            frequency, weekday=weekday, local_hour=local_hour, tz=tz, as_of=moment
+        )
+        if period is None or period.due_at <= after:
+            break
+        found.append(period)
+        moment = period.due_at - timedelta(seconds=1)
+    return found[::-1]
+
+
+@dataclass(frozen=True)
+class Happening:
+    """An alert or change event that goes into a digest."""
+
+    kind: str
+    title: str
+    due_at: datetime
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class Digest:
+    identity: str
+    subject: str
+    period: Period
+    happenings: tuple[Happening, ...]
+    board: tuple[dict[str, Any], ...] = ()
+    agenda: tuple[dict[str, Any], ...] = ()
+    tz: str = "UTC"
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.happenings
+
+    def payload(self) -> dict[str, Any]:
+        """The structured digest for notifiers that render rich formats (HTML email)."""
+        return {
+            "period": self.period.key,
+            "since": self.period.starts_at.isoformat(),
+            "until": self.period.due_at.isoformat(),
+            "alerts": [_happening(h) for h in self.happenings if h.kind == "alert"],
+            "changes": [_happening(h) for h in self.happenings if h.kind == "change"],
+            "board": list(self.board),
+            "agenda": list(self.agenda),
+        }
+
+    def text(self) -> str:
+        since = f"{self.period.starts_at.astimezone(zone(self.tz)):%Y-%m-%d %H:%M}"
+        lines = [self.subject, ""]
+        sections = (("Alerts", "alert"), ("Changes", "change"))
+        for heading, kind in sections:
+            items = [h for h in self.happenings if h.kind == kind]
+            lines.append(f"{heading} since {since}:")
+            lines += [f"  - {h.title}" + (" (late)" if h.late else "") for h in items]
+            lines += ["  (none)"] if not items else []
+            lines.append("")
+        lines.append("Countdown:")
+        lines += [f"  {e['when']:<28} {e['human']:<24} {e['title']}" for e in self.board]
+        lines += ["  (no upcoming deadlines)"] if not self.board else []
+        lines += ["", "Meetings ahead:"]
+        lines += [
+            f"  {e['when']:<28} {e['title']}" + (f" — {e['location']}" if e.get("location") else "")
+            for e in self.agenda
+        ]
+        lines += ["  (no meetings scheduled)"] if not self.agenda else []
+        return "\n".join(lines) + "\n"
+
+
+def _happening(happening: Happening) -> dict[str, Any]:
+    return {
+        "title": happening.title,
+        "due_at": happening.due_at.isoformat(),
+        "late": happening.late,
+    }
+
+
+def assemble(
+    email: str,
+    period: Period,
+    happenings: Sequence[Happening],
+    *,
+    board: Sequence[dict[str, Any]] = (),
+    agenda: Sequence[dict[str, Any]] = (),
+    tz: str = "UTC",
+) -> Digest:
+    ordered = tuple(sorted(happenings, key=lambda h: (h.due_at, h.title)))
+    subject = (
+        f"Treaty tracker digest {period.key}: {len(ordered)} new"
+        if ordered
+        else f"Treaty tracker digest {period.key}"
+    )
+    return Digest(
+        f"digest:{email}:{period.key}", subject, period, ordered, tuple(board), tuple(agenda), tz
+    )

@@ -1,0 +1,281 @@
+"""Turning the schedule into outbox events: due alerts (with catch-up) and change events."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tracker.alerts import planning
+from tracker.alerts.models import Event, EventKind, Subscriber
+from tracker.alerts.outbox import Channels, NewEvent, record
+from tracker.alerts.planning import Plannable, PlannedAlert
+from tracker.dates import format_duration, parse_durations
+from tracker.schedule.models import Change, Deadline, Meeting
+from tracker.settings import AlertSettings
+
+# An alert recorded more than this after its instant is marked late.
+LATE_AFTER = timedelta(minutes=5)
+DATE_FIELDS = ("created", "due", "starts", "recurrence")
+
+
+def leads_of(text: str | None, default: Sequence[str]) -> tuple[timedelta, ...]:
+    return tuple(parse_durations(text or ",".join(default)))
+
+
+def plannables(session: Session, settings: AlertSettings, today_floor: datetime) -> list[Plannable]:
+    """Pending deadlines and scheduled meetings that can still call for an alert."""
+    since = (today_floor - planning.RECURRENCE_LOOKBACK).date()
+    dated = {
+        f"{kind}:{subject_id}": when
+        for kind, subject_id, when in session.execute(
+            select(Change.subject_type, Change.subject_id, func.max(Change.recorded_at))
+            .where(Change.field.in_(DATE_FIELDS))
+            .group_by(Change.subject_type, Change.subject_id)
+        )
+    }
+    items = []
+    for d in session.scalars(
+        select(Deadline).where(Deadline.status == "pending", Deadline.due_latest >= since)
+    ):
+        items.append(
+            Plannable(
+                "deadline",
+                d.slug,
+                d.title,
+                d.kind,
+                d.treaty.slug if d.treaty else None,
+                d.due,
+                d.tz,
+                leads_of(d.alert_leads, settings.deadline_leads),
+                max(d.created_at, dated.get(f"deadline:{d.id}", d.created_at)),
+            )
+        )
+    for m in session.scalars(
+        select(Meeting).where(Meeting.status == "scheduled", Meeting.starts_earliest.is_not(None))
+    ):
+        starts = m.starts
+        if starts is None or (not m.recurrence and starts.latest < since):
+            continue
+        items.append(
+            Plannable(
+                "meeting",
+                m.slug,
+                m.title,
+                m.kind,
+                m.treaty.slug if m.treaty else None,
+                starts,
+                m.tz,
+                leads_of(m.alert_leads, settings.meeting_leads),
+                max(m.created_at, dated.get(f"meeting:{m.id}", m.created_at)),
+                m.recurrence,
+            )
+        )
+    return items
+
+
+def subscriber_leads(subscribers: Sequence[Subscriber]) -> set[timedelta]:
+    return {lead for sub in subscribers if sub.leads for lead in parse_durations(sub.leads)}
+
+
+def plan(
+    session: Session, settings: AlertSettings, subscribers: Sequence[Subscriber], now: datetime
+) -> list[PlannedAlert]:
+    """All valid alerts: items' own leads and every subscriber's leads."""
+    extra = tuple(sorted(subscriber_leads(subscribers)))
+    items = [
+        Plannable(**{**vars(item), "leads": tuple(set(item.leads) | set(extra))})
+        for item in plannables(session, settings, now)
+    ]
+    return planning.plan(
+        items,
+        local_hour=settings.local_hour,
+        as_of=now,
+        horizon=timedelta(days=settings.recurrence_horizon_days),
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    recorded: int
+    folded: int
+    next_at: datetime | None
+
+
+def recipients(
+    alert: PlannedAlert, own_leads: set[timedelta], subscribers: Sequence[Subscriber]
+) -> list[Subscriber]:
+    """Immediate subscribers concerned by the item and wanting this lead time."""
+    chosen = []
+    for sub in subscribers:
+        wanted = set(parse_durations(sub.leads)) if sub.leads else own_leads
+        if (
+            sub.immediate
+            and alert.lead in wanted
+            and sub.concerns(alert.item.treaty, alert.item.kind)
+        ):
+            chosen.append(sub)
+    return chosen
+
+
+def record_due_alerts(
+    session: Session, settings: AlertSettings, channels: Channels, now: datetime
+) -> Outcome:
+    """Record every due, valid alert not yet recorded. Those of items already over are
+    folded into one "while the tracker was down" summary per subscriber."""
+    subscribers = list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
+    own = {item.slug + item.type: set(item.leads) for item in plannables(session, settings, now)}
+    alerts = plan(session, settings, subscribers, now)
+    due = [a for a in planning.due(alerts, now) if not _recorded(session, a.identity)]
+    folded: list[PlannedAlert] = []
+    for alert in due:
+        own_leads = own.get(alert.item.slug + alert.item.type, set())
+        over = alert.ends_at <= now
+        # An alert that fell due before its item got this date could not have gone out.
+        late = now - alert.fires_at > LATE_AFTER and alert.fires_at >= alert.item.valid_from
+        record(
+            session,
+            _event(alert, late=late),
+            [] if over else recipients(alert, own_leads, subscribers),
+            channels,
+            now=now,
+            broadcast=not over and alert.lead in own_leads,
+        )
+        if over:
+            folded.append(alert)
+    if folded:
+        _record_summaries(session, folded, own, subscribers, channels, now)
+    return Outcome(len(due), len(folded), planning.next_instant(alerts, now))
+
+
+def _recorded(session: Session, identity: str) -> bool:
+    return session.scalar(select(Event.id).where(Event.identity == identity)) is not None
+
+
+def _event(alert: PlannedAlert, *, late: bool) -> NewEvent:
+    item = alert.item
+    return NewEvent(
+        identity=alert.identity,
+        kind=EventKind.ALERT.value,
+        title=alert.title,
+        body=alert.body,
+        due_at=alert.fires_at,
+        late=late,
+        subject_type=item.type,
+        subject_slug=item.slug,
+        subject_kind=item.kind,
+        treaty_slug=item.treaty,
+        lead=format_duration(alert.lead),
+    )
+
+
+def _record_summaries(
+    session: Session,
+    folded: Sequence[PlannedAlert],
+    own: dict[str, set[timedelta]],
+    subscribers: Sequence[Subscriber],
+    channels: Channels,
+    now: datetime,
+) -> None:
+    digest = hashlib.sha1("\n".join(a.identity for a in folded).encode()).hexdigest()[:12]
+    audiences: list[tuple[str, list[Subscriber], list[PlannedAlert]]] = [
+        ("*", [], [a for a in folded if a.lead in own.get(a.item.slug + a.item.type, set())])
+    ]
+    for sub in subscribers:
+        mine = [
+            a
+            for a in folded
+            if sub in recipients(a, own.get(a.item.slug + a.item.type, set()), [sub])
+        ]
+        audiences.append((str(sub.id), [sub], mine))
+    for who, subs, mine in audiences:
+        if not mine:
+            continue
+        title = f"While the tracker was down: {len(mine)} alert(s) for items now past"
+        body = (
+            title
+            + "\n\n"
+            + "\n".join(f"- {a.title} (due {a.fires_at:%Y-%m-%d %H:%M} UTC)" for a in mine)
+            + "\n"
+        )
+        record(
+            session,
+            NewEvent(
+                identity=f"catch-up:{digest}:{who}",
+                kind=EventKind.ALERT.value,
+                title=title,
+                body=body,
+                due_at=now,
+                late=True,
+            ),
+            subs,
+            channels,
+            now=now,
+            broadcast=who == "*",
+        )
+
+
+def change_title(change: Change) -> str:
+    what = f"{change.subject_type} {change.subject_title}"
+    if change.field == "created":
+        return f"New {what}" + (f": {change.new}" if change.new else "")
+    if change.field == "removed":
+        return f"Removed {what}"
+    if change.field in ("due", "starts", "ends"):
+        return f"{change.subject_title}: moved from {change.old} to {change.new}"
+    return f"{change.subject_title}: {change.field} changed from {change.old} to {change.new}"
+
+
+def record_changes(session: Session, channels: Channels, now: datetime) -> int:
+    """Record a change event for each history row written since the first subscriber
+    appeared (seeded history before that alerts nobody)."""
+    first = session.scalar(select(func.min(Subscriber.created_at)))
+    if first is None:
+        return 0
+    done = select(Event.change_id).where(Event.change_id.is_not(None))
+    changes = list(
+        session.scalars(
+            select(Change)
+            .where(Change.recorded_at > first, Change.id.not_in(done))
+            .order_by(Change.id)
+        )
+    )
+    subscribers = list(session.scalars(select(Subscriber).where(Subscriber.immediate)))
+    for change in changes:
+        item: Deadline | Meeting | None = (
+            session.get(Deadline, change.subject_id)
+            if change.subject_type == "deadline"
+            else session.get(Meeting, change.subject_id)
+        )
+        treaty = item.treaty.slug if item is not None and item.treaty else None
+        kind = item.kind if item is not None else None
+        chosen = [
+            s for s in subscribers if s.created_at < change.recorded_at and s.concerns(treaty, kind)
+        ]
+        title = change_title(change)
+        body = f"{title}\n\nRecorded {change.recorded_at:%Y-%m-%d %H:%M} UTC."
+        if change.note:
+            body += f"\nNote: {change.note}"
+        record(
+            session,
+            NewEvent(
+                identity=f"change:{change.id}",
+                kind=EventKind.CHANGE.value,
+                title=title,
+                body=body + "\n",
+                due_at=change.recorded_at,
+                subject_type=change.subject_type,
+                subject_slug=change.subject_slug,
+                subject_kind=kind,
+                treaty_slug=treaty,
+                change_id=change.id,
+            ),
+            chosen,
+            channels,
+            now=now,
+        )
+    return len(changes)
