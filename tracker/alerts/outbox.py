@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +27,7 @@ from tracker.alerts.models import (
 )
 from tracker.clock import Clock
 from tracker.db import transaction
-from tracker.notifiers.base import DeliveryError, Message, Notifier, Recipient
+from tracker.notifiers.base import DeliveryError, Message, MessageKind, Notifier, Recipient
 from tracker.settings import DeliverySettings
 
 log = logging.getLogger("tracker.outbox")
@@ -168,12 +168,11 @@ def message_for(session: Session, delivery: Delivery) -> Message:
         if sub is None:
             raise DeliveryError(f"no subscriber {delivery.recipient}", permanent=True)
         recipient = Recipient(sub.email, sub.name, sub.tz)
-    kind = event.kind if event.kind in ("alert", "change", "digest") else "alert"
     return Message(
-        kind=kind,
+        kind=cast(MessageKind, event.kind),
         identity=event.identity,
         subject=event.title,
-        text=event.body,  # type: ignore[arg-type]
+        text=event.body,
         created_at=event.due_at,
         recipient=recipient,
         late=event.late,
