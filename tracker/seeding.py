@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tracker import dates, resources, text
 from tracker.errors import InvalidInput, NotFound
-from tracker.schedule import editing, history
+from tracker.schedule import editing, history, queries
 from tracker.schedule.models import Deadline, Meeting
 from tracker.sources import Source
 from tracker.treaties import service as treaties
@@ -115,8 +115,11 @@ class MeetingRecord(Record):
 
 
 SECTIONS: dict[str, type[Record]] = {
-    "source": SourceRecord, "treaty": TreatyRecord, "participation": ParticipationRecord,
-    "deadline": DeadlineRecord, "meeting": MeetingRecord,
+    "source": SourceRecord,
+    "treaty": TreatyRecord,
+    "participation": ParticipationRecord,
+    "deadline": DeadlineRecord,
+    "meeting": MeetingRecord,
 }
 
 
@@ -173,10 +176,13 @@ def read_records(files: list[Path]) -> list[tuple[str, str, Record]]:
             model = SECTIONS.get(section)
             if model is None or not isinstance(rows, list):
                 raise InvalidInput(
-                    f"{path}: unknown section [[{section}]]; expected {', '.join(SECTIONS)}")
+                    f"{path}: unknown section [[{section}]]; expected {', '.join(SECTIONS)}"
+                )
             for index, row in enumerate(rows, start=1):
                 where = f"{path.name} [[{section}]] #{index}"
-                if isinstance(row, dict) and "slug" in row or isinstance(row, dict) and "key" in row:
+                if (isinstance(row, dict) and "slug" in row) or (
+                    isinstance(row, dict) and "key" in row
+                ):
                     where += f" ({row.get('slug') or row.get('key')})"
                 try:
                     records.append((where, section, model.model_validate(row)))
@@ -187,9 +193,16 @@ def read_records(files: list[Path]) -> list[tuple[str, str, Record]]:
     return records
 
 
-def load(session: Session, paths: Iterable[Path], *, now: datetime,
-         progress: Callable[[int, int], None] | None = None) -> SeedReport:
-    """Load seed files into ``session``; the caller commits. Raises InvalidInput naming the record."""
+def load(
+    session: Session,
+    paths: Iterable[Path],
+    *,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> SeedReport:
+    """Load seed files into ``session``; the caller commits.
+
+    Raises InvalidInput naming the file and record at the first bad one."""
     records = read_records(seed_files(paths))
     _check_unique(records)
     loader = _Loader(session, now)
@@ -211,8 +224,9 @@ def _check_unique(records: list[tuple[str, str, Record]]) -> None:
         if identity is None:
             continue
         if (section, identity) in seen:
-            raise InvalidInput(f"{where}: duplicate {section} {identity!r} "
-                               f"(first in {seen[section, identity]})")
+            raise InvalidInput(
+                f"{where}: duplicate {section} {identity!r} (first in {seen[section, identity]})"
+            )
         seen[section, identity] = where
 
 
@@ -248,11 +262,19 @@ class _Loader:
             self.report.count("sources", created=False)
 
     def treaty(self, record: TreatyRecord) -> None:
-        values = treaties.treaty_values(name=record.name, short_name=record.short_name,
-                                        kind=record.kind, status=record.status,
-                                        depositary=record.depositary, summary=record.summary)
-        values.update(signed=record.signed, entered_into_force=record.entered_into_force,
-                      expires=record.expires)
+        values = treaties.treaty_values(
+            name=record.name,
+            short_name=record.short_name,
+            kind=record.kind,
+            status=record.status,
+            depositary=record.depositary,
+            summary=record.summary,
+        )
+        values.update(
+            signed=record.signed,
+            entered_into_force=record.entered_into_force,
+            expires=record.expires,
+        )
         treaty = self.session.scalar(select(Treaty).where(Treaty.slug == record.slug))
         created = treaty is None
         if treaty is None:
@@ -264,10 +286,16 @@ class _Loader:
         self._cite(treaty, record.sources, "treaties", created)
 
     def participation(self, record: ParticipationRecord) -> None:
-        treaty = treaties.queries.treaty(self.session, record.treaty)
+        treaty = queries.treaty(self.session, record.treaty)
         event_kind = text.choice(record.event, ParticipationEventKind, "participation event")
-        event = next((e for e in treaty.events if (e.state, e.event, e.on) ==
-                      (record.state, event_kind, record.date)), None)
+        event = next(
+            (
+                e
+                for e in treaty.events
+                if (e.state, e.event, e.on) == (record.state, event_kind, record.date)
+            ),
+            None,
+        )
         created = event is None
         if event is None:
             event = ParticipationEvent(state=record.state, event=event_kind, on=record.date)
@@ -281,30 +309,46 @@ class _Loader:
 
     def deadline(self, record: DeadlineRecord) -> None:
         fields = editing.DeadlineFields.parse(
-            title=record.title, due=record.due, kind=record.kind, status=record.status,
+            title=record.title,
+            due=record.due,
+            kind=record.kind,
+            status=record.status,
             alert=",".join(record.alert_leads) if record.alert_leads else None,
-            note=record.notes or "", tz=record.tz)
+            note=record.notes or "",
+            tz=record.tz,
+        )
         if record.alert_leads is None:
             fields.alert_leads = None
         found = self.session.scalar(select(Deadline).where(Deadline.slug == record.slug))
         item: Deadline | Meeting
         if found is None:
-            item = editing.add_deadline(self.session, _initial(fields, record.history),
-                                        now=self.now, slug=record.slug, treaty=record.treaty)
+            item = editing.add_deadline(
+                self.session,
+                _initial(fields, record.history),
+                now=self.now,
+                slug=record.slug,
+                treaty=record.treaty,
+            )
             self._replay(item, record.history, fields.values())
             self.report.count("deadlines", created=True)
         else:
-            item, changes = editing.edit_deadline(self.session, record.slug, fields,
-                                              now=self.now, treaty=record.treaty or "")
+            item, changes = editing.edit_deadline(
+                self.session, record.slug, fields, now=self.now, treaty=record.treaty or ""
+            )
             if changes:
                 self.report.count("deadlines", created=False)
         self._cite(item, record.sources, "deadlines", found is None)
 
     def meeting(self, record: MeetingRecord) -> None:
         fields = editing.MeetingFields.parse(
-            title=record.title, tz=record.tz, kind=record.kind, status=record.status,
-            repeat=record.recurrence or "", outcome=record.outcome or "",
-            alert=",".join(record.alert_leads) if record.alert_leads else None)
+            title=record.title,
+            tz=record.tz,
+            kind=record.kind,
+            status=record.status,
+            repeat=record.recurrence or "",
+            outcome=record.outcome or "",
+            alert=",".join(record.alert_leads) if record.alert_leads else None,
+        )
         fields.starts = dates.parse(record.starts) if record.starts else None
         fields.ends = dates.parse(record.ends) if record.ends else None
         fields.location = text.title(record.location, "location") if record.location else None
@@ -315,28 +359,42 @@ class _Loader:
         found = self.session.scalar(select(Meeting).where(Meeting.slug == record.slug))
         item: Deadline | Meeting
         if found is None:
-            item = editing.add_meeting(self.session, _initial(fields, record.history),
-                                       now=self.now, slug=record.slug, treaty=record.treaty)
+            item = editing.add_meeting(
+                self.session,
+                _initial(fields, record.history),
+                now=self.now,
+                slug=record.slug,
+                treaty=record.treaty,
+            )
             self._replay(item, record.history, fields.values())
             self.report.count("meetings", created=True)
         else:
-            item, changes = editing.edit_meeting(self.session, record.slug, fields,
-                                              now=self.now, treaty=record.treaty or "")
+            item, changes = editing.edit_meeting(
+                self.session, record.slug, fields, now=self.now, treaty=record.treaty or ""
+            )
             if changes:
                 self.report.count("meetings", created=False)
         self._cite(item, record.sources, "meetings", found is None)
 
-    def _replay(self, item: Deadline | Meeting, entries: list[HistoryRecord],
-                current: dict[str, Any]) -> None:
+    def _replay(
+        self, item: Deadline | Meeting, entries: list[HistoryRecord], current: dict[str, Any]
+    ) -> None:
         """Apply recorded history in order; it must end at the record's current values."""
         for entry in sorted(entries, key=lambda e: e.at):
             if entry.field not in HISTORY_FIELDS:
-                raise InvalidInput(f"history of unknown field {entry.field!r}; "
-                                   f"expected one of {', '.join(sorted(HISTORY_FIELDS))}")
+                raise InvalidInput(
+                    f"history of unknown field {entry.field!r}; "
+                    f"expected one of {', '.join(sorted(HISTORY_FIELDS))}"
+                )
             source = self._sources([entry.source])[0] if entry.source else None
             changes = history.apply_changes(
-                self.session, item, {entry.field: _value(entry.field, entry.new)},
-                now=self.now, source=source, note=text.note(entry.note))
+                self.session,
+                item,
+                {entry.field: _value(entry.field, entry.new)},
+                now=self.now,
+                source=source,
+                note=text.note(entry.note),
+            )
             if not changes:
                 raise InvalidInput(f"history entry for {entry.field!r} changes nothing")
             for change in changes:
@@ -344,8 +402,10 @@ class _Loader:
         mismatch = history.apply_changes(self.session, item, current, now=self.now)
         if mismatch:
             change = mismatch[0]
-            raise InvalidInput(f"history of {change.field!r} ends at {change.old!r}, "
-                               f"not at the current value {change.new!r}")
+            raise InvalidInput(
+                f"history of {change.field!r} ends at {change.old!r}, "
+                f"not at the current value {change.new!r}"
+            )
 
 
 HISTORY_FIELDS = {"due", "starts", "ends", "status", "title", "location"}

@@ -46,8 +46,9 @@ class AlertSettings(Section):
 
 
 class DigestSettings(Section):
-    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                     "sunday"] = "monday"
+    weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
     local_hour: int = Field(default=8, ge=0, le=23)
     agenda_days: int = Field(default=60, ge=1, le=366)
     send_when_empty: bool = False

@@ -40,7 +40,6 @@ def citation_table(subject: str, table: str) -> Table:
     return Table(
         f"{subject}_sources",
         Base.metadata,
-        Column(f"{subject}_id", ForeignKey(f"{table}.id", ondelete="CASCADE"),
-               primary_key=True),
+        Column(f"{subject}_id", ForeignKey(f"{table}.id", ondelete="CASCADE"), primary_key=True),
         Column("source_id", ForeignKey("sources.id", ondelete="RESTRICT"), primary_key=True),
     )

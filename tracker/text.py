@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from enum import StrEnum
 
 from tracker.errors import InvalidInput
 
@@ -53,7 +54,7 @@ def slugify(value: str) -> str:
     return "-".join(words)[:80].strip("-") or "item"
 
 
-def choice(value: str, allowed: type, what: str) -> str:
+def choice(value: str, allowed: type[StrEnum], what: str) -> str:
     """One of an enum's values, or an error listing them."""
     options = [member.value for member in allowed]
     if value not in options:

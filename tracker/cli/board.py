@@ -34,22 +34,33 @@ def countdown(app: App, slugs: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         output.emit_json([e.as_countdown() for e in entries])
         return
-    output.table(["deadline", "due", "treaty", "days", "countdown"],
-                 [(e.title, e.when.text, e.treaty, e.countdown.days_remaining,
-                   e.countdown.human) for e in entries],
-                 title=f"Countdowns as of {app.today:%d %B %Y}")
+    output.table(
+        ["deadline", "due", "treaty", "days", "countdown"],
+        [
+            (e.title, e.when.text, e.treaty, e.countdown.days_remaining, e.countdown.human)
+            for e in entries
+        ],
+        title=f"Countdowns as of {app.today:%d %B %Y}",
+    )
 
 
 @click.command()
-@click.option("--within", default="180d", show_default=True, metavar="DURATION",
-              help="How far ahead to look.")
-@click.option("--kind", "kinds", multiple=True, metavar="KIND",
-              help="Only this kind of deadline or meeting (e.g. plenary).")
+@click.option(
+    "--within", default="180d", show_default=True, metavar="DURATION", help="How far ahead to look."
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help="Only this kind of deadline or meeting (e.g. plenary).",
+)
 @click.option("--treaty", metavar="SLUG")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
-def upcoming(app: App, within: str, kinds: tuple[str, ...], treaty: str | None,
-             as_json: bool) -> None:
+def upcoming(
+    app: App, within: str, kinds: tuple[str, ...], treaty: str | None, as_json: bool
+) -> None:
     """One agenda of deadlines and meetings, in date order."""
     from tracker.dates import parse_duration
     from tracker.schedule import queries
@@ -58,8 +69,13 @@ def upcoming(app: App, within: str, kinds: tuple[str, ...], treaty: str | None,
     window = parse_duration(within)
     flt = queries.Filter(today=app.today, within=window, treaty=treaty, kinds=kinds)
     with app.sessions() as session:
-        entries = agenda(queries.deadlines(session, flt), queries.meetings(session, flt),
-                         app.as_of, app.today, app.today + window)
+        entries = agenda(
+            queries.deadlines(session, flt),
+            queries.meetings(session, flt),
+            app.as_of,
+            app.today,
+            app.today + window,
+        )
     if as_json:
         output.emit_json([e.as_agenda() for e in entries])
         return
@@ -67,8 +83,11 @@ def upcoming(app: App, within: str, kinds: tuple[str, ...], treaty: str | None,
         (e.when.text, e.type, e.title, e.location or e.treaty, e.status, e.countdown.human)
         for e in entries
     ]
-    output.table(["when", "type", "title", "where / treaty", "status", "countdown"], rows,
-                 title=f"Upcoming within {within} of {app.today:%d %B %Y}")
+    output.table(
+        ["when", "type", "title", "where / treaty", "status", "countdown"],
+        rows,
+        title=f"Upcoming within {within} of {app.today:%d %B %Y}",
+    )
 
 
 COMMANDS = [countdown, upcoming]

@@ -13,8 +13,14 @@ if TYPE_CHECKING:
 
 def changes_as_dicts(changes: Iterable[Change]) -> list[dict[str, Any]]:
     return [
-        {"field": c.field, "old": c.old, "new": c.new, "at": c.changed_at.isoformat(),
-         "source": c.source.as_dict() if c.source else None, "note": c.note}
+        {
+            "field": c.field,
+            "old": c.old,
+            "new": c.new,
+            "at": c.changed_at.isoformat(),
+            "source": c.source.as_dict() if c.source else None,
+            "note": c.note,
+        }
         for c in changes
     ]
 

@@ -16,19 +16,32 @@ from tracker.cli.app import App
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_file", type=click.Path(path_type=Path),
-              envvar="TRACKER_CONFIG", help="Settings file (TOML) over the defaults.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    envvar="TRACKER_CONFIG",
+    help="Settings file (TOML) over the defaults.",
+)
 @click.option("--database-url", help="SQLAlchemy URL; overrides the settings.")
-@click.option("--as-of", "as_of", metavar="DATE-EXPRESSION",
-              help="Compute everything as of this moment (default: now).")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE-EXPRESSION",
+    help="Compute everything as of this moment (default: now).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="tracker")
 @click.pass_context
-def cli(ctx: click.Context, config_file: Path | None, database_url: str | None,
-        as_of: str | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context,
+    config_file: Path | None,
+    database_url: str | None,
+    as_of: str | None,
+    debug: bool,
+) -> None:
     """Arms control treaty tracker: countdowns, meeting agendas and alerts."""
-    ctx.obj = App(config_file=config_file, database_url=database_url, as_of_text=as_of,
-                  debug=debug)
+    ctx.obj = App(config_file=config_file, database_url=database_url, as_of_text=as_of, debug=debug)
 
 
 for module in (database, treaty, deadline, meeting, board, notify):
@@ -64,6 +77,5 @@ def describe(exc: Exception) -> tuple[int, str]:
     module = type(exc).__module__
     if module.startswith("sqlalchemy"):
         first_line = str(getattr(exc, "orig", exc)).splitlines()[0]
-        return 1, (f"database: {first_line} (is the database initialised? "
-                   "run `tracker init`)")
+        return 1, (f"database: {first_line} (is the database initialised? run `tracker init`)")
     return 1, f"{type(exc).__name__}: {exc} (run with --debug for details)"

@@ -14,21 +14,26 @@ pass_app = click.make_pass_decorator(App)
 
 
 def _editing_options(func: Any) -> Any:
-    for option in reversed([
-        click.option("--starts", metavar="EXPR", help="e.g. '2021-07-28T09:00 Europe/Geneva'."),
-        click.option("--ends", metavar="EXPR"),
-        click.option("--tz", metavar="ZONE", help="IANA time zone of the meeting."),
-        click.option("--location"),
-        click.option("--series", metavar="NAME"),
-        click.option("--kind", help="plenary, working-group, summit, consultation, briefing, "
-                                    "review-conference or negotiation."),
-        click.option("--treaty", metavar="SLUG"),
-        click.option("--repeat", metavar="RRULE", help="e.g. FREQ=MONTHLY;BYDAY=1TU"),
-        click.option("--source", metavar="URL"),
-        click.option("--status", help="scheduled, held, postponed or cancelled."),
-        click.option("--outcome", metavar="TEXT"),
-        click.option("--alert", metavar="LEADS", help="Lead times, e.g. 14d,1d."),
-    ]):
+    for option in reversed(
+        [
+            click.option("--starts", metavar="EXPR", help="e.g. '2021-07-28T09:00 Europe/Geneva'."),
+            click.option("--ends", metavar="EXPR"),
+            click.option("--tz", metavar="ZONE", help="IANA time zone of the meeting."),
+            click.option("--location"),
+            click.option("--series", metavar="NAME"),
+            click.option(
+                "--kind",
+                help="plenary, working-group, summit, consultation, briefing, "
+                "review-conference or negotiation.",
+            ),
+            click.option("--treaty", metavar="SLUG"),
+            click.option("--repeat", metavar="RRULE", help="e.g. FREQ=MONTHLY;BYDAY=1TU"),
+            click.option("--source", metavar="URL"),
+            click.option("--status", help="scheduled, held, postponed or cancelled."),
+            click.option("--outcome", metavar="TEXT"),
+            click.option("--alert", metavar="LEADS", help="Lead times, e.g. 14d,1d."),
+        ]
+    ):
         func = option(func)
     return func
 
@@ -43,16 +48,24 @@ def meeting() -> None:
 @_editing_options
 @click.option("--slug", help="Default: derived from the title.")
 @pass_app
-def add(app: App, title: str, treaty: str | None, source: str | None, slug: str | None,
-        **values: str | None) -> None:
+def add(
+    app: App,
+    /,
+    title: str,
+    treaty: str | None,
+    source: str | None,
+    slug: str | None,
+    **values: str | None,
+) -> None:
     """Add a meeting."""
     from tracker.db import transaction
     from tracker.schedule import editing
 
     fields = editing.MeetingFields.parse(title=title, **values)
     with transaction(app.sessions) as session:
-        item = editing.add_meeting(session, fields, now=app.as_of, slug=slug, treaty=treaty,
-                                   source=source)
+        item = editing.add_meeting(
+            session, fields, now=app.as_of, slug=slug, treaty=treaty, source=source
+        )
         click.echo(f"added meeting {item.slug} starting {item.starts_text or 'undated'}")
 
 
@@ -61,21 +74,29 @@ def add(app: App, title: str, treaty: str | None, source: str | None, slug: str 
 @click.option("--title")
 @_editing_options
 @pass_app
-def edit(app: App, slug: str, treaty: str | None, source: str | None,
-         **values: str | None) -> None:
+def edit(
+    app: App, /, slug: str, treaty: str | None, source: str | None, **values: str | None
+) -> None:
     """Change a meeting; each change is recorded in its history."""
     _edit(app, slug, treaty=treaty, source=source, **values)
 
 
-def _edit(app: App, slug: str, *, treaty: str | None = None, source: str | None = None,
-          **values: str | None) -> None:
+def _edit(
+    app: App,
+    slug: str,
+    *,
+    treaty: str | None = None,
+    source: str | None = None,
+    **values: str | None,
+) -> None:
     from tracker.db import transaction
     from tracker.schedule import editing
 
     fields = editing.MeetingFields.parse(**values)
     with transaction(app.sessions) as session:
-        _, changes = editing.edit_meeting(session, slug, fields, now=app.as_of, treaty=treaty,
-                                          source=source)
+        _, changes = editing.edit_meeting(
+            session, slug, fields, now=app.as_of, treaty=treaty, source=source
+        )
         output.changes(slug, changes)
 
 
@@ -105,8 +126,14 @@ def remove(app: App, slug: str) -> None:
 @meeting.command("list")
 @listing
 @pass_app
-def list_(app: App, treaty: str | None, kinds: tuple[str, ...], within: str | None, scope: str,
-          as_json: bool) -> None:
+def list_(
+    app: App,
+    treaty: str | None,
+    kinds: tuple[str, ...],
+    within: str | None,
+    scope: str,
+    as_json: bool,
+) -> None:
     """List meetings (recurring ones by their next occurrences)."""
     from datetime import timedelta
 
@@ -114,7 +141,9 @@ def list_(app: App, treaty: str | None, kinds: tuple[str, ...], within: str | No
     from tracker.schedule.agenda import agenda
 
     flt = build_filter(app.today, scope, within, treaty, kinds)
-    horizon = app.today + (flt.within or timedelta(days=app.settings.alerts.recurrence_horizon_days))
+    horizon = app.today + (
+        flt.within or timedelta(days=app.settings.alerts.recurrence_horizon_days)
+    )
     with app.sessions() as session:
         found = queries.meetings(session, flt)
         if flt.scope.value == "upcoming":
@@ -126,9 +155,10 @@ def list_(app: App, treaty: str | None, kinds: tuple[str, ...], within: str | No
     if as_json:
         output.emit_json([e.as_agenda() for e in entries])
         return
-    output.table(["slug", "starts", "location", "kind", "status", "countdown"],
-                 [(e.slug, e.when.text, e.location, e.kind, e.status, e.countdown.human)
-                  for e in entries])
+    output.table(
+        ["slug", "starts", "location", "kind", "status", "countdown"],
+        [(e.slug, e.when.text, e.location, e.kind, e.status, e.countdown.human) for e in entries],
+    )
 
 
 def _epoch() -> Any:
@@ -150,22 +180,45 @@ def show(app: App, slug: str, as_json: bool) -> None:
     with app.sessions() as session:
         item = queries.meeting(session, slug)
         entries = meeting_entries(item, app.as_of, app.today, app.today)
-        data: dict[str, Any] = entries[0].as_agenda() if entries and not item.recurrence else {
-            "slug": item.slug, "title": item.title, "when": item.starts_text,
-            "status": item.status, "kind": item.kind, "location": item.location,
-            "series": item.series, "human": None,
-            "sources": [source.as_dict() for source in item.sources]}
-        data.update(recurrence=item.recurrence, delegations=item.delegations,
-                    outcome=item.outcome, history=changes_as_dicts(history.history(session, item)))
+        data: dict[str, Any] = (
+            entries[0].as_agenda()
+            if entries and not item.recurrence
+            else {
+                "slug": item.slug,
+                "title": item.title,
+                "when": item.starts_text,
+                "status": item.status,
+                "kind": item.kind,
+                "location": item.location,
+                "series": item.series,
+                "human": None,
+                "sources": [source.as_dict() for source in item.sources],
+            }
+        )
+        data.update(
+            recurrence=item.recurrence,
+            delegations=item.delegations,
+            outcome=item.outcome,
+            history=changes_as_dicts(history.history(session, item)),
+        )
     if as_json:
         output.emit_json(data)
         return
-    output.fields([("meeting", data["title"]), ("slug", slug),
-                   ("starts", data["when"] or "undated"), ("ends", data.get("ends")),
-                   ("countdown", data["human"]), ("repeats", data["recurrence"]),
-                   ("series", data["series"]), ("kind", data["kind"]),
-                   ("location", data["location"]), ("status", data["status"]),
-                   ("outcome", data["outcome"])])
+    output.fields(
+        [
+            ("meeting", data["title"]),
+            ("slug", slug),
+            ("starts", data["when"] or "undated"),
+            ("ends", data.get("ends")),
+            ("countdown", data["human"]),
+            ("repeats", data["recurrence"]),
+            ("series", data["series"]),
+            ("kind", data["kind"]),
+            ("location", data["location"]),
+            ("status", data["status"]),
+            ("outcome", data["outcome"]),
+        ]
+    )
     for delegation in data["delegations"]:
         head = ", ".join(p for p in (delegation.get("head"), delegation.get("role")) if p)
         click.echo(f"delegation {delegation['state']}: {head}")

@@ -19,8 +19,7 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None
-          ) -> None:
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
     cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
     if is_terminal():
         from rich.console import Console
@@ -35,8 +34,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | No
         click.echo(title)
     widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
     for row in [list(headers), *cells]:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-                   .rstrip())
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 def fields(pairs: Sequence[tuple[str, Any]]) -> None:

@@ -13,17 +13,21 @@ pass_app = click.make_pass_decorator(App)
 
 
 def _fields(func: Any) -> Any:
-    for option in reversed([
-        click.option("--short-name"),
-        click.option("--kind", help="bilateral or multilateral."),
-        click.option("--status", help="in-force, expired, suspended, not-in-force, terminated."),
-        click.option("--signed", metavar="DATE"),
-        click.option("--in-force", "entered_into_force", metavar="DATE"),
-        click.option("--expires", metavar="DATE"),
-        click.option("--depositary"),
-        click.option("--summary"),
-        click.option("--source", metavar="URL"),
-    ]):
+    for option in reversed(
+        [
+            click.option("--short-name"),
+            click.option("--kind", help="bilateral or multilateral."),
+            click.option(
+                "--status", help="in-force, expired, suspended, not-in-force, terminated."
+            ),
+            click.option("--signed", metavar="DATE"),
+            click.option("--in-force", "entered_into_force", metavar="DATE"),
+            click.option("--expires", metavar="DATE"),
+            click.option("--depositary"),
+            click.option("--summary"),
+            click.option("--source", metavar="URL"),
+        ]
+    ):
         func = option(func)
     return func
 
@@ -38,7 +42,7 @@ def treaty() -> None:
 @_fields
 @click.option("--slug", help="Default: derived from the short name.")
 @pass_app
-def add(app: App, name: str, slug: str | None, source: str | None, **values: str | None) -> None:
+def add(app: App, /, name: str, slug: str | None, source: str | None, **values: str | None) -> None:
     """Add a treaty."""
     from tracker.db import transaction
     from tracker.treaties import service
@@ -54,7 +58,7 @@ def add(app: App, name: str, slug: str | None, source: str | None, **values: str
 @click.option("--name")
 @_fields
 @pass_app
-def edit(app: App, slug: str, source: str | None, **values: str | None) -> None:
+def edit(app: App, /, slug: str, source: str | None, **values: str | None) -> None:
     """Change a treaty's facts."""
     from tracker.db import transaction
     from tracker.treaties import service
@@ -78,10 +82,22 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
     if as_json:
         output.emit_json(rows)
         return
-    output.table(["slug", "treaty", "status", "signed", "in force", "expires", "US", "Russia"],
-                 [(r["slug"], r["short_name"], r["status"], r["signed"],
-                   r["entered_into_force"], r["expires"], r["standing"]["US"],
-                   r["standing"]["RU"]) for r in rows])
+    output.table(
+        ["slug", "treaty", "status", "signed", "in force", "expires", "US", "Russia"],
+        [
+            (
+                r["slug"],
+                r["short_name"],
+                r["status"],
+                r["signed"],
+                r["entered_into_force"],
+                r["expires"],
+                r["standing"]["US"],
+                r["standing"]["RU"],
+            )
+            for r in rows
+        ],
+    )
 
 
 @treaty.command("show")
@@ -99,16 +115,27 @@ def show(app: App, slug: str, as_json: bool) -> None:
     if as_json:
         output.emit_json(data)
         return
-    output.fields([("treaty", data["name"]), ("short name", data["short_name"]),
-                   ("slug", slug), ("kind", data["kind"]), ("status", data["status"]),
-                   ("signed", data["signed"]), ("in force", data["entered_into_force"]),
-                   ("expires", data["expires"]), ("depositary", data["depositary"]),
-                   ("summary", data["summary"])])
+    output.fields(
+        [
+            ("treaty", data["name"]),
+            ("short name", data["short_name"]),
+            ("slug", slug),
+            ("kind", data["kind"]),
+            ("status", data["status"]),
+            ("signed", data["signed"]),
+            ("in force", data["entered_into_force"]),
+            ("expires", data["expires"]),
+            ("depositary", data["depositary"]),
+            ("summary", data["summary"]),
+        ]
+    )
     if data["events"]:
         click.echo("participation:")
         for event in data["events"]:
-            click.echo(f"  {event['date']}  {event['state']:<4} {event['event']}"
-                       + (f"  ({event['note']})" if event["note"] else ""))
+            click.echo(
+                f"  {event['date']}  {event['state']:<4} {event['event']}"
+                + (f"  ({event['note']})" if event["note"] else "")
+            )
     print_sources_and_history(data)
 
 

@@ -49,22 +49,36 @@ class Entry:
 
     def as_countdown(self) -> dict[str, Any]:
         """The countdown object: ``status`` is the countdown's, the item's is beside it."""
-        return {**self.base(), "status": self.countdown.status.value,
-                "item_status": self.status, "sources": list(self.sources)}
+        return {
+            **self.base(),
+            "status": self.countdown.status.value,
+            "item_status": self.status,
+            "sources": list(self.sources),
+        }
 
     def as_agenda(self) -> dict[str, Any]:
-        return {**self.base(), "status": self.status,
-                "countdown_status": self.countdown.status.value,
-                "ends": self.ends.text if self.ends else None,
-                "location": self.location, "series": self.series,
-                "sources": list(self.sources)}
+        return {
+            **self.base(),
+            "status": self.status,
+            "countdown_status": self.countdown.status.value,
+            "ends": self.ends.text if self.ends else None,
+            "location": self.location,
+            "series": self.series,
+            "sources": list(self.sources),
+        }
 
 
 def deadline_entry(deadline: Deadline, as_of: datetime) -> Entry:
     return Entry(
-        type="deadline", slug=deadline.slug, title=deadline.title, kind=deadline.kind,
-        treaty=deadline.treaty.slug if deadline.treaty else None, when=deadline.due, ends=None,
-        tz=deadline.tz, status=deadline.status,
+        type="deadline",
+        slug=deadline.slug,
+        title=deadline.title,
+        kind=deadline.kind,
+        treaty=deadline.treaty.slug if deadline.treaty else None,
+        when=deadline.due,
+        ends=None,
+        tz=deadline.tz,
+        status=deadline.status,
         countdown=countdown(deadline.due, as_of, deadline.tz),
         sources=tuple(source.as_dict() for source in deadline.sources),
     )
@@ -76,10 +90,18 @@ def meeting_entries(meeting: Meeting, as_of: datetime, start: date, end: date) -
     if first is None:
         return []
     entry = Entry(
-        type="meeting", slug=meeting.slug, title=meeting.title, kind=meeting.kind,
-        treaty=meeting.treaty.slug if meeting.treaty else None, when=first, ends=meeting.ends,
-        tz=meeting.tz, status=meeting.status, countdown=countdown(first, as_of, meeting.tz),
-        location=meeting.location, series=meeting.series,
+        type="meeting",
+        slug=meeting.slug,
+        title=meeting.title,
+        kind=meeting.kind,
+        treaty=meeting.treaty.slug if meeting.treaty else None,
+        when=first,
+        ends=meeting.ends,
+        tz=meeting.tz,
+        status=meeting.status,
+        countdown=countdown(first, as_of, meeting.tz),
+        location=meeting.location,
+        series=meeting.series,
         sources=tuple(source.as_dict() for source in meeting.sources),
     )
     if not meeting.recurrence:
@@ -88,8 +110,9 @@ def meeting_entries(meeting: Meeting, as_of: datetime, start: date, end: date) -
     entries = []
     for day in occurrences(meeting.recurrence, first.earliest, start, end):
         when = replace(first, text=_shifted_text(first, day), earliest=day, latest=day + length)
-        entries.append(replace(entry, when=when, ends=None,
-                               countdown=countdown(when, as_of, meeting.tz)))
+        entries.append(
+            replace(entry, when=when, ends=None, countdown=countdown(when, as_of, meeting.tz))
+        )
     return entries
 
 
@@ -99,8 +122,13 @@ def _shifted_text(first: DateWindow, day: date) -> str:
     return day.isoformat()
 
 
-def agenda(deadlines: Iterable[Deadline], meetings: Iterable[Meeting], as_of: datetime,
-           start: date, end: date) -> list[Entry]:
+def agenda(
+    deadlines: Iterable[Deadline],
+    meetings: Iterable[Meeting],
+    as_of: datetime,
+    start: date,
+    end: date,
+) -> list[Entry]:
     """Deadlines and meeting occurrences overlapping ``start``–``end``, in date order."""
     entries = [deadline_entry(deadline, as_of) for deadline in deadlines]
     for meeting in meetings:

@@ -15,8 +15,9 @@ from tracker.treaties.models import Treaty
 HIDDEN = (DeadlineStatus.CANCELLED.value, DeadlineStatus.SUPERSEDED.value)
 
 
-def select_countdowns(session: Session, slugs: Sequence[str], *, today: date,
-                      recent: timedelta) -> list[Deadline]:
+def select_countdowns(
+    session: Session, slugs: Sequence[str], *, today: date, recent: timedelta
+) -> list[Deadline]:
     """Deadlines named by slug (a deadline, or a treaty for all of its), else the default board:
     pending ones, and the others not passed or passed within ``recent``."""
     query = select(Deadline)
@@ -26,8 +27,10 @@ def select_countdowns(session: Session, slugs: Sequence[str], *, today: date,
     else:
         query = query.where(
             Deadline.status.not_in(HIDDEN),
-            or_(Deadline.status == DeadlineStatus.PENDING.value,
-                Deadline.due_latest >= today - recent),
+            or_(
+                Deadline.status == DeadlineStatus.PENDING.value,
+                Deadline.due_latest >= today - recent,
+            ),
         )
     found = list(session.scalars(query.order_by(Deadline.due_earliest, Deadline.slug)))
     if slugs:

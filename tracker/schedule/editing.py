@@ -45,9 +45,17 @@ class DeadlineFields:
     tz: Any = UNSET
 
     @classmethod
-    def parse(cls, *, title: str | None = None, due: str | None = None,
-              kind: str | None = None, status: str | None = None, alert: str | None = None,
-              note: str | None = None, tz: str | None = None) -> DeadlineFields:
+    def parse(
+        cls,
+        *,
+        title: str | None = None,
+        due: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        alert: str | None = None,
+        note: str | None = None,
+        tz: str | None = None,
+    ) -> DeadlineFields:
         fields = cls()
         if title is not None:
             fields.title = text.title(title)
@@ -59,7 +67,8 @@ class DeadlineFields:
             fields.status = text.choice(status, DeadlineStatus, "deadline status")
         if alert is not None:
             fields.alert_leads = ",".join(
-                dates.format_duration(lead) for lead in dates.parse_durations(alert))
+                dates.format_duration(lead) for lead in dates.parse_durations(alert)
+            )
         if note is not None:
             fields.notes = text.note(note)
         if tz is not None:
@@ -88,11 +97,21 @@ class MeetingFields:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, *, title: str | None = None, starts: str | None = None,
-              ends: str | None = None, tz: str | None = None, location: str | None = None,
-              series: str | None = None, kind: str | None = None, status: str | None = None,
-              repeat: str | None = None, outcome: str | None = None,
-              alert: str | None = None) -> MeetingFields:
+    def parse(
+        cls,
+        *,
+        title: str | None = None,
+        starts: str | None = None,
+        ends: str | None = None,
+        tz: str | None = None,
+        location: str | None = None,
+        series: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        repeat: str | None = None,
+        outcome: str | None = None,
+        alert: str | None = None,
+    ) -> MeetingFields:
         fields = cls()
         if title is not None:
             fields.title = text.title(title)
@@ -116,7 +135,8 @@ class MeetingFields:
             fields.outcome = text.note(outcome, "outcome")
         if alert is not None:
             fields.alert_leads = ",".join(
-                dates.format_duration(lead) for lead in dates.parse_durations(alert))
+                dates.format_duration(lead) for lead in dates.parse_durations(alert)
+            )
         return fields
 
     def values(self) -> dict[str, Any]:
@@ -128,9 +148,15 @@ def _check_order(starts: dates.DateWindow | None, ends: dates.DateWindow | None)
         raise InvalidInput(f"meeting ends ({ends}) before it starts ({starts})")
 
 
-def add_deadline(session: Session, fields: DeadlineFields, *, now: datetime,
-                 slug: str | None = None, treaty: str | None = None,
-                 source: str | None = None) -> Deadline:
+def add_deadline(
+    session: Session,
+    fields: DeadlineFields,
+    *,
+    now: datetime,
+    slug: str | None = None,
+    treaty: str | None = None,
+    source: str | None = None,
+) -> Deadline:
     if fields.title is UNSET or fields.due is UNSET:
         raise InvalidInput("a deadline needs a title and --due")
     wanted = text.slug(slug) if slug else None
@@ -140,8 +166,14 @@ def add_deadline(session: Session, fields: DeadlineFields, *, now: datetime,
         raise InvalidInput(f"a deadline {wanted!r} exists already")
     item_slug = wanted or unique_slug(session, Deadline, text.slugify(fields.title))
     values = {"kind": "other", "status": "pending", "tz": "UTC", **fields.values()}
-    deadline = Deadline(slug=item_slug, uid=stable_uid("deadline", item_slug), treaty=treaty_row,
-                        created_at=now, updated_at=now, sequence=0)
+    deadline = Deadline(
+        slug=item_slug,
+        uid=stable_uid("deadline", item_slug),
+        treaty=treaty_row,
+        created_at=now,
+        updated_at=now,
+        sequence=0,
+    )
     for name, value in values.items():
         setattr(deadline, name, value)
     if cited:
@@ -151,9 +183,15 @@ def add_deadline(session: Session, fields: DeadlineFields, *, now: datetime,
     return deadline
 
 
-def edit_deadline(session: Session, slug: str, fields: DeadlineFields, *, now: datetime,
-                  treaty: str | None = None, source: str | None = None
-                  ) -> tuple[Deadline, list[Change]]:
+def edit_deadline(
+    session: Session,
+    slug: str,
+    fields: DeadlineFields,
+    *,
+    now: datetime,
+    treaty: str | None = None,
+    source: str | None = None,
+) -> tuple[Deadline, list[Change]]:
     deadline = queries.deadline(session, slug)
     values = fields.values()
     if treaty is not None:
@@ -169,9 +207,15 @@ def remove(session: Session, item: Deadline | Meeting, *, now: datetime) -> None
     session.delete(item)
 
 
-def add_meeting(session: Session, fields: MeetingFields, *, now: datetime,
-                slug: str | None = None, treaty: str | None = None,
-                source: str | None = None) -> Meeting:
+def add_meeting(
+    session: Session,
+    fields: MeetingFields,
+    *,
+    now: datetime,
+    slug: str | None = None,
+    treaty: str | None = None,
+    source: str | None = None,
+) -> Meeting:
     if fields.title is UNSET:
         raise InvalidInput("a meeting needs a title")
     starts = None if fields.starts is UNSET else fields.starts
@@ -185,10 +229,21 @@ def add_meeting(session: Session, fields: MeetingFields, *, now: datetime,
     if wanted and session.query(Meeting.id).filter_by(slug=wanted).first():
         raise InvalidInput(f"a meeting {wanted!r} exists already")
     item_slug = wanted or unique_slug(session, Meeting, text.slugify(fields.title))
-    values = {"kind": "consultation", "status": "scheduled", "tz": "UTC", "delegations": [],
-              **fields.values()}
-    meeting = Meeting(slug=item_slug, uid=stable_uid("meeting", item_slug), treaty=treaty_row,
-                      created_at=now, updated_at=now, sequence=0)
+    values = {
+        "kind": "consultation",
+        "status": "scheduled",
+        "tz": "UTC",
+        "delegations": [],
+        **fields.values(),
+    }
+    meeting = Meeting(
+        slug=item_slug,
+        uid=stable_uid("meeting", item_slug),
+        treaty=treaty_row,
+        created_at=now,
+        updated_at=now,
+        sequence=0,
+    )
     for name, value in values.items():
         setattr(meeting, name, value)
     if cited:
@@ -198,9 +253,15 @@ def add_meeting(session: Session, fields: MeetingFields, *, now: datetime,
     return meeting
 
 
-def edit_meeting(session: Session, slug: str, fields: MeetingFields, *, now: datetime,
-                 treaty: str | None = None, source: str | None = None
-                 ) -> tuple[Meeting, list[Change]]:
+def edit_meeting(
+    session: Session,
+    slug: str,
+    fields: MeetingFields,
+    *,
+    now: datetime,
+    treaty: str | None = None,
+    source: str | None = None,
+) -> tuple[Meeting, list[Change]]:
     meeting = queries.meeting(session, slug)
     values = fields.values()
     _check_order(values.get("starts", meeting.starts), values.get("ends", meeting.ends))

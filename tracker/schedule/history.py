@@ -22,22 +22,46 @@ def subject_type(item: Item) -> str:
     return "deadline" if isinstance(item, Deadline) else "meeting"
 
 
-def record(session: Session, item: Item, field: str, old: str | None, new: str | None, *,
-           now: datetime, changed_at: datetime | None = None, source: Source | None = None,
-           note: str | None = None) -> Change:
+def record(
+    session: Session,
+    item: Item,
+    field: str,
+    old: str | None,
+    new: str | None,
+    *,
+    now: datetime,
+    changed_at: datetime | None = None,
+    source: Source | None = None,
+    note: str | None = None,
+) -> Change:
     if item.id is None:
         session.flush()
     change = Change(
-        subject_type=subject_type(item), subject_id=item.id, subject_slug=item.slug,
-        subject_title=item.title, field=field, old=old, new=new,
-        changed_at=changed_at or now, recorded_at=now, source=source, note=note,
+        subject_type=subject_type(item),
+        subject_id=item.id,
+        subject_slug=item.slug,
+        subject_title=item.title,
+        field=field,
+        old=old,
+        new=new,
+        changed_at=changed_at or now,
+        recorded_at=now,
+        source=source,
+        note=note,
     )
     session.add(change)
     return change
 
 
-def apply_changes(session: Session, item: Item, values: Mapping[str, Any], *, now: datetime,
-                  source: Source | None = None, note: str | None = None) -> list[Change]:
+def apply_changes(
+    session: Session,
+    item: Item,
+    values: Mapping[str, Any],
+    *,
+    now: datetime,
+    source: Source | None = None,
+    note: str | None = None,
+) -> list[Change]:
     """Set attributes, recording one Change for each that really changed.
 
     ``values`` maps attribute names to new values; date windows are compared and
@@ -49,8 +73,11 @@ def apply_changes(session: Session, item: Item, values: Mapping[str, Any], *, no
         if _shown(old) == _shown(new):
             continue
         setattr(item, field, new)
-        changes.append(record(session, item, field, _shown(old), _shown(new), now=now,
-                              source=source, note=note))
+        changes.append(
+            record(
+                session, item, field, _shown(old), _shown(new), now=now, source=source, note=note
+            )
+        )
     if changes:
         item.sequence += 1
         item.updated_at = now
@@ -66,11 +93,13 @@ def _shown(value: Any) -> str | None:
 
 
 def history(session: Session, item: Item) -> list[Change]:
-    return list(session.scalars(
-        select(Change)
-        .where(Change.subject_type == subject_type(item), Change.subject_id == item.id)
-        .order_by(Change.changed_at, Change.id)
-    ))
+    return list(
+        session.scalars(
+            select(Change)
+            .where(Change.subject_type == subject_type(item), Change.subject_id == item.id)
+            .order_by(Change.changed_at, Change.id)
+        )
+    )
 
 
 def source_for_url(session: Session, url: str | None) -> Source | None:
@@ -83,8 +112,12 @@ def source_for_url(session: Session, url: str | None) -> Source | None:
     found = session.scalar(select(Source).where(Source.url == url).limit(1))
     if found:
         return found
-    source = Source(key=text.slugify(f"{parts.netloc}{parts.path}")[:100], title=url,
-                    publisher=parts.netloc, url=url)
+    source = Source(
+        key=text.slugify(f"{parts.netloc}{parts.path}")[:100],
+        title=url,
+        publisher=parts.netloc,
+        url=url,
+    )
     source.key = unique_slug(session, Source, source.key, column="key")
     session.add(source)
     return source

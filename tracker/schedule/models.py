@@ -59,8 +59,13 @@ def stable_uid(kind: str, item_slug: str) -> str:
     return f"{uuid.uuid5(NAMESPACE, f'{kind}:{item_slug}')}@tracker"
 
 
-def _window(text: str | None, earliest: date | None, latest: date | None,
-            precision: str | None, at: time | None) -> DateWindow | None:
+def _window(
+    text: str | None,
+    earliest: date | None,
+    latest: date | None,
+    precision: str | None,
+    at: time | None,
+) -> DateWindow | None:
     if text is None or earliest is None or latest is None or precision is None:
         return None
     return DateWindow(text, earliest, latest, Precision(precision), at)
@@ -100,15 +105,19 @@ class Deadline(Base):
 
     @property
     def due(self) -> DateWindow:
-        window = _window(self.due_text, self.due_earliest, self.due_latest, self.due_precision,
-                         self.due_time)
+        window = _window(
+            self.due_text, self.due_earliest, self.due_latest, self.due_precision, self.due_time
+        )
         assert window is not None
         return window
 
     @due.setter
     def due(self, window: DateWindow) -> None:
         self.due_text, self.due_earliest, self.due_latest = (
-            window.text, window.earliest, window.latest)
+            window.text,
+            window.earliest,
+            window.latest,
+        )
         self.due_precision, self.due_time = window.precision.value, window.at
         if window.tz:
             self.tz = window.tz
@@ -154,8 +163,13 @@ class Meeting(Base):
 
     @property
     def starts(self) -> DateWindow | None:
-        return _window(self.starts_text, self.starts_earliest, self.starts_latest,
-                       self.starts_precision, self.starts_time)
+        return _window(
+            self.starts_text,
+            self.starts_earliest,
+            self.starts_latest,
+            self.starts_precision,
+            self.starts_time,
+        )
 
     @starts.setter
     def starts(self, window: DateWindow | None) -> None:
@@ -169,8 +183,13 @@ class Meeting(Base):
 
     @property
     def ends(self) -> DateWindow | None:
-        return _window(self.ends_text, self.ends_earliest, self.ends_latest,
-                       self.ends_precision, self.ends_time)
+        return _window(
+            self.ends_text,
+            self.ends_earliest,
+            self.ends_latest,
+            self.ends_precision,
+            self.ends_time,
+        )
 
     @ends.setter
     def ends(self, window: DateWindow | None) -> None:

@@ -47,8 +47,7 @@ def _window_filter(query: Select[Any], earliest: Any, latest: Any, flt: Filter) 
     return query
 
 
-def _common(query: Select[Any], model: type[Deadline] | type[Meeting],
-            flt: Filter) -> Select[Any]:
+def _common(query: Select[Any], model: type[Deadline] | type[Meeting], flt: Filter) -> Select[Any]:
     if flt.treaty:
         query = query.join(Treaty, model.treaty_id == Treaty.id).where(Treaty.slug == flt.treaty)
     if flt.kinds:
@@ -66,14 +65,18 @@ def meetings(session: Session, flt: Filter, *, include_undated: bool = False) ->
     """Dated meetings in the window, recurring ones (expanded by the caller), undated if asked."""
     end = func.coalesce(Meeting.ends_latest, Meeting.starts_latest)
     dated = _window_filter(select(Meeting.id), Meeting.starts_earliest, end, flt)
-    conditions = [Meeting.id.in_(dated.where(Meeting.starts_earliest.is_not(None))),
-                  and_(Meeting.recurrence.is_not(None), Meeting.starts_earliest.is_not(None))]
+    conditions = [
+        Meeting.id.in_(dated.where(Meeting.starts_earliest.is_not(None))),
+        and_(Meeting.recurrence.is_not(None), Meeting.starts_earliest.is_not(None)),
+    ]
     if include_undated:
         conditions.append(Meeting.starts_earliest.is_(None))
     query = _common(select(Meeting).where(or_(*conditions)), Meeting, flt)
-    return list(session.scalars(
-        query.order_by(Meeting.starts_earliest.is_(None), Meeting.starts_earliest, Meeting.slug)
-    ))
+    return list(
+        session.scalars(
+            query.order_by(Meeting.starts_earliest.is_(None), Meeting.starts_earliest, Meeting.slug)
+        )
+    )
 
 
 def deadline(session: Session, slug: str) -> Deadline:

@@ -79,7 +79,9 @@ class Treaty(Base):
 
     sources: Mapped[list[Source]] = relationship(secondary=treaty_sources, lazy="selectin")
     events: Mapped[list[ParticipationEvent]] = relationship(
-        back_populates="treaty", cascade="all, delete-orphan", lazy="selectin",
+        back_populates="treaty",
+        cascade="all, delete-orphan",
+        lazy="selectin",
         order_by="ParticipationEvent.on",
     )
 
@@ -101,13 +103,13 @@ class ParticipationEvent(Base):
     __tablename__ = "participation_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    treaty_id: Mapped[int] = mapped_column(ForeignKey("treaties.id", ondelete="CASCADE"),
-                                           index=True)
+    treaty_id: Mapped[int] = mapped_column(
+        ForeignKey("treaties.id", ondelete="CASCADE"), index=True
+    )
     state: Mapped[str] = mapped_column(String(120))
     event: Mapped[str] = mapped_column(String(20))
     on: Mapped[date]
     note: Mapped[str | None] = mapped_column(Text)
 
     treaty: Mapped[Treaty] = relationship(back_populates="events")
-    sources: Mapped[list[Source]] = relationship(secondary=participation_sources,
-                                                 lazy="selectin")
+    sources: Mapped[list[Source]] = relationship(secondary=participation_sources, lazy="selectin")

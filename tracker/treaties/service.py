@@ -46,12 +46,22 @@ def treaty_values(**given: str | None) -> dict[str, Any]:
     return values
 
 
-def add_treaty(session: Session, values: dict[str, Any], *, now: datetime, slug: str | None,
-               source: str | None = None) -> Treaty:
+def add_treaty(
+    session: Session,
+    values: dict[str, Any],
+    *,
+    now: datetime,
+    slug: str | None,
+    source: str | None = None,
+) -> Treaty:
     if "name" not in values:
         raise InvalidInput("a treaty needs a name")
-    values = {"kind": "multilateral", "status": "in-force",
-              "short_name": values["name"][:120], **values}
+    values = {
+        "kind": "multilateral",
+        "status": "in-force",
+        "short_name": values["name"][:120],
+        **values,
+    }
     item_slug = text.slug(slug) if slug else text.slugify(values["short_name"])
     if session.scalar(select(Treaty.id).where(Treaty.slug == item_slug)):
         raise InvalidInput(f"a treaty {item_slug!r} exists already (use --slug)")
@@ -63,8 +73,9 @@ def add_treaty(session: Session, values: dict[str, Any], *, now: datetime, slug:
     return treaty
 
 
-def edit_treaty(session: Session, slug: str, values: dict[str, Any], *, now: datetime,
-                source: str | None = None) -> Treaty:
+def edit_treaty(
+    session: Session, slug: str, values: dict[str, Any], *, now: datetime, source: str | None = None
+) -> Treaty:
     treaty = queries.treaty(session, slug)
     for name, value in values.items():
         setattr(treaty, name, value)
@@ -82,8 +93,9 @@ def list_treaties(session: Session, status: str | None = None) -> list[Treaty]:
     return list(session.scalars(query))
 
 
-def treaty_dict(treaty: Treaty, today: date | None = None, *, events: bool = False
-                ) -> dict[str, Any]:
+def treaty_dict(
+    treaty: Treaty, today: date | None = None, *, events: bool = False
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "slug": treaty.slug,
         "name": treaty.name,
@@ -98,8 +110,13 @@ def treaty_dict(treaty: Treaty, today: date | None = None, *, events: bool = Fal
     if events:
         result["summary"] = treaty.summary
         result["events"] = [
-            {"state": event.state, "event": event.event, "date": event.on.isoformat(),
-             "note": event.note, "sources": [source.as_dict() for source in event.sources]}
+            {
+                "state": event.state,
+                "event": event.event,
+                "date": event.on.isoformat(),
+                "note": event.note,
+                "sources": [source.as_dict() for source in event.sources],
+            }
             for event in treaty.events
         ]
     return result
