@@ -23,6 +23,14 @@ from tracker.settings import Settings
 log = logging.getLogger("tracker.worker")
 
 
+@dataclass(frozen=True)
+class Round:
+    alerts: int
+    changes: int
+    digests: int
+    next_at: datetime | None
+
+
 @dataclass
 class Worker:
     sessions: sessionmaker[Session]
@@ -34,7 +42,7 @@ class Worker:
     def channels(self) -> Channels:
         return Channels.of(list(self.notifiers.values()))
 
-    def record(self) -> recording.Outcome:
+    def record(self) -> Round:
         """Record due alerts, change events and due digests in one transaction."""
         now = self.clock.now()
         with transaction(self.sessions) as session:
@@ -49,18 +57,18 @@ class Worker:
                 changes,
                 digests,
             )
-        return outcome
+        return Round(outcome.recorded, changes, digests, outcome.next_at)
 
     def deliver(self, stop: Callable[[], bool] = lambda: False) -> int:
         return outbox.deliver_due(
             self.sessions, self.notifiers, self.clock, self.settings.delivery, stop
         )
 
-    def tick(self, stop: Callable[[], bool] = lambda: False) -> datetime | None:
-        """Record, then deliver; the next instant an alert falls due."""
-        outcome = self.record()
+    def tick(self, stop: Callable[[], bool] = lambda: False) -> Round:
+        """Record, then deliver; says what was recorded and when the next alert is due."""
+        done = self.record()
         self.deliver(stop)
-        return outcome.next_at
+        return done
 
     def recover(self) -> int:
         """Requeue deliveries a killed daemon left in ``sending`` (call holding the lock)."""

@@ -1,0 +1,72 @@
+"""The daemon's edges: notifier plugins, the feed builder, systemd and logging."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from collections.abc import Mapping
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.db import transaction
+from tracker.notifiers.base import Notifier
+from tracker.settings import Settings
+
+log = logging.getLogger("tracker.daemon")
+FEED_CHANNELS = ("rss", "ics")
+
+
+def configured_notifiers(settings: Settings) -> dict[str, Notifier]:
+    """Notifier plugins from the ``tracker.notifiers`` entry points; broken ones are
+    reported and skipped, so one bad plugin does not silence the others."""
+    from tracker.notifiers.registry import load_notifiers
+
+    loaded = load_notifiers(settings)
+    for problem in loaded.problems:
+        log.warning("notifier %s skipped: %s", problem.name, problem.message)
+    return {notifier.name: notifier for notifier in loaded.notifiers}
+
+
+def rebuild_feeds(
+    sessions: sessionmaker[Session], settings: Settings, notifiers: Mapping[str, Notifier]
+) -> None:
+    """Rebuild the feed files after changes, unless a feed notifier does it on delivery."""
+    if any(name in notifiers for name in FEED_CHANNELS):
+        return
+    try:
+        from tracker.feeds.build import build_feeds
+    except ImportError:  # feeds not installed: nothing to rebuild
+        return
+    try:
+        with transaction(sessions) as session:
+            build_feeds(session, settings)
+    except Exception:
+        log.exception("rebuilding the feeds failed")
+
+
+def systemd_notify(state: str) -> None:
+    """Tell systemd (``Type=notify``) about readiness; a no-op outside systemd."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.connect(address)
+            sock.sendall(state.encode())
+    except OSError as exc:
+        log.warning("systemd notification failed: %s", exc)
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("tracker")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").addHandler(handler)

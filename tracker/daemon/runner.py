@@ -1,0 +1,168 @@
+"""The daemon: APScheduler ticks, the worker does the work, the lock keeps it single.
+
+The scheduler is a ``BlockingScheduler`` in UTC with the in-memory job store: our own
+tables hold the state, so a restart loses nothing and catches up from the rows. Jobs
+coalesce and have no misfire grace limit (``None``): a late tick still runs, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import FrameType
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.alerts.worker import Worker
+from tracker.clock import Clock
+from tracker.daemon import hooks
+from tracker.daemon.lock import DaemonLock
+from tracker.notifiers.base import Notifier
+from tracker.settings import Settings
+
+log = logging.getLogger("tracker.daemon")
+
+SWEEP_SECONDS = 30  # the safety net; CLI changes are picked up within this
+HEARTBEAT_SECONDS = 5
+STANDBY_POLL_SECONDS = 5.0  # a standby daemon takes over within this (plus a heartbeat)
+
+
+@dataclass
+class Daemon:
+    load_settings: Callable[[], Settings]
+    sessions: sessionmaker[Session]
+    clock: Clock
+    lock: DaemonLock
+    load_notifiers: Callable[[Settings], Mapping[str, Notifier]] = hooks.configured_notifiers
+    standby_poll: float = STANDBY_POLL_SECONDS
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    _busy: threading.Lock = field(default_factory=threading.Lock)
+    _reload: bool = False
+    _scheduler: Any = None
+    worker: Worker | None = None
+
+    def run(self) -> int:
+        """Stand by until the lock is ours, work until stopped; the exit status."""
+        self._install_signals()
+        while not self.stop_event.is_set():
+            if not self._wait_for_lock():
+                break
+            try:
+                self._serve()
+            finally:
+                with self._busy:  # the delivery in hand is finished first
+                    self.lock.release()
+                self._close_notifiers()
+                log.info("released %s", self.lock.description)
+        hooks.systemd_notify("STOPPING=1")
+        log.info("stopped")
+        return 0
+
+    def _wait_for_lock(self) -> bool:
+        announced = False
+        while not self.lock.acquire():
+            if not announced:
+                log.info("another daemon is active (%s); standing by", self.lock.description)
+                announced = True
+            if self.stop_event.wait(self.standby_poll):
+                return False
+        log.info("active: holding %s", self.lock.description)
+        return True
+
+    def _serve(self) -> None:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        self.worker = self._make_worker(self.load_settings())
+        self.worker.recover()
+        scheduler = BlockingScheduler(
+            timezone="UTC",
+            executors={"default": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        )
+        self._scheduler = scheduler
+        now = self.clock.now()
+        scheduler.add_job(
+            self.tick, "interval", seconds=SWEEP_SECONDS, id="sweep", next_run_time=now
+        )
+        scheduler.add_job(
+            self.heartbeat,
+            "interval",
+            seconds=HEARTBEAT_SECONDS,
+            id="heartbeat",
+            executor="heartbeat",
+        )
+        hooks.systemd_notify("READY=1")
+        if not self.stop_event.is_set():
+            scheduler.start()
+
+    def _make_worker(self, settings: Settings) -> Worker:
+        logging.getLogger("tracker").setLevel(settings.log_level)
+        notifiers = self.load_notifiers(settings)
+        log.info("channels: %s", ", ".join(notifiers) or "none")
+        return Worker(self.sessions, settings, self.clock, notifiers)
+
+    def tick(self) -> None:
+        """Record and deliver what is due, then wake up for the next alert instant."""
+        with self._busy:
+            if self.stop_event.is_set() or self.worker is None:
+                return
+            if self._reload:
+                self._reload = False
+                self._close_notifiers()
+                self.worker = self._make_worker(self.load_settings())
+                log.info("settings reloaded")
+            done = self.worker.tick(stop=self.stop_event.is_set)
+            if done.changes or done.alerts:
+                hooks.rebuild_feeds(self.sessions, self.worker.settings, self.worker.notifiers)
+        if done.next_at is not None and self._scheduler is not None:
+            when = done.next_at + timedelta(milliseconds=100)
+            if when - self.clock.now() < timedelta(seconds=SWEEP_SECONDS):
+                self._scheduler.add_job(
+                    self.tick, "date", run_date=when, id="due", replace_existing=True
+                )
+
+    def heartbeat(self) -> None:
+        if not self.lock.healthy():
+            log.error("lost %s: stopping work at once", self.lock.description)
+            self._shutdown()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        scheduler = self._scheduler
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    def _close_notifiers(self) -> None:
+        if self.worker is not None:
+            for notifier in self.worker.notifiers.values():
+                try:
+                    notifier.close()
+                except Exception:
+                    log.exception("closing notifier %s failed", notifier.name)
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def on_stop(number: int, _frame: FrameType | None) -> None:
+            log.info("%s: finishing the delivery in hand", signal.Signals(number).name)
+            self.stop()
+
+        def on_hup(_number: int, _frame: FrameType | None) -> None:
+            self._reload = True
+            if self._scheduler is not None and self._scheduler.running:
+                self._scheduler.wakeup()
+                self._scheduler.add_job(self.tick, id="reload", replace_existing=True)
+
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        signal.signal(signal.SIGHUP, on_hup)
