@@ -380,7 +380,11 @@ class _Loader:
         self, item: Deadline | Meeting, entries: list[HistoryRecord], current: dict[str, Any]
     ) -> None:
         """Apply recorded history in order; it must end at the record's current values."""
-        for entry in sorted(entries, key=lambda e: e.at):
+        ordered = sorted(entries, key=lambda e: e.at)
+        if ordered:  # the item was known before its first recorded change
+            for change in history.history(self.session, item):
+                change.changed_at = min(change.changed_at, ordered[0].at)
+        for entry in ordered:
             if entry.field not in HISTORY_FIELDS:
                 raise InvalidInput(
                     f"history of unknown field {entry.field!r}; "

@@ -43,6 +43,7 @@ class Standing(StrEnum):
     PARTY = "party"
     SUSPENDED = "suspended"
     WITHDRAWN = "withdrawn"
+    ENDED = "ended"
 
 
 # What each event makes of a state's standing, applied in date order.
@@ -93,7 +94,15 @@ class Treaty(Base):
         for event in self.events:
             if event.state == state and (as_of is None or event.on <= as_of):
                 standing = _STANDING_AFTER[ParticipationEventKind(event.event)]
+        if standing not in (Standing.NONE, Standing.WITHDRAWN) and self._ended(as_of):
+            return Standing.ENDED
         return standing
+
+    def _ended(self, as_of: date | None) -> bool:
+        """A treaty that expired or was terminated binds no one, whatever its parties did."""
+        if self.status not in (TreatyStatus.EXPIRED, TreatyStatus.TERMINATED):
+            return False
+        return self.expires is None or as_of is None or as_of >= self.expires
 
     def states(self) -> list[str]:
         return sorted({event.state for event in self.events})
