@@ -16,7 +16,7 @@ import hashlib
 import re
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP as _SMTP_POLICY
 from email.utils import format_datetime, parseaddr
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,8 @@ from tracker.notifiers.base import Message
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+# Long lines rather than folding: the stdlib's folding of encoded words can double a space.
+POLICY = _SMTP_POLICY.clone(max_line_length=998)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _SECTIONS = ("alerts", "changes", "countdown", "agenda")
 
@@ -127,7 +129,7 @@ def compose(message: Message, *, sender: str, unsubscribe: str | None = None) ->
     if message.recipient is None:
         raise ValueError("an email needs a recipient")
     text, html = render(message, unsubscribe)
-    mail = EmailMessage(policy=SMTP)
+    mail = EmailMessage(policy=POLICY)
     mail["From"] = _address(sender)
     recipient = message.recipient
     mail["To"] = Address(
