@@ -19,8 +19,14 @@ def run(cwd: Path, *args: str, database_url: str | None = None) -> subprocess.Co
     env["TRACKER_DATA_DIR"] = str(cwd / "var")
     if database_url:
         env["TRACKER_DATABASE_URL"] = database_url
-    return subprocess.run([sys.executable, "-m", "tracker", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tracker", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +52,28 @@ def as_json(result: subprocess.CompletedProcess[str]) -> list[dict]:
 def test_countdown_to_new_start_expiry_on_new_years_day(seeded):
     [expiry] = as_json(run(seeded, "--as-of", "2026-01-01", "countdown", "new-start", "--json"))
     assert (expiry["slug"], expiry["kind"], expiry["days_remaining"]) == (
-        "new-start-expiry", "expiry", 35)
-    assert {"slug", "title", "kind", "treaty", "earliest", "latest", "precision",
-            "days_remaining", "status", "human"} <= set(expiry)
+        "new-start-expiry",
+        "expiry",
+        35,
+    )
+    assert {
+        "slug",
+        "title",
+        "kind",
+        "treaty",
+        "earliest",
+        "latest",
+        "precision",
+        "days_remaining",
+        "status",
+        "human",
+    } <= set(expiry)
 
 
 def test_upcoming_plenaries_in_july_2021_include_the_second_plenary(seeded):
-    entries = as_json(run(seeded, "--as-of", "2021-07-01", "upcoming", "--kind", "plenary",
-                          "--json"))
+    entries = as_json(
+        run(seeded, "--as-of", "2021-07-01", "upcoming", "--kind", "plenary", "--json")
+    )
     second = [e for e in entries if e["earliest"].startswith("2021-09")]
     assert second and second[0]["series"] == "US-Russia Strategic Stability Dialogue"
     assert second[0]["earliest"] >= "2021-09-21"
@@ -66,8 +86,9 @@ def test_upcoming_month_lists_the_tpnw_review_conference(seeded):
 
 
 def test_added_deadline_is_listed_with_quarter_precision(home):
-    added = run(home, "deadline", "add", "Test deadline", "--due", "Q3 2027", "--treaty",
-                "new-start")
+    added = run(
+        home, "deadline", "add", "Test deadline", "--due", "Q3 2027", "--treaty", "new-start"
+    )
     assert added.returncode == 0, added.stderr
     listed = as_json(run(home, "deadline", "list", "--json"))
     [test] = [d for d in listed if d["title"] == "Test deadline"]
@@ -99,8 +120,16 @@ def test_seeding_twice_reports_nothing_changed(home):
 
 
 def test_editing_a_meeting_shows_in_its_history(home):
-    moved = run(home, "meeting", "edit", "tpnw-revcon-1-2026", "--starts", "2026-12-01",
-                "--source", "https://example.org/notice")
+    moved = run(
+        home,
+        "meeting",
+        "edit",
+        "tpnw-revcon-1-2026",
+        "--starts",
+        "2026-12-01",
+        "--source",
+        "https://example.org/notice",
+    )
     assert moved.returncode == 0, moved.stderr
     shown = run(home, "meeting", "show", "tpnw-revcon-1-2026", "--json")
     changes = as_json(shown)["history"]
@@ -111,30 +140,51 @@ def test_editing_a_meeting_shows_in_its_history(home):
 def test_piped_output_is_plain_text(seeded):
     result = run(seeded, "treaty", "list")
     assert result.returncode == 0
-    assert "New START" in result.stdout and "│" not in result.stdout and "\x1b[" not in result.stdout
+    assert (
+        "New START" in result.stdout and "│" not in result.stdout and "\x1b[" not in result.stdout
+    )
 
 
 def test_treaty_show_lists_participation_events(seeded):
     shown = as_json(run(seeded, "treaty", "show", "ctbt", "--json"))
     assert ("RU", "de-ratified", "2023-11-02") in {
-        (e["state"], e["event"], e["date"]) for e in shown["events"]}
+        (e["state"], e["event"], e["date"]) for e in shown["events"]
+    }
 
 
 def test_help_does_not_import_the_orm_alembic_or_apscheduler(tmp_path):
-    probe = ("import sys\nfrom tracker.cli.main import cli\n"
-             "try:\n    cli.main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
-             "heavy = [m for m in ('sqlalchemy.orm', 'alembic', 'apscheduler', 'jinja2', "
-             "'feedgen') if m in sys.modules]\nprint('HEAVY', heavy)\n")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            cwd=tmp_path, timeout=60)
+    probe = (
+        "import sys\nfrom tracker.cli.main import cli\n"
+        "try:\n    cli.main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('sqlalchemy.orm', 'alembic', 'apscheduler', 'jinja2', "
+        "'feedgen') if m in sys.modules]\nprint('HEAVY', heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("command", [
-    [], ["init"], ["seed"], ["db"], ["db", "upgrade"], ["treaty", "add"], ["treaty", "list"],
-    ["deadline", "add"], ["deadline", "list"], ["deadline", "edit"], ["deadline", "done"],
-    ["meeting", "add"], ["meeting", "cancel"], ["countdown"], ["upcoming"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["init"],
+        ["seed"],
+        ["db"],
+        ["db", "upgrade"],
+        ["treaty", "add"],
+        ["treaty", "list"],
+        ["deadline", "add"],
+        ["deadline", "list"],
+        ["deadline", "edit"],
+        ["deadline", "done"],
+        ["meeting", "add"],
+        ["meeting", "cancel"],
+        ["countdown"],
+        ["upcoming"],
+    ],
+)
 def test_every_command_has_help(command):
     from click.testing import CliRunner
 
@@ -152,6 +202,15 @@ def test_init_and_countdown_on_postgresql(tmp_path):
 
     _reset_postgres(POSTGRES_URL)
     assert run(tmp_path, "init", database_url=POSTGRES_URL).returncode == 0
-    [expiry] = as_json(run(tmp_path, "--as-of", "2026-01-01", "countdown", "new-start-expiry",
-                           "--json", database_url=POSTGRES_URL))
+    [expiry] = as_json(
+        run(
+            tmp_path,
+            "--as-of",
+            "2026-01-01",
+            "countdown",
+            "new-start-expiry",
+            "--json",
+            database_url=POSTGRES_URL,
+        )
+    )
     assert expiry["days_remaining"] == 35

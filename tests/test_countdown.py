@@ -21,8 +21,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "days", "status", "human"), CASES,
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("expression", "days", "status", "human"), CASES, ids=[case[0] for case in CASES]
+)
 def test_countdown_as_of_new_year_2026(expression, days, status, human):
     result = countdown(parse(expression), AS_OF)
     assert (result.days_remaining, result.status, result.human) == (days, status, human)
@@ -49,9 +50,14 @@ def test_a_timed_item_has_passed_once_its_hour_has():
     assert countdown(window, AS_OF - timedelta(hours=3)).status is CountdownStatus.TODAY
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1),
-                    timezones=st.just(UTC)),
-       st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=4000)))
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)
+    ),
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=4000)),
+)
 def test_days_remaining_never_grows_as_time_passes(as_of, later):
     window = parse("first week of October 2030")
-    assert countdown(window, as_of + later).days_remaining <= countdown(window, as_of).days_remaining
+    assert (
+        countdown(window, as_of + later).days_remaining <= countdown(window, as_of).days_remaining
+    )

@@ -14,8 +14,9 @@ def test_moving_a_deadline_records_the_change_and_bumps_the_sequence(session, no
     make_treaty(session)
     deadline = make_deadline(session, due="Q3 2027", treaty="new-start")
     later = now + timedelta(days=2)
-    _, changes = editing.edit_deadline(session, deadline.slug,
-                                       editing.DeadlineFields.parse(due="2027-08-01"), now=later)
+    _, changes = editing.edit_deadline(
+        session, deadline.slug, editing.DeadlineFields.parse(due="2027-08-01"), now=later
+    )
     assert [(c.field, c.old, c.new) for c in changes] == [("due", "Q3 2027", "2027-08-01")]
     assert (deadline.sequence, deadline.updated_at) == (1, later)
     assert deadline.uid == stable_uid("deadline", deadline.slug)
@@ -23,19 +24,24 @@ def test_moving_a_deadline_records_the_change_and_bumps_the_sequence(session, no
 
 def test_an_edit_that_changes_nothing_records_nothing(session, now):
     deadline = make_deadline(session, due="2027-01-01")
-    _, changes = editing.edit_deadline(session, deadline.slug,
-                                       editing.DeadlineFields.parse(due="1 January 2027"),
-                                       now=now)
+    _, changes = editing.edit_deadline(
+        session, deadline.slug, editing.DeadlineFields.parse(due="1 January 2027"), now=now
+    )
     assert changes == [] and deadline.sequence == 0
 
 
 def test_postponing_a_meeting_is_history(session, now):
     meeting = make_meeting(session, starts="end of September 2021")
     _, changes = editing.edit_meeting(
-        session, meeting.slug, editing.MeetingFields.parse(starts="2021-09-30", status="held"),
-        now=now)
+        session,
+        meeting.slug,
+        editing.MeetingFields.parse(starts="2021-09-30", status="held"),
+        now=now,
+    )
     assert {(c.field, c.old, c.new) for c in changes} == {
-        ("starts", "end of September 2021", "2021-09-30"), ("status", "scheduled", "held")}
+        ("starts", "end of September 2021", "2021-09-30"),
+        ("status", "scheduled", "held"),
+    }
 
 
 def test_removed_deadline_keeps_its_history(session, now):
@@ -54,14 +60,17 @@ def test_slugs_are_derived_from_titles_and_kept_unique(session):
     assert make_deadline(session, "New START expires").slug == "new-start-expires-2"
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ({"title": "two\r\nlines"}, "line break"),
-    ({"title": "x" * 501}, "longer than 500"),
-    ({"kind": "party"}, "unknown deadline kind"),
-    ({"alert": "soon"}, "cannot read duration"),
-    ({"tz": "Mars/Olympus"}, "unknown time zone"),
-    ({"note": "bad\x00byte"}, "control character"),
-])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"title": "two\r\nlines"}, "line break"),
+        ({"title": "x" * 501}, "longer than 500"),
+        ({"kind": "party"}, "unknown deadline kind"),
+        ({"alert": "soon"}, "cannot read duration"),
+        ({"tz": "Mars/Olympus"}, "unknown time zone"),
+        ({"note": "bad\x00byte"}, "control character"),
+    ],
+)
 def test_bad_fields_are_refused_before_anything_changes(session, values, message):
     with pytest.raises(InvalidInput, match=message):
         make_deadline(session, **values)
@@ -81,7 +90,14 @@ def test_meeting_cannot_end_before_it_starts(session):
 def test_history_lists_changes_in_order(session, now):
     deadline = make_deadline(session, due="2027")
     for step, due in enumerate(["Q2 2027", "June 2027", "2027-06-15"], start=1):
-        editing.edit_deadline(session, deadline.slug, editing.DeadlineFields.parse(due=due),
-                              now=now + timedelta(days=step))
+        editing.edit_deadline(
+            session,
+            deadline.slug,
+            editing.DeadlineFields.parse(due=due),
+            now=now + timedelta(days=step),
+        )
     assert [c.new for c in history.history(session, deadline)][1:] == [
-        "Q2 2027", "June 2027", "2027-06-15"]
+        "Q2 2027",
+        "June 2027",
+        "2027-06-15",
+    ]

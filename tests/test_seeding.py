@@ -55,36 +55,38 @@ def test_every_dated_fact_of_the_seed_documents_is_attributed(session_factory, s
         assert source is not None and source.title.startswith(title)
         assert "no date of publication" in (source.note or "")
     expected = {
-        "The Frontier Post": {"2021-07-28", "end of September 2021", "2021-07-29",
-                              "mid-June 2021"},
+        "The Frontier Post": {"2021-07-28", "end of September 2021", "2021-07-29", "mid-June 2021"},
         "BBC Express News": {"first week of October 2023", "Q2 2023", "2026-02-05"},
         "Atlantic Council": {"2013-03-15"},
     }
     for publisher, dates in expected.items():
         known = set()
         for slug in cited[publisher]:
-            item = session.scalar(select(Meeting).where(Meeting.slug == slug)) or \
-                queries.deadline(session, slug)
+            item = session.scalar(select(Meeting).where(Meeting.slug == slug)) or queries.deadline(
+                session, slug
+            )
             known |= {c.old for c in history.history(session, item)} | {
-                getattr(item, "starts_text", None) or getattr(item, "due_text", None)}
+                getattr(item, "starts_text", None) or getattr(item, "due_text", None)
+            }
         assert dates <= known, (publisher, dates - known)
 
 
 def test_planned_plenary_keeps_its_first_date_in_history(session_factory, session, now):
     load(session_factory, SEEDS, now)
-    second = session.scalar(select(Meeting).where(Meeting.starts_text == "2021-09-30",
-                                                  Meeting.kind == "plenary"))
+    second = session.scalar(
+        select(Meeting).where(Meeting.starts_text == "2021-09-30", Meeting.kind == "plenary")
+    )
     assert second is not None
     moves = [(c.old, c.new) for c in history.history(session, second) if c.field == "starts"]
     assert moves == [("end of September 2021", "2021-09-30")]
-    first = session.scalar(select(Meeting).where(Meeting.starts_text == "2021-07-28",
-                                                 Meeting.kind == "plenary"))
+    first = session.scalar(
+        select(Meeting).where(Meeting.starts_text == "2021-07-28", Meeting.kind == "plenary")
+    )
     heads = {d["state"]: d["head"] for d in first.delegations}
     assert "Sherman" in heads["US"] and "Ryabkov" in heads["RU"]
 
 
-def test_one_bad_record_loads_nothing_and_names_file_and_record(session_factory, tmp_path,
-                                                                 now):
+def test_one_bad_record_loads_nothing_and_names_file_and_record(session_factory, tmp_path, now):
     good = tmp_path / "a.toml"
     good.write_text('[[source]]\nkey = "s"\ntitle = "A source"\n')
     bad = tmp_path / "b.toml"
@@ -95,13 +97,16 @@ def test_one_bad_record_loads_nothing_and_names_file_and_record(session_factory,
         assert session.scalar(select(func.count()).select_from(Source)) == 0
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ('[[treaty]]\nslug = "t"\n', "name: Field required"),
-    ('[[deadline]]\nslug = "x"\ntitle = "X"\ndue = "2027"\ncolour = "red"\n', "colour"),
-    ('[[meeting]]\nslug = "m"\ntitle = "M"\nkind = "plenary"\nstarts = 5\n', "starts"),
-    ('[[widget]]\nname = "w"\n', "unknown section"),
-    ('[[source]]\nkey = "a"\ntitle = "A"\n[[source]]\nkey = "a"\ntitle = "B"\n', "duplicate"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[[treaty]]\nslug = "t"\n', "name: Field required"),
+        ('[[deadline]]\nslug = "x"\ntitle = "X"\ndue = "2027"\ncolour = "red"\n', "colour"),
+        ('[[meeting]]\nslug = "m"\ntitle = "M"\nkind = "plenary"\nstarts = 5\n', "starts"),
+        ('[[widget]]\nname = "w"\n', "unknown section"),
+        ('[[source]]\nkey = "a"\ntitle = "A"\n[[source]]\nkey = "a"\ntitle = "B"\n', "duplicate"),
+    ],
+)
 def test_malformed_seed_is_refused(session_factory, tmp_path, now, content, message):
     path = tmp_path / "bad.toml"
     path.write_text(content)
@@ -116,8 +121,7 @@ def test_file_that_is_not_utf8_is_refused(session_factory, tmp_path, now):
         load(session_factory, [path], now)
 
 
-def test_edited_seed_updates_the_row_and_writes_history(session_factory, session, tmp_path,
-                                                         now):
+def test_edited_seed_updates_the_row_and_writes_history(session_factory, session, tmp_path, now):
     path = tmp_path / "seed.toml"
     path.write_text('[[deadline]]\nslug = "review"\ntitle = "Review"\ndue = "Q3 2027"\n')
     load(session_factory, [path], now)
@@ -127,7 +131,10 @@ def test_edited_seed_updates_the_row_and_writes_history(session_factory, session
     deadline = queries.deadline(session, "review")
     assert deadline.due_text == "2027-08-01"
     assert [(c.field, c.old, c.new) for c in history.history(session, deadline)][-1] == (
-        "due", "Q3 2027", "2027-08-01")
+        "due",
+        "Q3 2027",
+        "2027-08-01",
+    )
 
 
 def test_seed_history_must_end_at_the_current_value(session_factory, tmp_path, now):
@@ -135,7 +142,8 @@ def test_seed_history_must_end_at_the_current_value(session_factory, tmp_path, n
     path.write_text(
         '[[deadline]]\nslug = "r"\ntitle = "R"\ndue = "2027"\n'
         '[[deadline.history]]\nfield = "due"\nold = "2026"\nnew = "2028"\n'
-        "at = 2025-01-01T00:00:00Z\n")
+        "at = 2025-01-01T00:00:00Z\n"
+    )
     with pytest.raises(InvalidInput, match="ends at"):
         load(session_factory, [path], now)
 

@@ -52,7 +52,7 @@ def test_bad_value_names_the_key_and_the_file(tmp_path):
 def test_unknown_key_is_refused(tmp_path):
     config = tmp_path / "tracker.toml"
     config.write_text('[smtp]\nhots = "typo"\n')
-    with pytest.raises(ConfigError, match="smtp.hots"):
+    with pytest.raises(ConfigError, match=r"smtp\.hots"):
         load_settings(config)
 
 
