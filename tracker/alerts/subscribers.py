@@ -1,0 +1,114 @@
+"""Adding, editing and removing subscribers, with their input checked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.alerts.models import DigestFrequency, Subscriber
+from tracker.dates import format_duration, parse_durations, parse_zone
+from tracker.errors import InvalidInput, NotFound
+from tracker.schedule.models import DeadlineKind, MeetingKind
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+KINDS = sorted({k.value for k in DeadlineKind} | {k.value for k in MeetingKind})
+
+
+def values(
+    *,
+    name: str | None = None,
+    tz: str | None = None,
+    digest: str | None = None,
+    immediate: bool | None = None,
+    treaties: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+    leads: str | None = None,
+) -> dict[str, Any]:
+    """Checked column values for the options given (None: leave as it is)."""
+    found: dict[str, Any] = {}
+    if name is not None:
+        found["name"] = name.strip() or None
+    if tz is not None:
+        found["tz"] = parse_zone(tz)
+    if digest is not None:
+        choices = [f.value for f in DigestFrequency]
+        if digest not in choices:
+            raise InvalidInput(f"--digest must be one of {', '.join(choices)}")
+        found["digest"] = digest
+    if immediate is not None:
+        found["immediate"] = immediate
+    if treaties is not None:
+        found["treaties"] = sorted(set(treaties))
+    if kinds is not None:
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown:
+            raise InvalidInput(f"unknown kind {unknown[0]!r}: use one of {', '.join(KINDS)}")
+        found["kinds"] = sorted(set(kinds))
+    if leads is not None:
+        found["leads"] = (
+            ",".join(format_duration(d) for d in parse_durations(leads)) if leads.strip() else None
+        )
+    return found
+
+
+def get(session: Session, email: str) -> Subscriber:
+    found = session.scalar(select(Subscriber).where(Subscriber.email == email.lower()))
+    if found is None:
+        raise NotFound(f"no subscriber {email!r} (see `tracker subscriber list`)")
+    return found
+
+
+def add(session: Session, email: str, fields: dict[str, Any], *, now: datetime) -> Subscriber:
+    address = email.strip().lower()
+    if not EMAIL.fullmatch(address):
+        raise InvalidInput(f"{email!r} is not an email address")
+    if session.scalar(select(Subscriber.id).where(Subscriber.email == address)):
+        raise InvalidInput(f"subscriber {address} exists already (use `subscriber edit`)")
+    sub = Subscriber(
+        email=address,
+        created_at=now,
+        tz="UTC",
+        digest="weekly",
+        immediate=False,
+        treaties=[],
+        kinds=[],
+    )
+    for key, value in fields.items():
+        setattr(sub, key, value)
+    session.add(sub)
+    return sub
+
+
+def edit(session: Session, email: str, fields: dict[str, Any]) -> Subscriber:
+    sub = get(session, email)
+    for key, value in fields.items():
+        setattr(sub, key, value)
+    return sub
+
+
+def remove(session: Session, email: str) -> None:
+    session.delete(get(session, email))
+
+
+def listing(session: Session) -> list[Subscriber]:
+    return list(session.scalars(select(Subscriber).order_by(Subscriber.email)))
+
+
+def as_dict(sub: Subscriber) -> dict[str, Any]:
+    return {
+        "email": sub.email,
+        "name": sub.name,
+        "tz": sub.tz,
+        "digest": sub.digest,
+        "immediate": sub.immediate,
+        "treaties": sub.treaties,
+        "kinds": sub.kinds,
+        "leads": sub.leads,
+        "created_at": sub.created_at.isoformat(),
+        "digest_through": sub.digest_through.isoformat() if sub.digest_through else None,
+    }

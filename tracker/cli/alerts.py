@@ -1,0 +1,278 @@
+"""`tracker subscriber ...`, `tracker alerts list|retry`, `tracker digest`, `tracker daemon`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from tracker.cli import output
+from tracker.cli.app import App
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _subscriber_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--name"),
+            click.option("--tz", metavar="ZONE", help="IANA zone for digests, e.g. Europe/Geneva."),
+            click.option("--digest", type=click.Choice(["daily", "weekly", "none"])),
+            click.option(
+                "--immediate/--no-immediate",
+                default=None,
+                help="Send each alert and change as it happens.",
+            ),
+            click.option(
+                "--treaty",
+                "treaties",
+                multiple=True,
+                metavar="SLUG",
+                help="Only items of these treaties (repeat).",
+            ),
+            click.option(
+                "--kind",
+                "kinds",
+                multiple=True,
+                metavar="KIND",
+                help="Only items of these kinds (repeat).",
+            ),
+            click.option("--lead", metavar="LEADS", help="Own alert lead times, e.g. 30d,7d."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _fields(
+    name: str | None,
+    tz: str | None,
+    digest: str | None,
+    immediate: bool | None,
+    treaties: tuple[str, ...],
+    kinds: tuple[str, ...],
+    lead: str | None,
+) -> Any:
+    from tracker.alerts import subscribers
+
+    return subscribers.values(
+        name=name,
+        tz=tz,
+        digest=digest,
+        immediate=immediate,
+        treaties=treaties or None,
+        kinds=kinds or None,
+        leads=lead,
+    )
+
+
+@click.group()
+def subscriber() -> None:
+    """People who receive alerts and digests."""
+
+
+@subscriber.command("add")
+@click.argument("email")
+@_subscriber_options
+@pass_app
+def subscriber_add(app: App, /, email: str, **options: Any) -> None:
+    """Add a subscriber (weekly digest, no immediate alerts unless told)."""
+    from tracker.alerts import subscribers
+    from tracker.db import transaction
+
+    with transaction(app.sessions) as session:
+        sub = subscribers.add(session, email, _fields(**options), now=app.clock.now())
+    click.echo(f"added subscriber {sub.email}")
+
+
+@subscriber.command("edit")
+@click.argument("email")
+@_subscriber_options
+@pass_app
+def subscriber_edit(app: App, /, email: str, **options: Any) -> None:
+    """Change a subscriber's settings or filters."""
+    from tracker.alerts import subscribers
+    from tracker.db import transaction
+
+    with transaction(app.sessions) as session:
+        sub = subscribers.edit(session, email, _fields(**options))
+    click.echo(f"updated subscriber {sub.email}")
+
+
+@subscriber.command("remove")
+@click.argument("email")
+@pass_app
+def subscriber_remove(app: App, email: str) -> None:
+    """Remove a subscriber; their pending deliveries fail."""
+    from tracker.alerts import subscribers
+    from tracker.db import transaction
+
+    with transaction(app.sessions) as session:
+        subscribers.remove(session, email)
+    click.echo(f"removed subscriber {email.lower()}")
+
+
+@subscriber.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def subscriber_list(app: App, as_json: bool) -> None:
+    """List subscribers."""
+    from tracker.alerts import subscribers
+
+    with app.sessions() as session:
+        rows = [subscribers.as_dict(s) for s in subscribers.listing(session)]
+    if as_json:
+        output.emit_json(rows)
+        return
+    output.table(
+        ["email", "name", "digest", "immediate", "treaties", "kinds", "leads"],
+        [
+            [
+                r["email"],
+                r["name"],
+                r["digest"],
+                "yes" if r["immediate"] else "no",
+                ",".join(r["treaties"]),
+                ",".join(r["kinds"]),
+                r["leads"],
+            ]
+            for r in rows
+        ],
+    )
+
+
+@subscriber.command("show")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def subscriber_show(app: App, email: str, as_json: bool) -> None:
+    """Show one subscriber."""
+    from tracker.alerts import subscribers
+
+    with app.sessions() as session:
+        row = subscribers.as_dict(subscribers.get(session, email))
+    if as_json:
+        output.emit_json(row)
+        return
+    output.fields([(key, ",".join(v) if isinstance(v, list) else v) for key, v in row.items()])
+
+
+@click.group()
+def alerts() -> None:
+    """The outbox: deliveries of alerts, changes and digests."""
+
+
+@alerts.command("list")
+@click.option("--failed", is_flag=True, help="Only deliveries that gave up.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def alerts_list(app: App, failed: bool, as_json: bool) -> None:
+    """List deliveries, newest first."""
+    from tracker.alerts import outbox
+
+    with app.sessions() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": d.id,
+                "event": d.event.identity,
+                "kind": d.event.kind,
+                "title": d.event.title,
+                "channel": d.channel,
+                "recipient": d.recipient,
+                "status": d.status,
+                "attempts": d.attempts,
+                "late": d.event.late,
+                "due_at": d.event.due_at.isoformat(),
+                "next_attempt_at": d.next_attempt_at.isoformat(),
+                "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+                "last_error": d.last_error,
+            }
+            for d in outbox.listing(session, status="failed" if failed else None)
+        ]
+    if as_json:
+        output.emit_json(rows)
+        return
+    output.table(
+        ["id", "status", "channel", "recipient", "attempts", "title", "error"],
+        [
+            [
+                r["id"],
+                r["status"],
+                r["channel"],
+                r["recipient"],
+                r["attempts"],
+                r["title"][:60],
+                (r["last_error"] or "")[:60],
+            ]
+            for r in rows
+        ],
+    )
+
+
+@alerts.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all-failed", is_flag=True, help="Requeue every failed delivery.")
+@pass_app
+def alerts_retry(app: App, ids: tuple[int, ...], all_failed: bool) -> None:
+    """Requeue failed deliveries; the daemon sends them at its next tick."""
+    from tracker.alerts import outbox
+    from tracker.db import transaction
+    from tracker.errors import InvalidInput
+
+    if not ids and not all_failed:
+        raise InvalidInput("name delivery IDs or use --all-failed")
+    with transaction(app.sessions) as session:
+        count = outbox.retry(session, ids, all_failed=all_failed, now=app.clock.now())
+    click.echo(f"requeued {count} delivery(ies)")
+
+
+@click.command()
+@click.option("--preview", is_flag=True, help="Print the digest that would be sent now.")
+@click.option("--send", is_flag=True, help="Record and send the digests due now.")
+@click.option("--subscriber", "email", metavar="EMAIL", help="Preview for this subscriber.")
+@pass_app
+def digest(app: App, preview: bool, send: bool, email: str | None) -> None:
+    """Preview or send digests."""
+    from tracker.errors import InvalidInput
+
+    if preview == send:
+        raise InvalidInput("use exactly one of --preview and --send")
+    if preview:
+        from tracker.alerts import digesting, subscribers
+
+        with app.sessions() as session:
+            subs = [subscribers.get(session, email)] if email else subscribers.listing(session)
+            for sub in subs:
+                click.echo(digesting.preview(session, app.settings, sub, app.clock.now()).text())
+        return
+    from tracker.alerts.worker import Worker
+    from tracker.daemon.hooks import configured_notifiers
+
+    worker = Worker(app.sessions, app.settings, app.clock, configured_notifiers(app.settings))
+    done = worker.record()
+    sent = worker.deliver()
+    click.echo(f"recorded {done.digests} digest(s); sent {sent} delivery(ies)")
+
+
+@click.command()
+@pass_app
+def daemon(app: App) -> None:
+    """Run the scheduler in the foreground: alerts, digests, deliveries, feeds."""
+    from tracker.clock import SystemClock
+    from tracker.daemon.hooks import configure_logging
+    from tracker.daemon.lock import lock_for
+    from tracker.daemon.runner import Daemon
+    from tracker.settings import load_settings
+
+    settings = app.settings
+    configure_logging(settings.log_level)
+    runner = Daemon(
+        load_settings=lambda: load_settings(app.config_file, database_url=app.database_url),
+        sessions=app.sessions,
+        clock=SystemClock(),
+        lock=lock_for(settings.effective_database_url, settings.data_dir),
+    )
+    raise SystemExit(runner.run())
+
+
+COMMANDS = [subscriber, alerts, digest, daemon]
