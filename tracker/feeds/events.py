@@ -168,4 +168,5 @@ def _window_of(item: Deadline | Meeting | None) -> DateWindow | None:
 
 
 def newest_first(events: list[FeedEvent], limit: int) -> list[FeedEvent]:
-    return sorted(events, key=lambda e: (e.event_time, e.identity), reverse=True)[:limit]
+    # Stable: events of the same instant keep the order their queries gave (newest id first).
+    return sorted(events, key=lambda e: e.event_time, reverse=True)[:limit]
