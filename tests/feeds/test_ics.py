@@ -1,0 +1,126 @@
+"""calendar.ics: parsed back by icalendar, stored UIDs, SEQUENCE, status, zones."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+from sqlalchemy.orm import Session
+
+from tracker.feeds.build import build_feeds
+from tracker.schedule import editing, queries
+
+from .conftest import HOSTILE, Schedule, later
+
+
+def events(path: Path) -> dict[str, Event]:
+    calendar = Calendar.from_ical(path.read_bytes())
+    return {str(e["URL"]).rsplit("/", 1)[1]: e for e in calendar.walk("VEVENT")}
+
+
+def test_the_calendar_parses_with_the_stored_uids_and_names(schedule: Schedule) -> None:
+    schedule.build()
+    calendar = Calendar.from_ical((schedule.out / "calendar.ics").read_bytes())
+    found = events(schedule.out / "calendar.ics")
+
+    assert str(calendar["X-WR-CALNAME"]) == "Arms control treaty tracker"
+    assert calendar["REFRESH-INTERVAL"].dt == timedelta(hours=1)
+    assert set(found) == {"new-start-expiry", "data-exchange", "ssd-plenary", "hostile"}
+    with schedule.sessions() as session:
+        assert str(found["ssd-plenary"]["UID"]) == queries.meeting(session, "ssd-plenary").uid
+        assert (
+            str(found["new-start-expiry"]["UID"])
+            == queries.deadline(session, "new-start-expiry").uid
+        )
+
+
+def test_uids_are_stable_and_sequence_grows_when_an_item_changes(schedule: Schedule) -> None:
+    schedule.build()
+    before = events(schedule.out / "calendar.ics")
+    fields = editing.MeetingFields.parse(starts="2021-09-30T09:00", ends="2021-09-30T17:00")
+    schedule.edit(lambda s: editing.edit_meeting(s, "ssd-plenary", fields, now=later(1)))
+    schedule.build()
+    after = events(schedule.out / "calendar.ics")
+
+    assert {k: str(e["UID"]) for k, e in after.items()} == {
+        k: str(e["UID"]) for k, e in before.items()
+    }
+    assert before["ssd-plenary"]["SEQUENCE"] == 0 and after["ssd-plenary"]["SEQUENCE"] == 1
+    assert after["ssd-plenary"]["DTSTAMP"].dt == later(1)
+    assert after["new-start-expiry"].to_ical() == before["new-start-expiry"].to_ical()
+
+
+def test_a_cancelled_meeting_shows_status_cancelled(schedule: Schedule) -> None:
+    fields = editing.MeetingFields.parse(status="cancelled")
+    schedule.edit(lambda s: editing.edit_meeting(s, "hostile", fields, now=later(1)))
+    schedule.build()
+    hostile = events(schedule.out / "calendar.ics")["hostile"]
+    assert str(hostile["STATUS"]) == "CANCELLED"
+    assert b"STATUS:CANCELLED" in (schedule.out / "calendar.ics").read_bytes()
+
+
+def test_a_day_deadline_is_an_all_day_event(schedule: Schedule) -> None:
+    schedule.build()
+    expiry = events(schedule.out / "calendar.ics")["new-start-expiry"]
+    assert expiry["DTSTART"].dt == date(2026, 2, 5) and expiry["DTEND"].dt == date(2026, 2, 6)
+    assert expiry["DTSTART"].params["VALUE"] == "DATE"
+    assert str(expiry["STATUS"]) == "CONFIRMED"
+    assert str(expiry["SUMMARY"]) == "New START expires"
+
+
+def test_a_month_deadline_spans_its_month_and_says_so(schedule: Schedule) -> None:
+    schedule.build()
+    exchange = events(schedule.out / "calendar.ics")["data-exchange"]
+    assert exchange["DTSTART"].dt == date(2027, 2, 1)
+    assert exchange["DTEND"].dt == date(2027, 3, 1)
+    assert str(exchange["STATUS"]) == "TENTATIVE"
+    assert str(exchange["SUMMARY"]) == "Data exchange (date imprecise, month: February 2027)"
+
+
+def test_a_timed_meeting_keeps_its_zone_with_a_vtimezone(schedule: Schedule) -> None:
+    schedule.build()
+    raw = (schedule.out / "calendar.ics").read_bytes()
+    plenary = events(schedule.out / "calendar.ics")["ssd-plenary"]
+    geneva = ZoneInfo("Europe/Zurich")
+    assert plenary["DTSTART"].dt == datetime(2021, 7, 28, 9, 0, tzinfo=geneva)
+    assert plenary["DTEND"].dt == datetime(2021, 7, 28, 17, 0, tzinfo=geneva)
+    assert b"BEGIN:VTIMEZONE" in raw and b"TZID:Europe/Zurich" in raw
+    assert str(plenary["LOCATION"]) == "Geneva"
+
+
+def test_hostile_titles_are_escaped_and_intact_in_the_calendar(schedule: Schedule) -> None:
+    schedule.build()
+    hostile = events(schedule.out / "calendar.ics")["hostile"]
+    assert str(hostile["SUMMARY"]) == HOSTILE
+    assert str(hostile["LOCATION"]) == "Москва & <Geneva>"
+    raw = (schedule.out / "calendar.ics").read_bytes()
+    assert b"\r\nBEGIN:VEVENT" in raw and raw.count(b"\r\nEND:VEVENT") == 4
+
+
+def test_line_breaks_in_a_title_cannot_inject_properties(schedule: Schedule) -> None:
+    def inject(session: Session) -> None:
+        queries.meeting(session, "hostile").title = "Talks\r\nSTATUS:CANCELLED\r\nX: y"
+
+    schedule.edit(inject)
+    schedule.build()
+    hostile = events(schedule.out / "calendar.ics")["hostile"]
+    assert str(hostile["SUMMARY"]) == "Talks STATUS:CANCELLED X: y"
+    assert str(hostile["STATUS"]) == "CONFIRMED"
+
+
+def test_each_treaty_has_a_calendar_and_alarms_are_optional(schedule: Schedule) -> None:
+    with schedule.sessions() as session:
+        build_feeds(
+            session,
+            schedule.settings,
+            schedule.out,
+            alarm_leads=[timedelta(days=7), timedelta(days=1)],
+        )
+    inf = events(schedule.out / "treaties" / "inf.ics")
+    new_start = events(schedule.out / "treaties" / "new-start.ics")
+    assert set(inf) == {"hostile"}
+    assert set(new_start) == {"new-start-expiry", "data-exchange", "ssd-plenary"}
+    triggers = [a["TRIGGER"].dt for a in inf["hostile"].walk("VALARM")]
+    assert triggers == [-timedelta(days=7), -timedelta(days=1)]
