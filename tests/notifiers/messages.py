@@ -21,14 +21,14 @@ def digest_payload(title: str = "New START expires") -> dict[str, Any]:
         "status": "scheduled",
     }
     return {
-        "period": "week of 23 Nov 2026",
+        "period": "2026-W48",
         "agenda_days": 60,
         "alerts": [
             {"title": f"{title} in 7 days", "text": "2026-02-05"},
             {"title": "Data exchange due in 30 days", "text": None},
         ],
         "changes": [{"title": "Plenary moved to 30 September 2021", "text": "was end of Sep"}],
-        "countdown": [{"title": title, "when": "2026-02-05", "human": "in 7 days"}],
+        "board": [{"title": title, "when": "2026-02-05", "human": "in 7 days"}],
         "agenda": [meeting]
         + [{**meeting, "slug": f"m{i}", "title": f"Meeting {i}"} for i in range(4)]
         + [

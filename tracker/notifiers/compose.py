@@ -1,11 +1,11 @@
 """Turning a :class:`Message` into an email: subject, headers, text and HTML parts.
 
-Pure: no I/O. A digest's ``payload`` may carry its sections, which the templates
-render (each a list of dicts; missing keys are simply left out)::
+Pure: no I/O. A digest's ``payload`` (see ``tracker.alerts.digest.Digest.payload``)
+carries its sections, which the templates render; missing keys are left out::
 
-    {"period": "week of 23 Nov 2026", "agenda_days": 60,
-     "alerts": [{"title": ..., "text": ...}], "changes": [{"title": ..., "text": ...}],
-     "countdown": [Entry.as_countdown(), ...], "agenda": [Entry.as_agenda(), ...]}
+    {"period": "2026-W48" | "2026-11-23", "agenda_days": 60,
+     "alerts": [{"title": ..., "late": ...}], "changes": [{"title": ...}],
+     "board": [Entry.as_countdown(), ...], "agenda": [Entry.as_agenda(), ...]}
 
 Without sections, the message's text is the body.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as _SMTP_POLICY
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 # Long lines rather than folding: the stdlib's folding of encoded words can double a space.
 POLICY = _SMTP_POLICY.clone(max_line_length=998)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-_SECTIONS = ("alerts", "changes", "countdown", "agenda")
+_SECTIONS = ("alerts", "changes", "board", "agenda")
+_ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})")
 
 
 def one_line(value: str) -> str:
@@ -41,15 +43,30 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def period_label(key: str | None) -> str | None:
+    """'2026-W48' -> 'week of 23 Nov 2026'; '2026-11-23' -> '23 Nov 2026'."""
+    if not key:
+        return None
+    try:
+        if week := _ISO_WEEK.fullmatch(key):
+            monday = date.fromisocalendar(int(week[1]), int(week[2]), 1)
+            return f"week of {monday.day} {monday:%b %Y}"
+        day = date.fromisoformat(key)
+    except ValueError:
+        return one_line(key)
+    return f"{day.day} {day:%b %Y}"
+
+
 def digest_sections(message: Message) -> dict[str, Any] | None:
     """The structured digest in the payload, or None when there is none to render."""
     payload = message.payload
     if message.kind != "digest" or not any(payload.get(key) for key in _SECTIONS):
         return None
+    sections = {key: list(payload.get(key) or []) for key in _SECTIONS}
     return {
+        **sections,
         "agenda_days": payload.get("agenda_days", 60),
-        "period": payload.get("period"),
-        **{key: list(payload.get(key) or []) for key in _SECTIONS},
+        "period": period_label(payload.get("period")),
     }
 
 
@@ -90,7 +107,7 @@ def message_id(message: Message, sender: str) -> str:
 
 @cache
 def _environment() -> Environment:
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+    from jinja2 import Environment, PackageLoader, select_autoescape
 
     return Environment(
         loader=PackageLoader("tracker.notifiers", "templates"),
@@ -98,7 +115,6 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        undefined=StrictUndefined,
     )
 
 
