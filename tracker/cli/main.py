@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import alerts, board, database, deadline, meeting, notify, treaty
+from tracker.cli import alerts, board, database, deadline, meeting, notify, serve, treaty
 from tracker.cli.app import App
 
 
@@ -44,7 +44,7 @@ def cli(
     ctx.obj = App(config_file=config_file, database_url=database_url, as_of_text=as_of, debug=debug)
 
 
-for module in (database, treaty, deadline, meeting, board, notify, alerts):
+for module in (database, treaty, deadline, meeting, board, notify, alerts, serve):
     for command in module.COMMANDS:
         cli.add_command(command)
 

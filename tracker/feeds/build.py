@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -113,12 +113,16 @@ def build_feeds(
     *,
     kinds: Sequence[Kind] = KINDS,
     alarm_leads: Sequence[timedelta] = (),
+    as_of: datetime | None = None,
 ) -> BuildReport:
-    """Write the feeds of ``kinds`` into ``out`` (default: the feed directory)."""
+    """Write the feeds of ``kinds`` and the board into ``out`` (default: the feed directory)."""
     report = BuildReport(out or settings.feed_dir)
     treaties = list(session.scalars(select(Treaty).order_by(Treaty.slug)))
     if "rss" in kinds:
         _build_rss(report, session, settings, treaties)
     if "ics" in kinds:
         _build_ics(report, session, settings, treaties, alarm_leads)
+    from tracker.web.board import build_board
+
+    report.add(report.directory / "index.html", build_board(session, settings, as_of))
     return report
