@@ -8,7 +8,9 @@ hold tokens, so they are secrets and never shown.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from tracker.notifiers.base import DeliveryError, Message
@@ -18,6 +20,14 @@ if TYPE_CHECKING:
 
 MAX_BODY = 1000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Apprise loads its plugins lazily; one imports the deprecated ``imghdr``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
 
 
 def short_text(message: Message) -> tuple[str, str]:
@@ -36,17 +46,18 @@ class AppriseNotifier:
     audience: ClassVar[Literal["subscriber", "broadcast"]] = "broadcast"
 
     def __init__(self, urls: Sequence[str]) -> None:
-        try:
-            import apprise
-        except ImportError:
-            raise DeliveryError(
-                "apprise is not installed: pip install 'tracker[apprise]'", permanent=True
-            ) from None
-        self._apprise: Any = apprise.Apprise()
-        for index, url in enumerate(urls, start=1):
-            if not self._apprise.add(url):
-                # The URL itself may hold a token: name it by position only.
-                raise ValueError(f"apprise URL number {index} is not one apprise can use")
+        with _quiet():
+            try:
+                import apprise
+            except ImportError:
+                raise DeliveryError(
+                    "apprise is not installed: pip install 'tracker[apprise]'", permanent=True
+                ) from None
+            self._apprise: Any = apprise.Apprise()
+            for index, url in enumerate(urls, start=1):
+                if not self._apprise.add(url):
+                    # The URL itself may hold a token: name it by position only.
+                    raise ValueError(f"apprise URL number {index} is not one apprise can use")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppriseNotifier | None:
@@ -57,7 +68,9 @@ class AppriseNotifier:
         if message.kind == "digest":
             return  # digests are personal; chat channels get alerts and changes
         title, body = short_text(message)
-        if not self._apprise.notify(title=title, body=body):
+        with _quiet():
+            sent = self._apprise.notify(title=title, body=body)
+        if not sent:
             raise DeliveryError("apprise could not notify every URL (see the log)")
 
     def close(self) -> None:
