@@ -109,7 +109,7 @@ def build(app: App, out: Path | None) -> None:
     from tracker.feeds.build import build_feeds
 
     with app.sessions() as session:
-        report = build_feeds(session, app.settings, out)
+        report = build_feeds(session, app.settings, out, as_of=app.as_of)
     click.echo(
         f"{report.directory}: {len(report.written)} written, {len(report.unchanged)} unchanged"
     )

@@ -1,0 +1,96 @@
+"""``tracker feed build`` and the rss/ics notifiers, which deliver by rebuilding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import feedparser
+from click.testing import CliRunner
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.cli.main import cli
+from tracker.feeds.writer import write_if_changed
+from tracker.notifiers.ics import IcsNotifier
+from tracker.notifiers.registry import load_notifiers
+from tracker.notifiers.rss import RssNotifier
+
+from ..notifiers.messages import alert, digest
+from .conftest import Schedule
+
+
+def test_feed_build_writes_every_feed_into_the_chosen_directory(
+    schedule: Schedule, database_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    args = [
+        "--database-url",
+        database_url,
+        "--as-of",
+        "2026-11-22",
+        "feed",
+        "build",
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(cli, args, env={"TRACKER_DATA_DIR": str(tmp_path / "var")})
+    assert result.exit_code == 0, result.output
+    assert f"{out}: 8 written, 0 unchanged" in result.output
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert names == [
+        "atom.xml",
+        "calendar.ics",
+        "feed.xml",
+        "index.html",
+        "treaties/inf.ics",
+        "treaties/inf.xml",
+        "treaties/new-start.ics",
+        "treaties/new-start.xml",
+    ]
+
+    again = CliRunner().invoke(cli, args, env={"TRACKER_DATA_DIR": str(tmp_path / "var")})
+    assert "0 written, 8 unchanged" in again.output
+
+
+def test_the_feed_notifiers_rebuild_their_own_files(
+    schedule: Schedule, session_factory: sessionmaker[Session]
+) -> None:
+    settings = schedule.settings
+    rss, ics = RssNotifier(settings, session_factory), IcsNotifier(settings, session_factory)
+    rss.deliver(alert())
+    assert (settings.feed_dir / "feed.xml").exists()
+    assert not (settings.feed_dir / "calendar.ics").exists()
+    ics.deliver(alert())
+    assert (settings.feed_dir / "calendar.ics").exists()
+
+    before = (settings.feed_dir / "feed.xml").stat().st_mtime_ns
+    rss.deliver(digest())  # a personal digest does not touch the public feeds
+    assert (settings.feed_dir / "feed.xml").stat().st_mtime_ns == before
+    assert feedparser.parse(str(settings.feed_dir / "feed.xml")).bozo == 0
+
+
+def test_the_feed_notifiers_load_from_settings_with_their_own_engine(
+    schedule: Schedule, database_url: str
+) -> None:
+    settings = schedule.settings.model_copy(update={"database_url": database_url})
+    loaded = load_notifiers(settings, ["rss", "ics"])
+    for notifier in loaded.notifiers:
+        notifier.deliver(alert())
+    loaded.close()
+    assert sorted(p.name for p in settings.feed_dir.iterdir()) == [
+        "atom.xml",
+        "calendar.ics",
+        "feed.xml",
+        "index.html",
+        "treaties",
+    ]
+
+
+def test_a_file_is_replaced_only_when_its_content_changes(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "feed.xml"
+    assert write_if_changed(path, b"one") is True
+    inode = path.stat().st_ino
+    assert write_if_changed(path, b"one") is False
+    assert path.stat().st_ino == inode
+    assert write_if_changed(path, b"two") is True
+    assert path.read_bytes() == b"two" and path.stat().st_ino != inode
+    assert [p.name for p in path.parent.iterdir()] == ["feed.xml"]
