@@ -163,4 +163,6 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         Route("/api/treaties", treaties, methods=METHODS),
         Route("/api/treaties/{slug}", treaty, methods=METHODS),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(GZipMiddleware, minimum_size=500)])
+    app = Starlette(routes=routes, middleware=[Middleware(GZipMiddleware, minimum_size=500)])
+    app.router.redirect_slashes = False  # "/feed.xml/" is unknown, not a redirect
+    return app
