@@ -94,3 +94,19 @@ def test_a_file_is_replaced_only_when_its_content_changes(tmp_path: Path) -> Non
     assert write_if_changed(path, b"two") is True
     assert path.read_bytes() == b"two" and path.stat().st_ino != inode
     assert [p.name for p in path.parent.iterdir()] == ["feed.xml"]
+
+
+def test_a_batch_of_deliveries_rebuilds_once_until_something_changes(
+    schedule: Schedule, session_factory: sessionmaker[Session]
+) -> None:
+    from tracker.schedule import editing
+
+    from .conftest import later
+
+    rss = RssNotifier(schedule.settings, session_factory)
+    assert rss.rebuild() is not None
+    assert rss.rebuild() is None
+    fields = editing.DeadlineFields.parse(due="2026-02-06")
+    schedule.edit(lambda s: editing.edit_deadline(s, "new-start-expiry", fields, now=later(1)))
+    report = rss.rebuild()
+    assert report is not None and schedule.settings.feed_dir / "feed.xml" in report.written
