@@ -1,0 +1,120 @@
+"""The real ``tracker serve`` on a free port: a feed reader polling with its ETag, raw paths."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import feedparser
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def tracker(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TRACKER_DATA_DIR": str(home / "var")}
+    env.pop("TRACKER_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "tracker", *args],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("serve")
+    tracker(home, "init")
+    tracker(home, "--as-of", "2026-11-22", "feed", "build")
+    port = free_port()
+    env = {**os.environ, "TRACKER_DATA_DIR": str(home / "var")}
+    env.pop("TRACKER_DATABASE_URL", None)
+    log = home / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tracker", "serve", "--no-build", "--port", str(port)],
+            env=env,
+            cwd=home,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/treaties", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"tracker serve did not start: {log.read_text()}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_feed_reader_polling_with_its_etag_gets_304(server: str):
+    first = feedparser.parse(f"{server}/feed.xml")
+    assert first.status == 200
+    assert first.feed.title
+    assert first.entries
+    assert first.etag
+    second = feedparser.parse(f"{server}/feed.xml", etag=first.etag)
+    assert second.status == 304
+    third = feedparser.parse(f"{server}/feed.xml", modified=first.modified)
+    assert third.status == 304
+
+
+def raw_get(server: str, target: str) -> bytes:
+    """Send the request target exactly as given, like ``curl --path-as-is``."""
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/..%2f..%2fetc%2fpasswd",
+        "/treaties/../../tracker.db",
+        "/treaties/..%2f..%2ftracker.db",
+        "/treaties/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/./../tracker.db",
+    ],
+)
+def test_path_as_is_traversal_gets_404(server: str, target: str):
+    response = raw_get(server, target)
+    assert response.startswith(b"HTTP/1.1 404"), response[:80]
+    assert b"root:" not in response
+    assert b"SQLite format" not in response
+
+
+def test_it_binds_loopback_and_serves_the_board(server: str):
+    assert server.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(f"{server}/") as response:
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert b"<svg" in response.read()
