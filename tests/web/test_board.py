@@ -1,0 +1,132 @@
+"""The board, index.html: what a reader sees, that it is safe, and the timeline's geometry."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+from starlette.testclient import TestClient
+
+from tracker.schedule.agenda import deadline_entry
+from tracker.settings import Settings
+from tracker.web.board import build_board
+from tracker.web.timeline import timeline
+
+from ..conftest import CURRENT_TIME
+from ..factories import make_deadline, make_meeting, make_treaty
+
+
+class Tags(HTMLParser):
+    """Counts of (tag, class) pairs and every element's attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+    def having(self, tag: str, cls: str | None = None) -> list[dict[str, str | None]]:
+        return [
+            attrs
+            for name, attrs in self.elements
+            if name == tag and (cls is None or cls in (attrs.get("class") or "").split())
+        ]
+
+
+@pytest.fixture(scope="module")
+def page(client: TestClient) -> str:
+    return client.get("/").text
+
+
+@pytest.fixture(scope="module")
+def tags(page: str) -> Tags:
+    parser = Tags()
+    parser.feed(page)
+    return parser
+
+
+def test_it_shows_countdown_cards_with_a_big_t_minus(page: str, tags: Tags):
+    cards = tags.having("li", "card")
+    assert 1 <= len(cards) <= 6
+    assert re.search(r'class="tminus">T−\d+ <small>days</small>', page)
+
+
+def test_the_recently_passed_strip_has_new_start_290_days_ago(page: str):
+    strip = page[page.index('id="passed"') :]
+    assert "New START expires: 2026-02-05, 290 days ago" in strip
+
+
+def test_meetings_show_location_series_and_marks_cancelled_ones(page: str, tags: Tags):
+    assert tags.having("tr", "meeting-row")
+    section = page[page.index('id="meetings"') : page.index('id="treaties"')]
+    for status in re.findall(r'class="meeting-row (\w+)"', section):
+        assert status in {"scheduled", "postponed", "cancelled", "held"}
+    if "meeting-row cancelled" in section:
+        assert "✕ cancelled" in section
+
+
+def test_the_status_table_has_headers_and_a_row_per_treaty(page: str, tags: Tags):
+    assert len(tags.having("tr", "treaty-row")) >= 9
+    headers = re.findall(r'<th scope="col">([^<]+)</th>', page)
+    for header in ("Treaty", "Status", "Signed", "In force", "Expires", "United States", "Russia"):
+        assert header in headers
+
+
+def test_the_timeline_is_inline_svg_with_a_lane_per_treaty_and_text_alternatives(
+    page: str, tags: Tags
+):
+    assert len(tags.having("svg")) == 1
+    assert len(tags.having("g", "lane")) == len(tags.having("tr", "treaty-row"))
+    assert tags.having("title") and tags.having("desc")
+    assert tags.having("line", "today")
+    assert tags.having("path", "deadline")
+    assert tags.having("circle", "meeting")
+    assert tags.having("line", "break")  # withdrawals and suspensions
+
+
+def test_it_links_to_every_feed(tags: Tags):
+    hrefs = {attrs.get("href") for _, attrs in tags.elements if attrs.get("href")}
+    assert {"feed.xml", "atom.xml", "calendar.ics", "treaties/new-start.xml"} <= hrefs
+    assert "treaties/new-start.ics" in hrefs
+
+
+def test_it_has_no_scripts_and_no_external_assets(page: str, tags: Tags):
+    assert not tags.having("script")
+    assert "prefers-color-scheme: dark" in page
+    for name, attrs in tags.elements:
+        if name in ("link", "img", "iframe"):
+            assert not (attrs.get("href") or attrs.get("src") or "").startswith(("http", "//"))
+
+
+def test_hostile_titles_are_escaped(session_factory, tmp_path):
+    hostile = '<script>alert("x")</script>'
+    with session_factory() as session, session.begin():
+        make_treaty(session, "evil", short_name=f"Evil {hostile}", signed="2020-01-01")
+        make_deadline(session, f"Due {hostile}", due="2027-01-01", treaty="evil", slug="evil-due")
+        make_meeting(
+            session, f"Meet {hostile}", starts="2027-02-01", treaty="evil", location=hostile
+        )
+    with session_factory() as session:
+        html = build_board(session, Settings(data_dir=tmp_path), CURRENT_TIME).decode()
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_timeline_lanes_run_from_signature_to_expiry_or_today(session_factory):
+    with session_factory() as session, session.begin():
+        ended = make_treaty(session, "old", signed="2000-01-01", expires="2010-01-01")
+        open_ended = make_treaty(session, "open", signed="2005-06-01")
+        due = make_deadline(session, "Review", due="2027-03-01", treaty="open", slug="review")
+        session.flush()
+        chart = timeline(
+            [ended, open_ended], [deadline_entry(due, CURRENT_TIME)], date(2026, 11, 22)
+        )
+    old, new = chart.lanes
+    assert chart.first == date(2000, 1, 1) and chart.last == date(2028, 12, 31)
+    assert old.start < new.start < old.end < chart.today_x == new.end
+    assert [m.kind for m in new.marks] == ["deadline"]
+    assert chart.today_x < new.marks[0].x < chart.width
+    assert "old" in {lane.slug for lane in chart.lanes}
