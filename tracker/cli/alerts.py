@@ -255,8 +255,9 @@ def digest(app: App, preview: bool, send: bool, email: str | None) -> None:
 
 
 @click.command()
+@click.option("--serve", is_flag=True, help="Also run `tracker serve` in this process.")
 @pass_app
-def daemon(app: App) -> None:
+def daemon(app: App, serve: bool) -> None:
     """Run the scheduler in the foreground: alerts, digests, deliveries, feeds."""
     from tracker.clock import SystemClock
     from tracker.daemon.hooks import configure_logging
@@ -272,7 +273,15 @@ def daemon(app: App) -> None:
         clock=SystemClock(),
         lock=lock_for(settings.effective_database_url, settings.data_dir),
     )
-    raise SystemExit(runner.run())
+    if not serve:
+        raise SystemExit(runner.run())
+    from tracker.web.server import make_server, start_in_thread
+
+    web = start_in_thread(make_server(settings, app.sessions, SystemClock()))
+    try:
+        raise SystemExit(runner.run())
+    finally:
+        web.stop()
 
 
 COMMANDS = [subscriber, alerts, digest, daemon]

@@ -17,20 +17,17 @@ if TYPE_CHECKING:
 @click.pass_obj
 def serve(app: App, host: str | None, port: int | None, build: bool) -> None:
     """Serve feed.xml, atom.xml, calendar.ics, the per-treaty feeds, the board and /api/."""
-    import uvicorn
-
-    from tracker.web.app import create_app
+    from tracker.web.server import make_server
 
     if build:
         from tracker.feeds.build import build_feeds
 
         with app.sessions() as session:
             build_feeds(session, app.settings, as_of=app.as_of)
-    web = create_app(app.settings, app.sessions, app.clock)
-    host = host or app.settings.server.host
-    port = app.settings.server.port if port is None else port
-    click.echo(f"serving {app.settings.feed_dir} on http://{host}:{port}/", err=True)
-    uvicorn.run(web, host=host, port=port, log_level="warning", server_header=False)
+    server = make_server(app.settings, app.sessions, app.clock, host, port)
+    url = f"http://{server.config.host}:{server.config.port}/"
+    click.echo(f"serving {app.settings.feed_dir} on {url}", err=True)
+    server.run()
 
 
 COMMANDS = [serve]
