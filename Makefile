@@ -23,10 +23,19 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# A demo subscriber, so a new user sees in var/outbox/ the digests the tracker would send.
+DEMO := you@example.org
+
 run: $(STAMP)
 	$(BIN)/tracker init
+	$(BIN)/tracker subscriber show $(DEMO) >/dev/null 2>&1 || \
+	  $(BIN)/tracker subscriber add $(DEMO) --name "You (demo)" --digest weekly --immediate
+	$(BIN)/tracker feed build
+	$(BIN)/tracker digest --send
 	$(BIN)/tracker countdown
 	$(BIN)/tracker upcoming --within 90d
+	@echo "Feeds and the board: http://127.0.0.1:8040/ (var/feed/), digests: var/outbox/"
+	$(BIN)/tracker daemon --serve
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

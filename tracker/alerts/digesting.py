@@ -11,8 +11,10 @@ from tracker.alerts.digest import Digest, Happening, Period, assemble, latest_pe
 from tracker.alerts.models import Event, EventKind, Subscriber
 from tracker.alerts.outbox import Channels, NewEvent, record
 from tracker.alerts.recording import LATE_AFTER
+from tracker.dates import zone
 from tracker.schedule import queries
 from tracker.schedule.agenda import agenda, deadline_entry
+from tracker.schedule.board import HIDDEN
 from tracker.schedule.queries import Filter
 from tracker.settings import Settings
 
@@ -44,7 +46,7 @@ def build(
     board = [
         deadline_entry(d, as_of).as_countdown()
         for d in queries.deadlines(session, flt)
-        if d.status == "pending" and sub.concerns(d.treaty.slug if d.treaty else None, d.kind)
+        if d.status not in HIDDEN and sub.concerns(d.treaty.slug if d.treaty else None, d.kind)
     ]
     meetings = [
         m
@@ -75,29 +77,57 @@ def record_due_digests(
     subscribers = session.scalars(select(Subscriber).where(Subscriber.digest != "none"))
     for sub in list(subscribers):
         for period in _periods(settings, sub, now):
-            since = sub.digest_through or sub.created_at
-            digest = build(session, settings, sub, period, since)
-            sub.digest_through = period.due_at
-            if digest.is_empty and not settings.digest.send_when_empty:
-                continue
-            event = record(
-                session,
-                NewEvent(
-                    identity=digest.identity,
-                    kind=EventKind.DIGEST.value,
-                    title=digest.subject,
-                    body=digest.text(),
-                    due_at=period.due_at,
-                    late=now - period.due_at > LATE_AFTER,
-                    payload=digest.payload(),
-                ),
-                [sub],
-                Channels(subscriber=channels.subscriber),
-                now=now,
-                broadcast=False,
-            )
-            recorded += event is not None
+            recorded += _record(session, settings, channels, sub, period, now)
     return recorded
+
+
+def record_digest_now(
+    session: Session, settings: Settings, channels: Channels, sub: Subscriber, now: datetime
+) -> int:
+    """Record, once, the digest of everything since ``sub``'s last one: what ``--preview``
+    shows is what ``--send`` sends."""
+    since = sub.digest_through or sub.created_at
+    if since >= now:
+        return 0
+    local = now.astimezone(zone(sub.tz))
+    period = Period(f"as of {local:%d %b %Y %H:%M}", since, now)
+    # Asked for by a person, not the schedule: a board with nothing new is still worth sending.
+    return _record(session, settings, channels, sub, period, now, asked=True)
+
+
+def _record(
+    session: Session,
+    settings: Settings,
+    channels: Channels,
+    sub: Subscriber,
+    period: Period,
+    now: datetime,
+    *,
+    asked: bool = False,
+) -> int:
+    since = sub.digest_through or sub.created_at
+    digest = build(session, settings, sub, period, since)
+    sub.digest_through = period.due_at
+    has_content = not digest.is_empty or (asked and bool(digest.board or digest.agenda))
+    if not has_content and not settings.digest.send_when_empty:
+        return 0
+    event = record(
+        session,
+        NewEvent(
+            identity=digest.identity,
+            kind=EventKind.DIGEST.value,
+            title=digest.subject,
+            body=digest.text(),
+            due_at=period.due_at,
+            late=now - period.due_at > LATE_AFTER,
+            payload=digest.payload(),
+        ),
+        [sub],
+        Channels(subscriber=channels.subscriber),
+        now=now,
+        broadcast=False,
+    )
+    return int(event is not None)
 
 
 def preview(session: Session, settings: Settings, sub: Subscriber, now: datetime) -> Digest:

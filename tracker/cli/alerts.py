@@ -245,13 +245,23 @@ def digest(app: App, preview: bool, send: bool, email: str | None) -> None:
             for sub in subs:
                 click.echo(digesting.preview(session, app.settings, sub, app.clock.now()).text())
         return
+    from tracker.alerts import digesting, subscribers
     from tracker.alerts.worker import Worker
     from tracker.daemon.hooks import configured_notifiers
+    from tracker.db import transaction
 
     worker = Worker(app.sessions, app.settings, app.clock, configured_notifiers(app.settings))
     done = worker.record()
+    recorded = done.digests
+    with transaction(app.sessions) as session:
+        subs = [subscribers.get(session, email)] if email else subscribers.listing(session)
+        for sub in subs:
+            if sub.digest != "none":
+                recorded += digesting.record_digest_now(
+                    session, app.settings, worker.channels, sub, app.clock.now()
+                )
     sent = worker.deliver()
-    click.echo(f"recorded {done.digests} digest(s); sent {sent} delivery(ies)")
+    click.echo(f"recorded {recorded} digest(s); sent {sent} delivery(ies)")
 
 
 @click.command()

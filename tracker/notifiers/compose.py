@@ -85,6 +85,8 @@ def digest_subject(digest: dict[str, Any]) -> str:
         ahead = ""
     if deadlines:
         parts.append(_plural(len(deadlines), "deadline") + ahead)
+    if not parts and digest.get("board"):
+        parts.append(_plural(len(digest["board"]), "countdown"))
     summary = ", ".join(parts) or "Nothing new"
     return f"{summary} — {digest['period']}" if digest.get("period") else summary
 
