@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
 from .conftest import POSTGRES_URL
+from .process import tracker
 
 
-def run(cwd: Path, *args: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    env["TRACKER_DATA_DIR"] = str(cwd / "var")
-    if database_url:
-        env["TRACKER_DATABASE_URL"] = database_url
-    return subprocess.run(
-        [sys.executable, "-m", "tracker", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def run(home: Path, *args: str, database_url: str | None = None) -> CompletedProcess[str]:
+    return tracker(home, *args, **({"TRACKER_DATABASE_URL": database_url} if database_url else {}))
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +34,7 @@ def home(seeded: Path, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def as_json(result: subprocess.CompletedProcess[str]) -> list[dict]:
+def as_json(result: CompletedProcess[str]) -> list[dict]:
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

@@ -6,121 +6,38 @@ value is updated and recorded in history, so an edited seed reads like an edit.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import dates, resources, text
+from tracker import dates, text
 from tracker.errors import InvalidInput, NotFound
 from tracker.schedule import editing, history, queries
 from tracker.schedule.models import Deadline, Meeting
+from tracker.seed_records import (
+    DeadlineRecord,
+    HistoryRecord,
+    MeetingRecord,
+    ParticipationRecord,
+    Record,
+    SourceRecord,
+    TreatyRecord,
+    default_paths,
+    read_records,
+    seed_files,
+)
 from tracker.sources import Source
+
+__all__ = ["SeedReport", "default_paths", "load"]
 from tracker.treaties import service as treaties
 from tracker.treaties.models import ParticipationEvent, ParticipationEventKind, Treaty
 
-MAX_SEED_BYTES = 20 * 1024 * 1024
 FieldsT = TypeVar("FieldsT", editing.DeadlineFields, editing.MeetingFields)
-
-
-class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, strict=False)
-
-
-class SourceRecord(Record):
-    key: str
-    title: str
-    publisher: str | None = None
-    url: str | None = None
-    published: date | None = None
-    note: str | None = None
-
-
-class TreatyRecord(Record):
-    slug: str
-    name: str
-    short_name: str
-    kind: str
-    status: str
-    signed: date | None = None
-    entered_into_force: date | None = None
-    expires: date | None = None
-    depositary: str | None = None
-    summary: str | None = None
-    sources: list[str] = []
-
-
-class ParticipationRecord(Record):
-    treaty: str
-    state: str
-    event: str
-    date: date
-    note: str | None = None
-    sources: list[str] = []
-
-
-class HistoryRecord(Record):
-    field: str
-    old: str | None = None
-    new: str | None = None
-    at: datetime
-    source: str | None = None
-    note: str | None = None
-
-
-class DeadlineRecord(Record):
-    slug: str
-    title: str
-    treaty: str | None = None
-    kind: str = "other"
-    due: str
-    tz: str = "UTC"
-    status: str = "pending"
-    alert_leads: list[str] | None = None
-    notes: str | None = None
-    sources: list[str] = []
-    history: list[HistoryRecord] = []
-
-
-class DelegationRecord(Record):
-    state: str
-    head: str | None = None
-    role: str | None = None
-    members: list[str] = []
-
-
-class MeetingRecord(Record):
-    slug: str
-    title: str
-    series: str | None = None
-    kind: str
-    treaty: str | None = None
-    location: str | None = None
-    starts: str | None = None
-    ends: str | None = None
-    tz: str = "UTC"
-    status: str = "scheduled"
-    outcome: str | None = None
-    recurrence: str | None = None
-    alert_leads: list[str] | None = None
-    sources: list[str] = []
-    delegation: list[DelegationRecord] = []
-    history: list[HistoryRecord] = []
-
-
-SECTIONS: dict[str, type[Record]] = {
-    "source": SourceRecord,
-    "treaty": TreatyRecord,
-    "participation": ParticipationRecord,
-    "deadline": DeadlineRecord,
-    "meeting": MeetingRecord,
-}
 
 
 @dataclass
@@ -144,55 +61,6 @@ class SeedReport:
         return "seed: " + ", ".join(parts)
 
 
-def default_paths() -> list[Path]:
-    return [resources.path("seeds")]
-
-
-def seed_files(paths: Iterable[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(path.glob("*.toml")))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise InvalidInput(f"seed path {path} does not exist")
-    return files
-
-
-def read_records(files: list[Path]) -> list[tuple[str, str, Record]]:
-    """Every record of every file, validated: (where, section, record). Raises on the first bad."""
-    records: list[tuple[str, str, Record]] = []
-    for path in files:
-        if path.stat().st_size > MAX_SEED_BYTES:
-            raise InvalidInput(f"{path}: larger than {MAX_SEED_BYTES // 2**20} MB")
-        try:
-            document = tomllib.loads(path.read_bytes().decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise InvalidInput(f"{path}: not UTF-8 text ({exc.reason})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidInput(f"{path}: not valid TOML: {exc}") from None
-        for section, rows in document.items():
-            model = SECTIONS.get(section)
-            if model is None or not isinstance(rows, list):
-                raise InvalidInput(
-                    f"{path}: unknown section [[{section}]]; expected {', '.join(SECTIONS)}"
-                )
-            for index, row in enumerate(rows, start=1):
-                where = f"{path.name} [[{section}]] #{index}"
-                if (isinstance(row, dict) and "slug" in row) or (
-                    isinstance(row, dict) and "key" in row
-                ):
-                    where += f" ({row.get('slug') or row.get('key')})"
-                try:
-                    records.append((where, section, model.model_validate(row)))
-                except ValidationError as exc:
-                    error = exc.errors()[0]
-                    key = ".".join(str(part) for part in error["loc"]) or "record"
-                    raise InvalidInput(f"{where}: {key}: {error['msg']}") from None
-    return records
-
-
 def load(
     session: Session,
     paths: Iterable[Path],
@@ -200,10 +68,10 @@ def load(
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> SeedReport:
-    """Load seed files into ``session``; the caller commits.
+    """Load seed files (none given: the shipped seeds) into ``session``; the caller commits.
 
     Raises InvalidInput naming the file and record at the first bad one."""
-    records = read_records(seed_files(paths))
+    records = read_records(seed_files(list(paths) or default_paths()))
     _check_unique(records)
     loader = _Loader(session, now)
     for done, (where, section, record) in enumerate(records, start=1):
@@ -319,25 +187,7 @@ class _Loader:
         )
         if record.alert_leads is None:
             fields.alert_leads = None
-        found = self.session.scalar(select(Deadline).where(Deadline.slug == record.slug))
-        item: Deadline | Meeting
-        if found is None:
-            item = editing.add_deadline(
-                self.session,
-                _initial(fields, record.history),
-                now=self.now,
-                slug=record.slug,
-                treaty=record.treaty,
-            )
-            self._replay(item, record.history, fields.values())
-            self.report.count("deadlines", created=True)
-        else:
-            item, changes = editing.edit_deadline(
-                self.session, record.slug, fields, now=self.now, treaty=record.treaty or ""
-            )
-            if changes:
-                self.report.count("deadlines", created=False)
-        self._cite(item, record.sources, "deadlines", found is None)
+        self._upsert("deadlines", Deadline, record, fields)
 
     def meeting(self, record: MeetingRecord) -> None:
         fields = editing.MeetingFields.parse(
@@ -356,25 +206,34 @@ class _Loader:
         if record.alert_leads is None:
             fields.alert_leads = None
         fields.delegations = [d.model_dump() for d in record.delegation]
-        found = self.session.scalar(select(Meeting).where(Meeting.slug == record.slug))
+        self._upsert("meetings", Meeting, record, fields)
+
+    def _upsert(
+        self,
+        kind: str,
+        model: type[Deadline] | type[Meeting],
+        record: DeadlineRecord | MeetingRecord,
+        fields: Any,
+    ) -> None:
+        add, edit = (
+            (editing.add_deadline, editing.edit_deadline)
+            if model is Deadline
+            else (editing.add_meeting, editing.edit_meeting)
+        )
+        found = self.session.scalar(select(model).where(model.slug == record.slug))
         item: Deadline | Meeting
         if found is None:
-            item = editing.add_meeting(
-                self.session,
-                _initial(fields, record.history),
-                now=self.now,
-                slug=record.slug,
-                treaty=record.treaty,
-            )
+            initial = _initial(fields, record.history)
+            item = add(self.session, initial, now=self.now, slug=record.slug, treaty=record.treaty)
             self._replay(item, record.history, fields.values())
-            self.report.count("meetings", created=True)
+            self.report.count(kind, created=True)
         else:
-            item, changes = editing.edit_meeting(
+            item, changes = edit(
                 self.session, record.slug, fields, now=self.now, treaty=record.treaty or ""
             )
             if changes:
-                self.report.count("meetings", created=False)
-        self._cite(item, record.sources, "meetings", found is None)
+                self.report.count(kind, created=False)
+        self._cite(item, record.sources, kind, found is None)
 
     def _replay(
         self, item: Deadline | Meeting, entries: list[HistoryRecord], current: dict[str, Any]

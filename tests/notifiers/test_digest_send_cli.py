@@ -2,25 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
+from ..process import tracker
 from .conftest import StartServer
-
-
-def tracker(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    environment.update(TRACKER_DATA_DIR=str(home / "var"), **env)
-    return subprocess.run(
-        [sys.executable, "-m", "tracker", *args],
-        cwd=home,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_digest_sent_a_week_before_expiry_names_new_start(tmp_path, smtp_server: StartServer):

@@ -14,27 +14,16 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from ..process import free_port
+from ..process import tracker as run_tracker
+
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def tracker(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TRACKER_DATA_DIR": str(home / "var")}
-    env.pop("TRACKER_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tracker", *args],
-        env=env,
-        cwd=home,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    result = run_tracker(home, *args)
+    assert result.returncode == 0, result.stderr
+    return result
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,7 @@ def _seed(app: App, paths: tuple[Path, ...]) -> str:
     from tracker.db import transaction
 
     with progress("seeding") as update, transaction(app.sessions) as session:
-        report = seeding.load(
-            session, list(paths) or seeding.default_paths(), now=app.as_of, progress=update
-        )
+        report = seeding.load(session, list(paths), now=app.as_of, progress=update)
     return report.summary()
 
 

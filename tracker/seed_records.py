@@ -1,0 +1,158 @@
+"""Seed files: the TOML records they may hold, validated, with file and record named in errors."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tracker import resources
+from tracker.errors import InvalidInput
+
+MAX_SEED_BYTES = 20 * 1024 * 1024
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, strict=False)
+
+
+class SourceRecord(Record):
+    key: str
+    title: str
+    publisher: str | None = None
+    url: str | None = None
+    published: date | None = None
+    note: str | None = None
+
+
+class TreatyRecord(Record):
+    slug: str
+    name: str
+    short_name: str
+    kind: str
+    status: str
+    signed: date | None = None
+    entered_into_force: date | None = None
+    expires: date | None = None
+    depositary: str | None = None
+    summary: str | None = None
+    sources: list[str] = []
+
+
+class ParticipationRecord(Record):
+    treaty: str
+    state: str
+    event: str
+    date: date
+    note: str | None = None
+    sources: list[str] = []
+
+
+class HistoryRecord(Record):
+    field: str
+    old: str | None = None
+    new: str | None = None
+    at: datetime
+    source: str | None = None
+    note: str | None = None
+
+
+class DeadlineRecord(Record):
+    slug: str
+    title: str
+    treaty: str | None = None
+    kind: str = "other"
+    due: str
+    tz: str = "UTC"
+    status: str = "pending"
+    alert_leads: list[str] | None = None
+    notes: str | None = None
+    sources: list[str] = []
+    history: list[HistoryRecord] = []
+
+
+class DelegationRecord(Record):
+    state: str
+    head: str | None = None
+    role: str | None = None
+    members: list[str] = []
+
+
+class MeetingRecord(Record):
+    slug: str
+    title: str
+    series: str | None = None
+    kind: str
+    treaty: str | None = None
+    location: str | None = None
+    starts: str | None = None
+    ends: str | None = None
+    tz: str = "UTC"
+    status: str = "scheduled"
+    outcome: str | None = None
+    recurrence: str | None = None
+    alert_leads: list[str] | None = None
+    sources: list[str] = []
+    delegation: list[DelegationRecord] = []
+    history: list[HistoryRecord] = []
+
+
+SECTIONS: dict[str, type[Record]] = {
+    "source": SourceRecord,
+    "treaty": TreatyRecord,
+    "participation": ParticipationRecord,
+    "deadline": DeadlineRecord,
+    "meeting": MeetingRecord,
+}
+
+
+def default_paths() -> list[Path]:
+    return [resources.path("seeds")]
+
+
+def seed_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.toml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InvalidInput(f"seed path {path} does not exist")
+    return files
+
+
+def read_records(files: list[Path]) -> list[tuple[str, str, Record]]:
+    """Every record of every file, validated: (where, section, record). Raises on the first bad."""
+    records: list[tuple[str, str, Record]] = []
+    for path in files:
+        if path.stat().st_size > MAX_SEED_BYTES:
+            raise InvalidInput(f"{path}: larger than {MAX_SEED_BYTES // 2**20} MB")
+        try:
+            document = tomllib.loads(path.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{path}: not UTF-8 text ({exc.reason})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(f"{path}: not valid TOML: {exc}") from None
+        for section, rows in document.items():
+            model = SECTIONS.get(section)
+            if model is None or not isinstance(rows, list):
+                raise InvalidInput(
+                    f"{path}: unknown section [[{section}]]; expected {', '.join(SECTIONS)}"
+                )
+            for index, row in enumerate(rows, start=1):
+                where = f"{path.name} [[{section}]] #{index}"
+                if (isinstance(row, dict) and "slug" in row) or (
+                    isinstance(row, dict) and "key" in row
+                ):
+                    where += f" ({row.get('slug') or row.get('key')})"
+                try:
+                    records.append((where, section, model.model_validate(row)))
+                except ValidationError as exc:
+                    error = exc.errors()[0]
+                    key = ".".join(str(part) for part in error["loc"]) or "record"
+                    raise InvalidInput(f"{where}: {key}: {error['msg']}") from None
+    return records
