@@ -130,3 +130,12 @@ def test_timeline_lanes_run_from_signature_to_expiry_or_today(session_factory):
     assert [m.kind for m in new.marks] == ["deadline"]
     assert chart.today_x < new.marks[0].x < chart.width
     assert "old" in {lane.slug for lane in chart.lanes}
+
+
+def test_the_board_is_the_same_all_day_so_rebuilds_write_nothing(session):
+    make_treaty(session)
+    make_deadline(session, due="2027-02-05", treaty="new-start")
+    settings = Settings()
+    morning = build_board(session, settings, CURRENT_TIME)
+    evening = build_board(session, settings, CURRENT_TIME.replace(hour=22, minute=59))
+    assert morning == evening
