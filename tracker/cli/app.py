@@ -58,6 +58,11 @@ class App:
     def as_of(self) -> datetime:
         return self.clock.now()
 
+    def close(self) -> None:
+        """Give back the database connections, if any were opened."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
     @property
     def today(self) -> date:
         from tracker.dates import zone

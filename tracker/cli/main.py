@@ -41,7 +41,10 @@ def cli(
     debug: bool,
 ) -> None:
     """Arms control treaty tracker: countdowns, meeting agendas and alerts."""
-    ctx.obj = App(config_file=config_file, database_url=database_url, as_of_text=as_of, debug=debug)
+    ctx.obj = app = App(
+        config_file=config_file, database_url=database_url, as_of_text=as_of, debug=debug
+    )
+    ctx.call_on_close(app.close)
 
 
 for module in (database, treaty, deadline, meeting, board, notify, alerts, serve):
