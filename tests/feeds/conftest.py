@@ -27,7 +27,7 @@ class Schedule:
 
     def build(self) -> BuildReport:
         with self.sessions() as session:
-            return build_feeds(session, self.settings, self.out)
+            return build_feeds(session, self.settings, self.out, as_of=CURRENT_TIME)
 
     def edit(self, change: Callable[[Session], object]) -> None:
         with self.sessions() as session, session.begin():

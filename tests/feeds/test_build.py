@@ -110,3 +110,25 @@ def test_a_batch_of_deliveries_rebuilds_once_until_something_changes(
     schedule.edit(lambda s: editing.edit_deadline(s, "new-start-expiry", fields, now=later(1)))
     report = rss.rebuild()
     assert report is not None and schedule.settings.feed_dir / "feed.xml" in report.written
+
+
+def test_a_new_day_rebuilds_the_board_even_when_no_row_changed(
+    schedule: Schedule, session_factory: sessionmaker[Session]
+) -> None:
+    from datetime import timedelta
+
+    from tracker.clock import FixedClock
+
+    from ..conftest import CURRENT_TIME
+
+    clock = FixedClock(CURRENT_TIME)
+    rss = RssNotifier(schedule.settings, session_factory, clock)
+    board = schedule.settings.feed_dir / "index.html"
+    assert rss.rebuild() is not None
+    first = board.read_bytes()
+    clock.advance(timedelta(hours=3))
+    assert rss.rebuild() is None  # same day, same rows: nothing to do
+    clock.advance(timedelta(days=1))
+    report = rss.rebuild()
+    assert report is not None and board in report.written
+    assert board.read_bytes() != first

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tracker.feeds.build import build_feeds
 from tracker.schedule import editing, queries
 
+from ..conftest import CURRENT_TIME
 from .conftest import HOSTILE, Schedule, later
 
 
@@ -117,6 +118,7 @@ def test_each_treaty_has_a_calendar_and_alarms_are_optional(schedule: Schedule) 
             schedule.settings,
             schedule.out,
             alarm_leads=[timedelta(days=7), timedelta(days=1)],
+            as_of=CURRENT_TIME,
         )
     inf = events(schedule.out / "treaties" / "inf.ics")
     new_start = events(schedule.out / "treaties" / "new-start.ics")

@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +15,6 @@ from tracker.notifiers.base import Notifier
 from tracker.settings import Settings
 
 log = logging.getLogger("tracker.daemon")
-FEED_CHANNELS = ("rss", "ics")
 
 
 def configured_notifiers(settings: Settings) -> dict[str, Notifier]:
@@ -29,19 +28,15 @@ def configured_notifiers(settings: Settings) -> dict[str, Notifier]:
     return {notifier.name: notifier for notifier in loaded.notifiers}
 
 
-def rebuild_feeds(
-    sessions: sessionmaker[Session], settings: Settings, notifiers: Mapping[str, Notifier]
-) -> None:
-    """Rebuild the feed files after changes, unless a feed notifier does it on delivery."""
-    if any(name in notifiers for name in FEED_CHANNELS):
-        return
+def rebuild_feeds(sessions: sessionmaker[Session], settings: Settings, as_of: datetime) -> None:
+    """Rebuild the feed files and the board; files whose content is the same stay untouched."""
     try:
         from tracker.feeds.build import build_feeds
     except ImportError:  # feeds not installed: nothing to rebuild
         return
     try:
         with transaction(sessions) as session:
-            build_feeds(session, settings)
+            build_feeds(session, settings, as_of=as_of)
     except Exception:
         log.exception("rebuilding the feeds failed")
 

@@ -12,7 +12,7 @@ import signal
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from types import FrameType
 from typing import Any
 
@@ -44,6 +44,7 @@ class Daemon:
     _busy: threading.Lock = field(default_factory=threading.Lock)
     _reload: bool = False
     _scheduler: Any = None
+    _feeds_built_on: date | None = None
     worker: Worker | None = None
 
     def run(self) -> int:
@@ -118,8 +119,11 @@ class Daemon:
                 self.worker = self._make_worker(self.load_settings())
                 log.info("settings reloaded")
             done = self.worker.tick(stop=self.stop_event.is_set)
-            if done.changes or done.alerts:
-                hooks.rebuild_feeds(self.sessions, self.worker.settings, self.worker.notifiers)
+            now = self.clock.now()
+            # The board counts days: a new day changes it even when no row has.
+            if done.changes or done.alerts or now.date() != self._feeds_built_on:
+                hooks.rebuild_feeds(self.sessions, self.worker.settings, now)
+                self._feeds_built_on = now.date()
         if done.next_at is not None and self._scheduler is not None:
             when = done.next_at + timedelta(milliseconds=100)
             if when - self.clock.now() < timedelta(seconds=SWEEP_SECONDS):

@@ -113,7 +113,7 @@ def build_feeds(
     *,
     kinds: Sequence[Kind] = KINDS,
     alarm_leads: Sequence[timedelta] = (),
-    as_of: datetime | None = None,
+    as_of: datetime,
 ) -> BuildReport:
     """Write the feeds of ``kinds`` and the board into ``out`` (default: the feed directory)."""
     report = BuildReport(out or settings.feed_dir)

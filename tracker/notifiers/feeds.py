@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from tracker.clock import Clock, SystemClock
 from tracker.notifiers.base import DeliveryError, Message
 
 if TYPE_CHECKING:
@@ -41,8 +42,14 @@ class FeedNotifier:
     audience: ClassVar[Literal["subscriber", "broadcast"]] = "broadcast"
     kinds: ClassVar[Sequence[Kind]]
 
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()  # built at the plugin's edge
         self._sessions = sessions
         self._engine: Engine | None = None
         self._built_from: tuple[object, ...] | None = None
@@ -69,10 +76,12 @@ class FeedNotifier:
 
         try:
             with self.sessions()() as session:
-                state = fingerprint(session)
+                now = self.clock.now()
+                # The day is part of what the files show: the board counts down by it.
+                state = (*fingerprint(session), now.date())
                 if state == self._built_from:
                     return None
-                report = build_feeds(session, self.settings, kinds=self.kinds)
+                report = build_feeds(session, self.settings, kinds=self.kinds, as_of=now)
         except (OSError, SQLAlchemyError) as exc:
             raise DeliveryError(f"cannot rebuild the {self.name} feed: {exc}") from exc
         self._built_from = state

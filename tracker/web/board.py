@@ -83,10 +83,6 @@ def render(board: Board) -> bytes:
     return environment.get_template("board.html").render(board=board).encode("utf-8")
 
 
-def build_board(session: Session, settings: Settings, as_of: datetime | None = None) -> bytes:
-    """The board's HTML as of ``as_of`` (default: the system clock, read here at the edge)."""
-    if as_of is None:
-        from tracker.clock import SystemClock
-
-        as_of = SystemClock().now()
+def build_board(session: Session, settings: Settings, as_of: datetime) -> bytes:
+    """The board's HTML as of ``as_of``."""
     return render(gather(session, settings, as_of))
