@@ -34,9 +34,19 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        from tracker.db import make_engine
+        from sqlalchemy.exc import ArgumentError
 
-        return make_engine(self.settings.effective_database_url)
+        from tracker.db import make_engine
+        from tracker.errors import ConfigError
+
+        try:
+            return make_engine(self.settings.effective_database_url)
+        except ArgumentError as exc:  # a typo in the URL: name the setting, not the password
+            reason = "unknown database driver" if "plugin" in str(exc) else "not a database URL"
+            raise ConfigError(
+                f"setting 'database_url': {reason} (expected e.g. "
+                "postgresql+psycopg://user@host/name or sqlite:///path/tracker.db)"
+            ) from None
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

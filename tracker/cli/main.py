@@ -11,7 +11,17 @@ from pathlib import Path
 
 import click
 
-from tracker.cli import alerts, board, database, deadline, meeting, notify, serve, treaty
+from tracker.cli import (
+    alerts,
+    board,
+    config,
+    database,
+    deadline,
+    meeting,
+    notify,
+    serve,
+    treaty,
+)
 from tracker.cli.app import App
 
 
@@ -47,7 +57,7 @@ def cli(
     ctx.call_on_close(app.close)
 
 
-for module in (database, treaty, deadline, meeting, board, notify, alerts, serve):
+for module in (database, treaty, deadline, meeting, board, notify, alerts, serve, config):
     for command in module.COMMANDS:
         cli.add_command(command)
 
@@ -80,5 +90,7 @@ def describe(exc: Exception) -> tuple[int, str]:
     module = type(exc).__module__
     if module.startswith("sqlalchemy"):
         first_line = str(getattr(exc, "orig", exc)).splitlines()[0]
-        return 1, (f"database: {first_line} (is the database initialised? run `tracker init`)")
+        missing = "no such table" in first_line or "relation" in first_line
+        hint = "is the database initialised? run `tracker init`" if missing else "see database_url"
+        return 1, f"database: {first_line} ({hint})"
     return 1, f"{type(exc).__name__}: {exc} (run with --debug for details)"
