@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import dates, text
 from tracker.errors import InvalidInput
 from tracker.recurrence import validate_rule
 from tracker.schedule import queries
-from tracker.schedule.history import apply_changes, record, source_for_url, unique_slug
+from tracker.schedule.history import (
+    apply_changes,
+    record,
+    source_for_url,
+    subject_type,
+    unique_slug,
+)
 from tracker.schedule.models import (
     Change,
     Deadline,
@@ -159,28 +166,8 @@ def add_deadline(
 ) -> Deadline:
     if fields.title is UNSET or fields.due is UNSET:
         raise InvalidInput("a deadline needs a title and --due")
-    wanted = text.slug(slug) if slug else None
-    treaty_row = queries.treaty(session, treaty) if treaty else None
-    cited = source_for_url(session, source)
-    if wanted and session.query(Deadline.id).filter_by(slug=wanted).first():
-        raise InvalidInput(f"a deadline {wanted!r} exists already")
-    item_slug = wanted or unique_slug(session, Deadline, text.slugify(fields.title))
     values = {"kind": "other", "status": "pending", "tz": "UTC", **fields.values()}
-    deadline = Deadline(
-        slug=item_slug,
-        uid=stable_uid("deadline", item_slug),
-        treaty=treaty_row,
-        created_at=now,
-        updated_at=now,
-        sequence=0,
-    )
-    for name, value in values.items():
-        setattr(deadline, name, value)
-    if cited:
-        deadline.sources.append(cited)
-    session.add(deadline)
-    record(session, deadline, "created", None, deadline.due_text, now=now, source=cited)
-    return deadline
+    return _create(session, Deadline(), values, now=now, slug=slug, treaty=treaty, source=source)
 
 
 def edit_deadline(
@@ -193,18 +180,7 @@ def edit_deadline(
     source: str | None = None,
 ) -> tuple[Deadline, list[Change]]:
     deadline = queries.deadline(session, slug)
-    values = fields.values()
-    if treaty is not None:
-        values["treaty"] = queries.treaty(session, treaty) if treaty else None
-    cited = source_for_url(session, source)
-    if cited and cited not in deadline.sources:
-        deadline.sources.append(cited)
-    return deadline, apply_changes(session, deadline, values, now=now, source=cited)
-
-
-def remove(session: Session, item: Deadline | Meeting, *, now: datetime) -> None:
-    record(session, item, "removed", item.title, None, now=now)
-    session.delete(item)
+    return deadline, _update(session, deadline, fields.values(), now, treaty, source)
 
 
 def add_meeting(
@@ -219,16 +195,9 @@ def add_meeting(
     if fields.title is UNSET:
         raise InvalidInput("a meeting needs a title")
     starts = None if fields.starts is UNSET else fields.starts
-    ends = None if fields.ends is UNSET else fields.ends
-    _check_order(starts, ends)
+    _check_order(starts, None if fields.ends is UNSET else fields.ends)
     if fields.recurrence not in (UNSET, None) and starts is None:
         raise InvalidInput("a repeating meeting needs --starts")
-    wanted = text.slug(slug) if slug else None
-    treaty_row = queries.treaty(session, treaty) if treaty else None
-    cited = source_for_url(session, source)
-    if wanted and session.query(Meeting.id).filter_by(slug=wanted).first():
-        raise InvalidInput(f"a meeting {wanted!r} exists already")
-    item_slug = wanted or unique_slug(session, Meeting, text.slugify(fields.title))
     values = {
         "kind": "consultation",
         "status": "scheduled",
@@ -236,21 +205,7 @@ def add_meeting(
         "delegations": [],
         **fields.values(),
     }
-    meeting = Meeting(
-        slug=item_slug,
-        uid=stable_uid("meeting", item_slug),
-        treaty=treaty_row,
-        created_at=now,
-        updated_at=now,
-        sequence=0,
-    )
-    for name, value in values.items():
-        setattr(meeting, name, value)
-    if cited:
-        meeting.sources.append(cited)
-    session.add(meeting)
-    record(session, meeting, "created", None, meeting.starts_text, now=now, source=cited)
-    return meeting
+    return _create(session, Meeting(), values, now=now, slug=slug, treaty=treaty, source=source)
 
 
 def edit_meeting(
@@ -265,9 +220,61 @@ def edit_meeting(
     meeting = queries.meeting(session, slug)
     values = fields.values()
     _check_order(values.get("starts", meeting.starts), values.get("ends", meeting.ends))
+    return meeting, _update(session, meeting, values, now, treaty, source)
+
+
+def remove(session: Session, item: Deadline | Meeting, *, now: datetime) -> None:
+    record(session, item, "removed", item.title, None, now=now)
+    session.delete(item)
+
+
+ItemT = TypeVar("ItemT", Deadline, Meeting)
+
+
+def _create(
+    session: Session,
+    item: ItemT,
+    values: dict[str, Any],
+    *,
+    now: datetime,
+    slug: str | None,
+    treaty: str | None,
+    source: str | None,
+) -> ItemT:
+    """Fill a new deadline or meeting, cite its source, and record its creation."""
+    model, what = type(item), subject_type(item)
+    wanted = text.slug(slug) if slug else None
+    treaty_row = queries.treaty(session, treaty) if treaty else None
+    cited = source_for_url(session, source)
+    if wanted and session.scalar(select(model.id).where(model.slug == wanted)):
+        raise InvalidInput(f"a {what} {wanted!r} exists already")
+    item.slug = wanted or unique_slug(session, model, text.slugify(values["title"]))
+    item.uid = stable_uid(what, item.slug)
+    item.treaty = treaty_row
+    item.created_at = item.updated_at = now
+    item.sequence = 0
+    for name, value in values.items():
+        setattr(item, name, value)
+    if cited:
+        item.sources.append(cited)
+    session.add(item)
+    when = item.due_text if isinstance(item, Deadline) else item.starts_text
+    record(session, item, "created", None, when, now=now, source=cited)
+    return item
+
+
+def _update(
+    session: Session,
+    item: Deadline | Meeting,
+    values: dict[str, Any],
+    now: datetime,
+    treaty: str | None,
+    source: str | None,
+) -> list[Change]:
+    """Apply validated values (``treaty=""`` detaches it), recording each change."""
     if treaty is not None:
         values["treaty"] = queries.treaty(session, treaty) if treaty else None
     cited = source_for_url(session, source)
-    if cited and cited not in meeting.sources:
-        meeting.sources.append(cited)
-    return meeting, apply_changes(session, meeting, values, now=now, source=cited)
+    if cited and cited not in item.sources:
+        item.sources.append(cited)
+    return apply_changes(session, item, values, now=now, source=cited)
