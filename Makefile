@@ -39,3 +39,7 @@ run: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks against floors measured in the same run (issue 6); writes bench/RESULTS.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run

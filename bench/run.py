@@ -1,0 +1,129 @@
+"""Run every benchmark against its floor and write ``bench/RESULTS.md`` and ``results.json``.
+
+python -m bench.run              # the full run (``make bench``), under 15 minutes
+python -m bench.run --quick      # tiny sizes, one repetition: checks the harness
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import scenarios
+from bench.generate import Counts, generate, sqlite_url
+from bench.harness import Row, machine, write_reports
+from tracker.db import make_engine
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Plan:
+    sizes: tuple[int, ...]
+    subscribers: int
+    repeat: int
+    repeat_large: int  # at the largest size
+    ticks: int
+    digest_subscribers: int
+    digest_repeat: int
+    feed_events: int
+    idle_seconds: float
+    serve_seconds: float
+    serve_clients: int
+    serve_repeat: int
+
+
+FULL = Plan(
+    sizes=(1_000, 10_000, 100_000),
+    subscribers=1_000,
+    repeat=5,
+    repeat_large=3,
+    ticks=5,
+    digest_subscribers=2_000,
+    digest_repeat=2,
+    feed_events=100_000,
+    idle_seconds=60,
+    serve_seconds=5,
+    serve_clients=50,
+    serve_repeat=2,
+)
+QUICK = Plan(
+    sizes=(200,),
+    subscribers=20,
+    repeat=1,
+    repeat_large=1,
+    ticks=1,
+    digest_subscribers=10,
+    digest_repeat=1,
+    feed_events=300,
+    idle_seconds=1,
+    serve_seconds=0.5,
+    serve_clients=4,
+    serve_repeat=1,
+)
+
+
+def database(work: Path, name: str, counts: Counts) -> Path:
+    """A generated SQLite database, made once per run and copied by whoever writes to it."""
+    path = work / f"{name}.db"
+    if not path.exists():
+        engine = make_engine(sqlite_url(path))
+        try:
+            generate(engine, counts)
+        finally:
+            engine.dispose()
+    return path
+
+
+def run(plan: Plan, work: Path) -> tuple[list[Row], list[str]]:
+    rows: list[Row] = []
+    notes: list[str] = []
+    dbs: dict[int, Path] = {}
+    for n in plan.sizes:
+        counts = Counts(n, max(n // 50, 4), 40, plan.subscribers)
+        dbs[n] = database(work, f"n{n}", counts)
+        print(f"generated {n} deadlines", file=sys.stderr, flush=True)
+    largest = max(plan.sizes)
+
+    rows += scenarios.cli(dbs, work, plan.repeat, plan.repeat_large)
+    rows += scenarios.tick(dbs, work, plan.ticks, plan.subscribers)
+    digest_db = database(
+        work, "digest", Counts(1_000, 20, 40, plan.digest_subscribers, 0)
+    )  # one digest per subscriber due
+    rows += scenarios.digests(digest_db, work, plan.digest_subscribers, plan.digest_repeat)
+    feed_db = database(work, "feed", Counts(1_000, 20, 40, 10, plan.feed_events))
+    rows += scenarios.feed(feed_db, work, plan.feed_events, plan.repeat)
+    rows += scenarios.at_rest(dbs[largest], work, largest, plan.idle_seconds)
+    rows += scenarios.serve(
+        feed_db, work, plan.serve_clients, plan.serve_seconds, plan.serve_repeat
+    )
+    notes += scenarios.NOTES
+    return rows, notes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition")
+    parser.add_argument("--out", type=Path, default=HERE, help="where the reports go")
+    parser.add_argument("--work", type=Path, default=Path("var/bench"), help="scratch dir")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    work = args.work.resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    os.environ.pop("TRACKER_CONFIG", None)
+    rows, notes = run(plan, work)
+    info = machine()
+    info["command"] = "python -m bench.run" + (" --quick" if args.quick else "")
+    write_reports(rows, info, notes, args.out)
+    print((args.out / "RESULTS.md").read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

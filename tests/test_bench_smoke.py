@@ -1,0 +1,25 @@
+"""The benchmark harness works end to end on a tiny database (``make bench`` runs it big)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import scenarios
+from bench.generate import Counts
+from bench.harness import machine, write_reports
+from bench.run import database
+
+
+def test_the_harness_generates_times_and_reports_a_table(tmp_path: Path) -> None:
+    db = database(tmp_path, "tiny", Counts(deadlines=60, meetings=4, treaties=3, subscribers=5))
+
+    rows = scenarios.tick({60: db}, tmp_path, ticks=1, subscribers=5)
+    write_reports(rows, machine(), ["a note"], tmp_path / "out")
+
+    table = (tmp_path / "out" / "RESULTS.md").read_text(encoding="utf-8")
+    assert "| benchmark | case | tracker | floor | ratio | target | verdict | note |" in table
+    assert "| 2 daemon tick | N=60, 5 subscribers |" in table
+    assert "- a note" in table
+    data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert data["rows"][0]["tracker"]["median"] > 0
