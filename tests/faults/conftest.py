@@ -10,9 +10,10 @@ from typing import Literal
 
 import pytest
 
+from ..feeds.conftest import schedule
 from ..notifiers.conftest import certificate, smtp_server
 
-__all__ = ["certificate", "smtp_server"]
+__all__ = ["certificate", "schedule", "smtp_server"]
 
 Behaviour = Literal["hang", "drop-in-data", "greet-421"]
 
