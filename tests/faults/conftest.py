@@ -11,7 +11,8 @@ from typing import Literal
 import pytest
 
 from ..feeds.conftest import schedule
-from ..notifiers.conftest import certificate, smtp_server
+from ..notifiers.conftest import certificate, free_port, smtp_server
+from .daemons import SlowMailbox
 
 __all__ = ["certificate", "schedule", "smtp_server"]
 
@@ -100,3 +101,14 @@ def scripted_smtp() -> Iterator[type[ScriptedSmtp]]:
     yield Tracked
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[SlowMailbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    box, port = SlowMailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
