@@ -16,6 +16,7 @@ from typing import IO, Any, Protocol
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger("tracker.daemon")
@@ -77,10 +78,16 @@ class AdvisoryLock:
         self._connection: Connection | None = None
 
     def acquire(self) -> bool:
-        connection = self._engine.connect()
-        got = connection.scalar(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": _signed(ADVISORY_KEY)}
-        )
+        """Whether the lock is now ours; False also while the database is unreachable
+        (a restart, a network cut), so the daemon stands by and tries again."""
+        try:
+            connection = self._engine.connect()
+            got = connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": _signed(ADVISORY_KEY)}
+            )
+        except OperationalError as exc:
+            log.warning("cannot reach the database for the daemon lock: %s", _first_line(exc))
+            return False
         if not got:
             connection.close()
             return False
@@ -115,6 +122,10 @@ class AdvisoryLock:
             except Exception:  # already gone: nothing to close
                 log.debug("closing a broken lock connection failed", exc_info=True)
             self._connection = None
+
+
+def _first_line(exc: OperationalError) -> str:
+    return str(exc.orig or exc).splitlines()[0]
 
 
 def _signed(key: int) -> int:
