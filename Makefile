@@ -43,3 +43,9 @@ clean:
 # Benchmarks against floors measured in the same run (issue 6); writes bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# The long fault run: 200 kill -9 cycles of the real daemon; prints planned, delivered,
+# duplicated and lost (which must be 0). `make test` runs a few of these cycles.
+SOAK_CYCLES ?= 200
+soak: $(STAMP)
+	TRACKER_KILL_CYCLES=$(SOAK_CYCLES) $(BIN)/pytest -q -s tests/faults/test_kill.py
