@@ -139,3 +139,17 @@ def test_the_board_is_the_same_all_day_so_rebuilds_write_nothing(session):
     morning = build_board(session, settings, CURRENT_TIME)
     evening = build_board(session, settings, CURRENT_TIME.replace(hour=22, minute=59))
     assert morning == evening
+
+
+def test_a_terminated_treaty_ends_its_lane_when_the_withdrawal_took_effect(session):
+    from tracker.treaties.models import ParticipationEvent, Standing
+
+    inf = make_treaty(session, "inf", signed="1987-12-08", status="terminated")
+    inf.events.append(ParticipationEvent(state="US", event="withdrew", on=date(2019, 8, 2)))
+    inf.events.append(ParticipationEvent(state="RU", event="ratified", on=date(1988, 6, 1)))
+    session.flush()
+    assert inf.ended_on() == date(2019, 8, 2)
+    assert inf.standing("RU", date(2018, 1, 1)) is Standing.PARTY
+    assert inf.standing("RU", date(2020, 1, 1)) is Standing.ENDED
+    chart = timeline([inf], [], date(2026, 11, 22))
+    assert chart.lanes[0].end < chart.today_x

@@ -98,11 +98,20 @@ class Treaty(Base):
             return Standing.ENDED
         return standing
 
+    def ended_on(self) -> date | None:
+        """When an expired or terminated treaty stopped binding anyone, as far as recorded:
+        its expiry, or else the first withdrawal (which ends a bilateral treaty)."""
+        if self.status not in (TreatyStatus.EXPIRED, TreatyStatus.TERMINATED):
+            return None
+        withdrawals = [e.on for e in self.events if e.event == ParticipationEventKind.WITHDREW]
+        return self.expires or min(withdrawals, default=None)
+
     def _ended(self, as_of: date | None) -> bool:
         """A treaty that expired or was terminated binds no one, whatever its parties did."""
         if self.status not in (TreatyStatus.EXPIRED, TreatyStatus.TERMINATED):
             return False
-        return self.expires is None or as_of is None or as_of >= self.expires
+        ended = self.ended_on()
+        return ended is None or as_of is None or as_of >= ended
 
     def states(self) -> list[str]:
         return sorted({event.state for event in self.events})

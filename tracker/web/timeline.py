@@ -59,7 +59,7 @@ def _first_date(treaty: Treaty) -> date | None:
 def timeline(
     treaties: Sequence[Treaty], entries: Sequence[Entry], today: date, horizon_years: int = 2
 ) -> Timeline:
-    """Lanes from signature to expiry (or today, for open-ended treaties)."""
+    """Lanes from signature to the end (expiry or withdrawal), else expiry, else today."""
     starts = [d for d in (_first_date(t) for t in treaties) if d]
     first = date(min(starts).year, 1, 1) if starts else date(today.year - 10, 1, 1)
     last = date(today.year + horizon_years, 12, 31)
@@ -72,9 +72,7 @@ def timeline(
     lanes = []
     for index, treaty in enumerate(treaties):
         begin = _first_date(treaty) or first
-        end = treaty.expires if treaty.expires and treaty.expires < today else today
-        if treaty.expires and treaty.expires >= today:
-            end = treaty.expires
+        end = treaty.ended_on() or treaty.expires or today
         marks = [
             Mark(x(e.on), f"{e.state} {e.event} {e.on.isoformat()}", e.event)
             for e in treaty.events
