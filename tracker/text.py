@@ -11,9 +11,11 @@ from tracker.errors import InvalidInput
 MAX_TITLE = 500
 MAX_NOTE = 20_000
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-# Control characters other than tab and newline; bidi overrides that can disguise text.
-_FORBIDDEN_IN_NOTES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-_FORBIDDEN_IN_TITLES = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# Control characters (C0 other than tab and newline, DEL, C1 such as NEL and CSI); bidi
+# overrides and isolates that can disguise text. Right-to-left marks are kept: they are
+# how Arabic and Hebrew titles are written. Titles also refuse Unicode line separators.
+_FORBIDDEN_IN_NOTES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_FORBIDDEN_IN_TITLES = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def title(value: str, what: str = "title") -> str:
