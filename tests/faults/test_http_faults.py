@@ -7,12 +7,12 @@ import http.client
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
+from tracker import migrations
 from tracker.clock import FixedClock
+from tracker.db import make_engine, make_session_factory
 from tracker.feeds.build import build_feeds
 from tracker.settings import Settings
 from tracker.web.server import make_server, start_in_thread
@@ -21,17 +21,22 @@ from ..conftest import CURRENT_TIME
 from ..process import free_port
 
 
-@pytest.fixture
-def base(session_factory: sessionmaker[Session], tmp_path: Path) -> Iterator[tuple[str, int]]:
-    settings = Settings(data_dir=tmp_path)
-    (tmp_path / "secret.txt").write_text("not for the web")
-    with session_factory() as session:
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    home = tmp_path_factory.mktemp("http")
+    settings = Settings(data_dir=home)
+    (home / "secret.txt").write_text("not for the web")
+    engine = make_engine(settings.effective_database_url)
+    migrations.upgrade(engine)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
         build_feeds(session, settings, as_of=CURRENT_TIME)
     port = free_port()
-    server = make_server(settings, session_factory, FixedClock(CURRENT_TIME), "127.0.0.1", port)
+    server = make_server(settings, sessions, FixedClock(CURRENT_TIME), "127.0.0.1", port)
     background = start_in_thread(server)
     yield "127.0.0.1", port
     background.stop()
+    engine.dispose()
 
 
 def request(
@@ -47,9 +52,6 @@ def request(
         return response.status, response.read()
     finally:
         connection.close()
-
-
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.mark.parametrize(
