@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tracker.alerts.models import Delivery, Subscriber
+from tracker.alerts.models import Delivery, Event, Subscriber
 from tracker.db import make_engine, make_session_factory, transaction
 from tracker.schedule.models import Deadline
 
@@ -40,7 +40,7 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
     return condition()
 
 
-def add_due_alerts(url: str, first: int, count: int) -> None:
+def add_due_alerts(url: str, first: int, count: int, *, digest: str = "none") -> None:
     """Deadlines an hour away with a 1-hour alert that fell due a minute ago."""
     engine = make_engine(url)
     now = datetime.now(UTC)
@@ -51,7 +51,7 @@ def add_due_alerts(url: str, first: int, count: int) -> None:
                 Subscriber(
                     email="ana@example.org",
                     immediate=True,
-                    digest="none",
+                    digest=digest,
                     tz="UTC",
                     treaties=[],
                     kinds=[],
@@ -108,6 +108,15 @@ def email_deliveries(url: str) -> tuple[int, int]:
         sent = connection.scalar(select(func.count()).where(email, Delivery.status == "sent"))
     engine.dispose()
     return int(planned or 0), int(sent or 0)
+
+
+def digests(url: str) -> int:
+    """Digest events recorded (each has one email delivery to the one subscriber)."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        count = connection.scalar(select(func.count()).where(Event.kind == "digest"))
+    engine.dispose()
+    return int(count or 0)
 
 
 def in_sending(url: str) -> int:
