@@ -18,12 +18,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select, update
 
 from bench.generate import AS_OF, sqlite_url
 from bench.harness import Figure, Row, alternate, run_process, timed
-from tracker.alerts.models import Event
-from tracker.alerts.worker import Worker
+from tracker.alerts.models import Event, Subscriber
+from tracker.alerts.worker import Round, Worker
 from tracker.clock import FixedClock
 from tracker.db import make_engine, make_session_factory, transaction
 from tracker.notifiers.base import Message, Notifier
@@ -142,6 +142,17 @@ def _copy(path: Path, work: Path, name: str) -> Path:
     return target
 
 
+def catch_up(engine: Engine, settings: Settings, clock: FixedClock) -> tuple[Round, float]:
+    """Bring a generated database to the daemon's steady state: digests handled up to now
+    and every alert already due recorded (without deliveries: nobody to send to yet)."""
+    with engine.begin() as connection:
+        connection.execute(update(Subscriber).values(digest_through=clock.now()))
+    worker = Worker(make_session_factory(engine), settings, clock, {})
+    start = time.perf_counter()
+    done = worker.record()
+    return done, (time.perf_counter() - start) * 1000
+
+
 def tick(dbs: Mapping[int, Path], work: Path, ticks: int, subscribers: int = 1000) -> list[Row]:
     rows = []
     for n, path in sorted(dbs.items()):
@@ -149,14 +160,12 @@ def tick(dbs: Mapping[int, Path], work: Path, ticks: int, subscribers: int = 100
         engine = make_engine(sqlite_url(copy))
         settings = Settings(database_url=sqlite_url(copy), data_dir=work / "tick-home")
         clock = FixedClock(TICK_AT)
+        first_round, first = catch_up(engine, settings, clock)
         worker = Worker(
             make_session_factory(engine), settings, clock, {"email": CountingNotifier()}
         )
-        start = time.perf_counter()
-        first_round = [worker.tick()]
-        first = (time.perf_counter() - start) * 1000
         samples, due = [], []
-        for _ in range(ticks):
+        for _ in range(1 if n == max(dbs) and len(dbs) > 1 else ticks):
             clock.advance(timedelta(seconds=30))
             start = time.perf_counter()
             due.append(worker.tick().alerts)
@@ -172,9 +181,8 @@ def tick(dbs: Mapping[int, Path], work: Path, ticks: int, subscribers: int = 100
             None,
             figure.median <= 20 if n == max(dbs) else None,
             note=(
-                f"steady state, {max(due)} alert(s) due per tick; the first tick "
-                f"(catch-up: {first_round[0].alerts} alerts, {first_round[0].digests} "
-                f"digests) took {first:.0f} ms"
+                f"steady state, {max(due)} alert(s) due per tick; catching up first "
+                f"({first_round.alerts} alerts recorded) took {first:.0f} ms"
             ),
         )
         rows.append(row)
@@ -362,7 +370,7 @@ def at_rest(path: Path, work: Path, n: int, idle_seconds: float) -> list[Row]:
         # Settle: the first tick catches up; at rest is when the CPU stops moving.
         settle_start = time.monotonic()
         last, quiet = _cpu_seconds(process.pid), 0
-        while quiet < 3 and time.monotonic() - settle_start < 240:
+        while quiet < 3 and time.monotonic() - settle_start < 60:
             time.sleep(1)
             now = _cpu_seconds(process.pid)
             quiet = quiet + 1 if now - last < 0.02 else 0
