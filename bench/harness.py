@@ -139,7 +139,7 @@ def markdown(rows: Sequence[Row], info: dict[str, str], notes: Sequence[str]) ->
         )
     if notes:
         lines += ["", "## Notes", ""]
-        lines += [f"- {note}" for note in notes]
+        lines += [note if "\n" in note else f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
 
 

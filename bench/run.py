@@ -121,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows, notes = run(plan, work)
     info = machine()
     info["command"] = "python -m bench.run" + (" --quick" if args.quick else "")
+    analysis = HERE / "analysis.md"  # profiles of the misses, kept by hand between runs
+    if analysis.exists():
+        notes.append(analysis.read_text(encoding="utf-8").strip())
     write_reports(rows, info, notes, args.out)
     print((args.out / "RESULTS.md").read_text(encoding="utf-8"))
     return 0
