@@ -82,11 +82,17 @@ class AdvisoryLock:
         (a restart, a network cut), so the daemon stands by and tries again."""
         try:
             connection = self._engine.connect()
+        except OperationalError as exc:
+            log.warning("cannot reach the database for the daemon lock: %s", _first_line(exc))
+            return False
+        try:
             got = connection.scalar(
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": _signed(ADVISORY_KEY)}
             )
         except OperationalError as exc:
-            log.warning("cannot reach the database for the daemon lock: %s", _first_line(exc))
+            log.warning("lost the database asking for the daemon lock: %s", _first_line(exc))
+            self._connection = connection
+            self._drop()
             return False
         if not got:
             connection.close()
