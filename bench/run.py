@@ -44,7 +44,7 @@ FULL = Plan(
     repeat=3,
     repeat_large=2,
     ticks=3,
-    digest_subscribers=300,
+    digest_subscribers=30,
     digest_repeat=2,
     feed_events=100_000,
     idle_seconds=60,
@@ -80,7 +80,9 @@ def database(work: Path, name: str, counts: Counts) -> Path:
     return path
 
 
-def run(plan: Plan, work: Path) -> tuple[list[Row], list[str]]:
+def run(
+    plan: Plan, work: Path, tick_max: int = 10**9, rest: Path | None = None
+) -> tuple[list[Row], list[str]]:
     rows: list[Row] = []
     notes: list[str] = []
     dbs: dict[int, Path] = {}
@@ -91,15 +93,17 @@ def run(plan: Plan, work: Path) -> tuple[list[Row], list[str]]:
     largest = max(plan.sizes)
 
     rows += scenarios.cli(dbs, work, plan.repeat, plan.repeat_large)
-    rows += scenarios.tick(dbs, work, plan.ticks, plan.subscribers)
+    ticked = {n: path for n, path in dbs.items() if n <= tick_max}
+    rows += scenarios.tick(ticked, work, plan.ticks, plan.subscribers)
     digest_db = database(
         work, "digest", Counts(1_000, 20, 40, plan.digest_subscribers, 0)
     )  # one digest per subscriber due
     rows += scenarios.digests(digest_db, work, plan.digest_subscribers, plan.digest_repeat)
     feed_db = database(work, "feed", Counts(1_000, 20, 40, 10, plan.feed_events))
     rows += scenarios.feed(feed_db, work, plan.feed_events, plan.repeat_large)
-    # At rest after catching up: the tick benchmark left the largest database caught up.
-    rows += scenarios.at_rest(work / f"tick-{largest}.db", work, largest, plan.idle_seconds)
+    # At rest after catching up: the tick benchmark leaves its databases caught up.
+    rest_db = rest or work / f"tick-{largest}.db"
+    rows += scenarios.at_rest(rest_db, work, largest, plan.idle_seconds)
     rows += scenarios.serve(
         feed_db, work, plan.serve_clients, plan.serve_seconds, plan.serve_repeat
     )
@@ -112,15 +116,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition")
     parser.add_argument("--out", type=Path, default=HERE, help="where the reports go")
     parser.add_argument("--work", type=Path, default=Path("var/bench"), help="scratch dir")
+    parser.add_argument("--tick-max", type=int, default=10**9, help="tick sizes up to this")
+    parser.add_argument("--rest-db", type=Path, help="a caught-up database for the idle daemon")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     work = args.work.resolve()
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     os.environ.pop("TRACKER_CONFIG", None)
-    rows, notes = run(plan, work)
+    rows, notes = run(plan, work, args.tick_max, args.rest_db)
     info = machine()
-    info["command"] = "python -m bench.run" + (" --quick" if args.quick else "")
+    info["command"] = " ".join(["python -m bench.run", *(argv or sys.argv[1:])])
     analysis = HERE / "analysis.md"  # profiles of the misses, kept by hand between runs
     if analysis.exists():
         notes.append(analysis.read_text(encoding="utf-8").strip())
