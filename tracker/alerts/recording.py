@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.alerts import planning
@@ -27,21 +27,52 @@ def leads_of(text: str | None, default: Sequence[str]) -> tuple[timedelta, ...]:
     return tuple(parse_durations(text or ",".join(default)))
 
 
-def plannables(session: Session, settings: AlertSettings, today_floor: datetime) -> list[Plannable]:
-    """Pending deadlines and scheduled meetings that can still call for an alert."""
+def plannables(
+    session: Session,
+    settings: AlertSettings,
+    today_floor: datetime,
+    extra_leads: Sequence[timedelta] = (),
+) -> list[Plannable]:
+    """Pending deadlines and scheduled meetings that can call for an alert by tomorrow.
+
+    An item further ahead than its longest lead cannot, so the tick's cost follows the
+    alerts coming due, not the size of the schedule; items with their own leads and
+    recurring meetings are always planned (they are few)."""
     since = (today_floor - planning.RECURRENCE_LOOKBACK).date()
-    dated = {
-        f"{kind}:{subject_id}": when
-        for kind, subject_id, when in session.execute(
-            select(Change.subject_type, Change.subject_id, func.max(Change.recorded_at))
-            .where(Change.field.in_(DATE_FIELDS))
-            .group_by(Change.subject_type, Change.subject_id)
+
+    def reach(leads: Sequence[str]) -> date:
+        longest = max([*parse_durations(",".join(leads)), *extra_leads])
+        return (today_floor + longest + timedelta(days=2)).date()
+
+    deadlines = list(
+        session.scalars(
+            select(Deadline).where(
+                Deadline.status == "pending",
+                Deadline.due_latest >= since,
+                or_(
+                    Deadline.due_earliest <= reach(settings.deadline_leads),
+                    Deadline.alert_leads.is_not(None),
+                ),
+            )
         )
-    }
+    )
+    meetings = list(
+        session.scalars(
+            select(Meeting).where(
+                Meeting.status == "scheduled",
+                Meeting.starts_earliest.is_not(None),
+                or_(
+                    Meeting.starts_earliest <= reach(settings.meeting_leads),
+                    Meeting.recurrence.is_not(None),
+                    Meeting.alert_leads.is_not(None),
+                ),
+            )
+        )
+    )
+    dated = _dated_at(session, "deadline", [d.id for d in deadlines])
+    dated |= _dated_at(session, "meeting", [m.id for m in meetings])
     items = []
-    for d in session.scalars(
-        select(Deadline).where(Deadline.status == "pending", Deadline.due_latest >= since)
-    ):
+    for d in deadlines:
         items.append(
             Plannable(
                 "deadline",
@@ -55,9 +86,7 @@ def plannables(session: Session, settings: AlertSettings, today_floor: datetime)
                 max(d.created_at, dated.get(f"deadline:{d.id}", d.created_at)),
             )
         )
-    for m in session.scalars(
-        select(Meeting).where(Meeting.status == "scheduled", Meeting.starts_earliest.is_not(None))
-    ):
+    for m in meetings:
         starts = m.starts
         if starts is None or (not m.recurrence and starts.latest < since):
             continue
@@ -78,18 +107,37 @@ def plannables(session: Session, settings: AlertSettings, today_floor: datetime)
     return items
 
 
+def _dated_at(session: Session, kind: str, ids: list[int]) -> dict[str, datetime]:
+    """When each item last got its date (its latest date change or its creation)."""
+    found: dict[str, datetime] = {}
+    for start in range(0, len(ids), 500):
+        query = (
+            select(Change.subject_id, func.max(Change.recorded_at))
+            .where(
+                Change.subject_type == kind,
+                Change.subject_id.in_(ids[start : start + 500]),
+                Change.field.in_(DATE_FIELDS),
+            )
+            .group_by(Change.subject_id)
+        )
+        found |= {f"{kind}:{subject_id}": when for subject_id, when in session.execute(query)}
+    return found
+
+
 def subscriber_leads(subscribers: Sequence[Subscriber]) -> set[timedelta]:
     return {lead for sub in subscribers if sub.leads for lead in parse_durations(sub.leads)}
 
 
 def plan(
-    session: Session, settings: AlertSettings, subscribers: Sequence[Subscriber], now: datetime
+    items: Sequence[Plannable],
+    settings: AlertSettings,
+    subscribers: Sequence[Subscriber],
+    now: datetime,
 ) -> list[PlannedAlert]:
     """All valid alerts: items' own leads and every subscriber's leads."""
     extra = tuple(sorted(subscriber_leads(subscribers)))
     items = [
-        Plannable(**{**vars(item), "leads": tuple(set(item.leads) | set(extra))})
-        for item in plannables(session, settings, now)
+        Plannable(**{**vars(item), "leads": tuple(set(item.leads) | set(extra))}) for item in items
     ]
     return planning.plan(
         items,
@@ -128,9 +176,12 @@ def record_due_alerts(
     """Record every due, valid alert not yet recorded. Those of items already over are
     folded into one "while the tracker was down" summary per subscriber."""
     subscribers = list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
-    own = {item.slug + item.type: set(item.leads) for item in plannables(session, settings, now)}
-    alerts = plan(session, settings, subscribers, now)
-    due = [a for a in planning.due(alerts, now) if not _recorded(session, a.identity)]
+    items = plannables(session, settings, now, sorted(subscriber_leads(subscribers)))
+    own = {item.slug + item.type: set(item.leads) for item in items}
+    alerts = plan(items, settings, subscribers, now)
+    candidates = planning.due(alerts, now)
+    recorded = _recorded(session, [a.identity for a in candidates])
+    due = [a for a in candidates if a.identity not in recorded]
     folded: list[PlannedAlert] = []
     for alert in due:
         own_leads = own.get(alert.item.slug + alert.item.type, set())
@@ -152,8 +203,13 @@ def record_due_alerts(
     return Outcome(len(due), len(folded), planning.next_instant(alerts, now))
 
 
-def _recorded(session: Session, identity: str) -> bool:
-    return session.scalar(select(Event.id).where(Event.identity == identity)) is not None
+def _recorded(session: Session, identities: list[str]) -> set[str]:
+    """Which of these alerts are in the outbox already: one query per 500."""
+    found: set[str] = set()
+    for start in range(0, len(identities), 500):
+        chunk = identities[start : start + 500]
+        found |= set(session.scalars(select(Event.identity).where(Event.identity.in_(chunk))))
+    return found
 
 
 def _event(alert: PlannedAlert, *, late: bool) -> NewEvent:
