@@ -135,7 +135,7 @@ def list_(
     as_json: bool,
 ) -> None:
     """List meetings (recurring ones by their next occurrences)."""
-    from datetime import timedelta
+    from datetime import date, timedelta
 
     from tracker.schedule import queries
     from tracker.schedule.agenda import agenda
@@ -149,7 +149,7 @@ def list_(
         if flt.scope.value == "upcoming":
             entries = agenda([], found, app.as_of, app.today, horizon)
         else:
-            entries = agenda([], found, app.as_of, _epoch(), horizon)
+            entries = agenda([], found, app.as_of, date(1800, 1, 1), horizon)
             if flt.scope.value == "past":
                 entries = [e for e in entries if e.when.latest < app.today]
     if as_json:
@@ -159,12 +159,6 @@ def list_(
         ["slug", "starts", "location", "kind", "status", "countdown"],
         [(e.slug, e.when.text, e.location, e.kind, e.status, e.countdown.human) for e in entries],
     )
-
-
-def _epoch() -> Any:
-    from datetime import date
-
-    return date(1800, 1, 1)
 
 
 @meeting.command("show")

@@ -6,7 +6,7 @@ touching the session, so a refused command changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -44,7 +44,6 @@ class DeadlineFields:
 
     title: Any = UNSET
     due: Any = UNSET
-    treaty: Any = UNSET
     kind: Any = UNSET
     status: Any = UNSET
     alert_leads: Any = UNSET
@@ -95,13 +94,11 @@ class MeetingFields:
     location: Any = UNSET
     series: Any = UNSET
     kind: Any = UNSET
-    treaty: Any = UNSET
     status: Any = UNSET
     recurrence: Any = UNSET
     outcome: Any = UNSET
     alert_leads: Any = UNSET
     delegations: Any = UNSET
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def parse(
@@ -147,7 +144,7 @@ class MeetingFields:
         return fields
 
     def values(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not UNSET and k != "extra"}
+        return {k: v for k, v in self.__dict__.items() if v is not UNSET}
 
 
 def _check_order(starts: dates.DateWindow | None, ends: dates.DateWindow | None) -> None:
