@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import scenarios
+from bench import cli, digests, feeds, serve, tick
+from bench.common import NOTES
 from bench.generate import Counts, generate, sqlite_url
 from bench.harness import Row, machine, write_reports
 from tracker.db import make_engine
@@ -81,7 +82,7 @@ def database(work: Path, name: str, counts: Counts) -> Path:
 
 
 def run(
-    plan: Plan, work: Path, tick_max: int = 10**9, rest: Path | None = None
+    plan: Plan, work: Path, tick_max: int = 10**9, caught_up: Path | None = None
 ) -> tuple[list[Row], list[str]]:
     rows: list[Row] = []
     notes: list[str] = []
@@ -92,22 +93,20 @@ def run(
         print(f"generated {n} deadlines", file=sys.stderr, flush=True)
     largest = max(plan.sizes)
 
-    rows += scenarios.cli(dbs, work, plan.repeat, plan.repeat_large)
+    rows += cli.run(dbs, work, plan.repeat, plan.repeat_large)
     ticked = {n: path for n, path in dbs.items() if n <= tick_max}
-    rows += scenarios.tick(ticked, work, plan.ticks, plan.subscribers)
+    rows += tick.run(ticked, work, plan.ticks, plan.subscribers)
     digest_db = database(
         work, "digest", Counts(1_000, 20, 40, plan.digest_subscribers, 0)
     )  # one digest per subscriber due
-    rows += scenarios.digests(digest_db, work, plan.digest_subscribers, plan.digest_repeat)
+    rows += digests.run(digest_db, work, plan.digest_subscribers, plan.digest_repeat)
     feed_db = database(work, "feed", Counts(1_000, 20, 40, 10, plan.feed_events))
-    rows += scenarios.feed(feed_db, work, plan.feed_events, plan.repeat_large)
+    rows += feeds.run(feed_db, work, plan.feed_events, plan.repeat_large)
     # At rest after catching up: the tick benchmark leaves its databases caught up.
-    rest_db = rest or work / f"tick-{largest}.db"
-    rows += scenarios.at_rest(rest_db, work, largest, plan.idle_seconds)
-    rows += scenarios.serve(
-        feed_db, work, plan.serve_clients, plan.serve_seconds, plan.serve_repeat
-    )
-    notes += scenarios.NOTES
+    rest_db = caught_up or work / f"tick-{largest}.db"
+    rows += rest.run(rest_db, work, largest, plan.idle_seconds)
+    rows += serve.run(feed_db, work, plan.serve_clients, plan.serve_seconds, plan.serve_repeat)
+    notes += NOTES
     return rows, notes
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import scenarios
+from bench import tick
 from bench.generate import Counts
 from bench.harness import machine, write_reports
 from bench.run import database
@@ -14,7 +14,7 @@ from bench.run import database
 def test_the_harness_generates_times_and_reports_a_table(tmp_path: Path) -> None:
     db = database(tmp_path, "tiny", Counts(deadlines=60, meetings=4, treaties=3, subscribers=5))
 
-    rows = scenarios.tick({60: db}, tmp_path, ticks=1, subscribers=5)
+    rows = tick.run({60: db}, tmp_path, ticks=1, subscribers=5)
     write_reports(rows, machine(), ["a note"], tmp_path / "out")
 
     table = (tmp_path / "out" / "RESULTS.md").read_text(encoding="utf-8")

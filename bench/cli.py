@@ -1,0 +1,73 @@
+"""The CLI against its import-and-query floor."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from bench.common import (
+    ratio_row,
+    tracker_env,
+)
+from bench.generate import sqlite_url
+from bench.harness import Row, alternate, run_process
+
+CLI_FLOOR = r"""
+import sys, json, sqlite3, datetime
+import sqlalchemy.orm, pydantic_settings, click
+path, mode = sys.argv[1], sys.argv[2]
+today = datetime.date.today()
+db = sqlite3.connect(path)
+if mode == "upcoming":
+    end = (today + datetime.timedelta(days=60)).isoformat()
+    rows = db.execute(
+        "SELECT * FROM deadlines WHERE due_latest >= ? AND due_earliest <= ? "
+        "ORDER BY due_earliest, slug", (today.isoformat(), end)).fetchall()
+    rows += db.execute(
+        "SELECT * FROM meetings WHERE starts_earliest IS NOT NULL AND ("
+        "(coalesce(ends_latest, starts_latest) >= ? AND starts_earliest <= ?) "
+        "OR recurrence IS NOT NULL) ORDER BY starts_earliest, slug",
+        (today.isoformat(), end)).fetchall()
+else:
+    recent = (today - datetime.timedelta(days=30)).isoformat()
+    rows = db.execute(
+        "SELECT * FROM deadlines WHERE status NOT IN ('cancelled', 'superseded') AND "
+        "(status = 'pending' OR due_latest >= ?) ORDER BY due_earliest, slug",
+        (recent,)).fetchall()
+json.dump([list(map(str, row)) for row in rows], sys.stdout)
+"""
+
+
+def run(dbs: Mapping[int, Path], work: Path, repeat: int, repeat_large: int) -> list[Row]:
+    rows: list[Row] = []
+    home = work / "cli-home"
+    home.mkdir(exist_ok=True)
+    largest, smallest = max(dbs), min(dbs)
+    commands = {
+        "upcoming": ["upcoming", "--within", "60d", "--json"],
+        "countdown": ["countdown", "--json"],
+    }
+    for name, args in commands.items():
+        by_size: dict[int, Row] = {}
+        for n, path in sorted(dbs.items()):
+            env = tracker_env(home, sqlite_url(path))
+            times = repeat_large if n == largest and len(dbs) > 1 else repeat
+            mine_args = [sys.executable, "-m", "tracker", *args]
+            floor_args = [sys.executable, "-c", CLI_FLOOR, str(path), name]
+            mine, floor = alternate(
+                lambda a=mine_args, e=env: run_process(a, e, home),
+                lambda a=floor_args, e=env: run_process(a, e, home),
+                times,
+            )
+            row = ratio_row("1 CLI", f"`{name}` N={n:,}", mine, floor, "ms", "≤ 1.3× at 100k")
+            if n == largest:
+                growth = row.tracker.median / by_size[smallest].tracker.median if by_size else 1.0
+                row.met = row.ratio is not None and row.ratio <= 1.3 and growth < 1.5
+                row.target = "ratio ≤ 1.3, growth 1k→100k < 1.5×"
+                row.note = f"growth {smallest:,}→{n:,}: {growth:.2f}×"
+                row.extra["growth"] = growth
+            by_size[n] = row
+            rows.append(row)
+            print(f"cli {name} {n}: {row.tracker.text()}", file=sys.stderr, flush=True)
+    return rows

@@ -1,0 +1,60 @@
+"""What several benchmarks share: instants, environments, copies, ports and ratio rows."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.generate import AS_OF
+from bench.harness import Figure, Row
+
+NOTES: list[str] = []
+# The daemon's tick and the digests run "as of" instants after the generated data.
+TICK_AT = AS_OF + timedelta(hours=9)
+DIGEST_AT = datetime(2026, 11, 23, 12, tzinfo=UTC)  # a Monday: weekly digests fall due
+
+
+def tracker_env(home: Path, url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env.update(TRACKER_DATABASE_URL=url, TRACKER_DATA_DIR=str(home / "var"), **extra)
+    return env
+
+
+def ratio_row(
+    bench: str, case: str, mine: list[float], floor: list[float], unit: str, target: str
+) -> Row:
+    tracker_fig, floor_fig = Figure(mine, unit), Figure(floor, unit)
+    ratio = tracker_fig.median / floor_fig.median
+    return Row(bench, case, tracker_fig, floor_fig, target, ratio, None)
+
+
+def copy_db(path: Path, work: Path, name: str) -> Path:
+    target = work / f"{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        target.with_name(target.name + suffix).unlink(missing_ok=True)
+    shutil.copyfile(path, target)
+    return target
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], limit: float = 120) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the server exited before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
