@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import cli, digests, feeds, serve, tick
+from bench import cli, digests, feeds, rest, serve, tick
 from bench.common import NOTES
 from bench.generate import Counts, generate, sqlite_url
 from bench.harness import Row, machine, write_reports
