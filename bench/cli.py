@@ -30,11 +30,11 @@ if mode == "upcoming":
         "OR recurrence IS NOT NULL) ORDER BY starts_earliest, slug",
         (today.isoformat(), end)).fetchall()
 else:
-    recent = (today - datetime.timedelta(days=30)).isoformat()
+    recent = today - datetime.timedelta(days=30)
     rows = db.execute(
         "SELECT * FROM deadlines WHERE status NOT IN ('cancelled', 'superseded') AND "
-        "(status = 'pending' OR due_latest >= ?) ORDER BY due_earliest, slug",
-        (recent,)).fetchall()
+        "due_latest >= ? AND due_earliest >= ? ORDER BY due_earliest, slug LIMIT 51",
+        (recent.isoformat(), (recent - datetime.timedelta(days=365)).isoformat())).fetchall()
 json.dump([list(map(str, row)) for row in rows], sys.stdout)
 """
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import click
@@ -12,25 +11,44 @@ from tracker.cli.app import App
 
 pass_app = click.make_pass_decorator(App)
 
-RECENTLY_PASSED = timedelta(days=30)
-
 
 @click.command()
 @click.argument("slugs", nargs=-1)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="At most N deadlines (default: 50 on the default board, every named one).",
+)
+@click.option("--all", "show_all", is_flag=True, help="Every deadline on the board, no limit.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
-def countdown(app: App, slugs: tuple[str, ...], as_json: bool) -> None:
+def countdown(
+    app: App, slugs: tuple[str, ...], limit: int | None, show_all: bool, as_json: bool
+) -> None:
     """Countdowns to deadlines. A SLUG names a deadline, or a treaty for all its deadlines.
 
-    Default: every pending deadline, and the others not yet passed or passed in the
-    last 30 days.
+    Default: the nearest 50 deadlines not yet passed or passed in the last 30 days, in
+    date order (cancelled and superseded ones left out).
     """
     from tracker.schedule.agenda import deadline_entry
-    from tracker.schedule.board import select_countdowns
+    from tracker.schedule.board import BOARD_SIZE, RECENTLY_PASSED, select_countdowns
 
+    if show_all:
+        limit = None
+    elif limit is None and not slugs:
+        limit = BOARD_SIZE
     with app.sessions() as session:
-        chosen = select_countdowns(session, slugs, today=app.today, recent=RECENTLY_PASSED)
-        entries = [deadline_entry(d, app.as_of) for d in chosen]
+        # One more than shown, to tell the reader whether there are more.
+        chosen = select_countdowns(
+            session,
+            slugs,
+            today=app.today,
+            recent=RECENTLY_PASSED,
+            limit=None if limit is None else limit + 1,
+        )
+        more = limit is not None and len(chosen) > limit
+        entries = [deadline_entry(d, app.as_of) for d in chosen[:limit]]
     if as_json:
         output.emit_json([e.as_countdown() for e in entries])
         return
@@ -42,6 +60,8 @@ def countdown(app: App, slugs: tuple[str, ...], as_json: bool) -> None:
         ],
         title=f"Countdowns as of {app.today:%d %B %Y}",
     )
+    if more:
+        click.echo(f"(the first {limit} in date order; --limit N or --all for more)")
 
 
 @click.command()

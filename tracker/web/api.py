@@ -11,12 +11,11 @@ UPCOMING_WITHIN = "180d"
 
 
 def countdowns(session: Session, today: date, as_of: datetime) -> list[dict[str, Any]]:
-    """``tracker countdown --json``."""
-    from tracker.cli.board import RECENTLY_PASSED
+    """``tracker countdown --json``: the default board."""
     from tracker.schedule.agenda import deadline_entry
-    from tracker.schedule.board import select_countdowns
+    from tracker.schedule.board import BOARD_SIZE, RECENTLY_PASSED, select_countdowns
 
-    chosen = select_countdowns(session, (), today=today, recent=RECENTLY_PASSED)
+    chosen = select_countdowns(session, (), today=today, recent=RECENTLY_PASSED, limit=BOARD_SIZE)
     return [deadline_entry(d, as_of).as_countdown() for d in chosen]
 
 
