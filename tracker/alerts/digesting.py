@@ -1,15 +1,23 @@
-"""Recording due digests: per subscriber, per period, once; previews for the CLI."""
+"""Recording due digests: per subscriber, per period, once; previews for the CLI.
+
+Subscribers whose digests cover the same span share what goes in them: the events, the
+countdown board and the meetings ahead are queried once per span (:class:`Shared`) and
+filtered per subscriber in Python; each distinct content is rendered once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.alerts.digest import Digest, Happening, Period, assemble, latest_period, periods_since
 from tracker.alerts.models import Event, EventKind, Subscriber
-from tracker.alerts.outbox import Channels, NewEvent, record
+from tracker.alerts.outbox import Channels, NewEvent, record, record_many
 from tracker.alerts.recording import LATE_AFTER
 from tracker.dates import zone
 from tracker.schedule import queries
@@ -18,12 +26,54 @@ from tracker.schedule.board import HIDDEN
 from tracker.schedule.queries import Filter
 from tracker.settings import Settings
 
+# Something a subscriber's filters select on: its treaty, its kind, and what it shows.
+Item = tuple[str | None, str | None, Any]
+# The indices of the happenings, board entries and agenda entries a subscriber gets.
+Chosen = tuple[tuple[int, ...], ...]
 
-def build(
-    session: Session, settings: Settings, sub: Subscriber, period: Period, since: datetime
-) -> Digest:
-    """The digest of ``period``: events recorded in ``[since, due)`` that concern ``sub``,
-    the countdown board and the meetings ahead as of the period's due instant."""
+
+@dataclass
+class Shared:
+    """What every digest of one span is chosen from, in digest order."""
+
+    happenings: list[Item]
+    board: list[Item]
+    agenda: list[Item]
+    _chosen: dict[tuple[Any, ...], Chosen] = field(default_factory=dict)
+    _texts: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def chosen(self, sub: Subscriber) -> Chosen:
+        """Which items concern ``sub``; it depends only on the subscriber's filters."""
+        key = (tuple(sub.treaties or ()), tuple(sub.kinds or ()))
+        if key not in self._chosen:
+            self._chosen[key] = tuple(
+                tuple(i for i, (treaty, kind, _) in enumerate(items) if sub.concerns(treaty, kind))
+                for items in (self.happenings, self.board, self.agenda)
+            )
+        return self._chosen[key]
+
+    def digest(self, sub: Subscriber, period: Period, chosen: Chosen) -> Digest:
+        happenings, board, ahead = chosen
+        return assemble(
+            sub.email,
+            period,
+            [self.happenings[i][2] for i in happenings],
+            board=[self.board[i][2] for i in board],
+            agenda=[self.agenda[i][2] for i in ahead],
+            tz=sub.tz,
+        )
+
+    def rendered(self, chosen: Chosen, digest: Digest) -> tuple[str, dict[str, Any]]:
+        """``digest.text()`` and ``digest.payload()``, made once per content and zone."""
+        key = (digest.period, chosen, digest.tz)
+        if key not in self._texts:
+            self._texts[key] = (digest.text(), digest.payload())
+        return self._texts[key]
+
+
+def gather(session: Session, settings: Settings, period: Period, since: datetime) -> Shared:
+    """Events recorded in ``[since, due)``, the countdown board and the meetings ahead as
+    of the period's due instant: everything any subscriber's digest may hold."""
     events = session.scalars(
         select(Event)
         .where(
@@ -34,27 +84,35 @@ def build(
         )
         .order_by(Event.due_at, Event.id)
     )
-    happenings = [
-        Happening(e.kind, e.title, e.due_at, e.late)
+    happenings: list[Item] = [
+        (e.treaty_slug, e.subject_kind, Happening(e.kind, e.title, e.due_at, e.late))
         for e in events
-        if sub.concerns(e.treaty_slug, e.subject_kind)
     ]
     as_of = period.due_at
     today = as_of.date()
     days = timedelta(days=settings.digest.agenda_days)
     flt = Filter(today=today, within=days)
-    board = [
-        deadline_entry(d, as_of).as_countdown()
-        for d in queries.deadlines(session, flt)
-        if d.status not in HIDDEN and sub.concerns(d.treaty.slug if d.treaty else None, d.kind)
+    board: list[Item] = []
+    for deadline in queries.deadlines(session, flt):
+        if deadline.status not in HIDDEN:
+            entry = deadline_entry(deadline, as_of)
+            board.append((entry.treaty, entry.kind, entry.as_countdown()))
+    # Each entry comes from one meeting and keeps its treaty and kind, so filtering the
+    # entries gives what the agenda of the subscriber's meetings alone would.
+    ahead: list[Item] = [
+        (e.treaty, e.kind, e.as_agenda())
+        for e in agenda([], queries.meetings(session, flt), as_of, today, today + days)
     ]
-    meetings = [
-        m
-        for m in queries.meetings(session, flt)
-        if sub.concerns(m.treaty.slug if m.treaty else None, m.kind)
-    ]
-    ahead = [e.as_agenda() for e in agenda([], meetings, as_of, today, today + days)]
-    return assemble(sub.email, period, happenings, board=board, agenda=ahead, tz=sub.tz)
+    return Shared(happenings, board, ahead)
+
+
+def build(
+    session: Session, settings: Settings, sub: Subscriber, period: Period, since: datetime
+) -> Digest:
+    """The digest of ``period``: events recorded in ``[since, due)`` that concern ``sub``,
+    the countdown board and the meetings ahead as of the period's due instant."""
+    shared = gather(session, settings, period, since)
+    return shared.digest(sub, period, shared.chosen(sub))
 
 
 def _periods(settings: Settings, sub: Subscriber, now: datetime) -> list[Period]:
@@ -68,17 +126,41 @@ def _periods(settings: Settings, sub: Subscriber, now: datetime) -> list[Period]
     )
 
 
+@dataclass
+class _Spans:
+    """The shared rows of each span, gathered on first use."""
+
+    session: Session
+    settings: Settings
+    found: dict[tuple[datetime, datetime], Shared] = field(default_factory=dict)
+
+    def of(self, period: Period, since: datetime) -> Shared:
+        key = (since, period.due_at)
+        if key not in self.found:
+            self.found[key] = gather(self.session, self.settings, period, since)
+        return self.found[key]
+
+
 def record_due_digests(
     session: Session, settings: Settings, channels: Channels, now: datetime
 ) -> int:
     """Record each subscriber's digests that fell due; ``digest_through`` moves forward in
     the same transaction, so a period is never built twice."""
-    recorded = 0
-    subscribers = session.scalars(select(Subscriber).where(Subscriber.digest != "none"))
+    spans = _Spans(session, settings)
+    due: list[tuple[NewEvent, Sequence[Subscriber]]] = []
+    subscribers = session.scalars(
+        select(Subscriber).where(Subscriber.digest != "none").order_by(Subscriber.id)
+    )
     for sub in list(subscribers):
         for period in _periods(settings, sub, now):
-            recorded += _record(session, settings, channels, sub, period, now)
-    return recorded
+            since = sub.digest_through or sub.created_at
+            new = _new_event(settings, spans.of(period, since), sub, period, now)
+            sub.digest_through = period.due_at
+            if new is not None:
+                due.append((new, [sub]))
+    return record_many(
+        session, due, Channels(subscriber=channels.subscriber), now=now, broadcast=False
+    )
 
 
 def record_digest_now(
@@ -91,43 +173,43 @@ def record_digest_now(
         return 0
     local = now.astimezone(zone(sub.tz))
     period = Period(f"as of {local:%d %b %Y %H:%M}", since, now)
+    shared = gather(session, settings, period, since)
     # Asked for by a person, not the schedule: a board with nothing new is still worth sending.
-    return _record(session, settings, channels, sub, period, now, asked=True)
+    new = _new_event(settings, shared, sub, period, now, asked=True)
+    sub.digest_through = period.due_at
+    if new is None:
+        return 0
+    event = record(
+        session, new, [sub], Channels(subscriber=channels.subscriber), now=now, broadcast=False
+    )
+    return int(event is not None)
 
 
-def _record(
-    session: Session,
+def _new_event(
     settings: Settings,
-    channels: Channels,
+    shared: Shared,
     sub: Subscriber,
     period: Period,
     now: datetime,
     *,
     asked: bool = False,
-) -> int:
-    since = sub.digest_through or sub.created_at
-    digest = build(session, settings, sub, period, since)
-    sub.digest_through = period.due_at
+) -> NewEvent | None:
+    """The digest event of ``period`` for ``sub``; None when it is empty and not wanted."""
+    chosen = shared.chosen(sub)
+    digest = shared.digest(sub, period, chosen)
     has_content = not digest.is_empty or (asked and bool(digest.board or digest.agenda))
     if not has_content and not settings.digest.send_when_empty:
-        return 0
-    event = record(
-        session,
-        NewEvent(
-            identity=digest.identity,
-            kind=EventKind.DIGEST.value,
-            title=digest.subject,
-            body=digest.text(),
-            due_at=period.due_at,
-            late=now - period.due_at > LATE_AFTER,
-            payload=digest.payload(),
-        ),
-        [sub],
-        Channels(subscriber=channels.subscriber),
-        now=now,
-        broadcast=False,
+        return None
+    text, payload = shared.rendered(chosen, digest)
+    return NewEvent(
+        identity=digest.identity,
+        kind=EventKind.DIGEST.value,
+        title=digest.subject,
+        body=text,
+        due_at=period.due_at,
+        late=now - period.due_at > LATE_AFTER,
+        payload=payload,
     )
-    return int(event is not None)
 
 
 def preview(session: Session, settings: Settings, sub: Subscriber, now: datetime) -> Digest:
