@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.cli.main import cli
+from tracker.feeds.state import STATE_FILE
 from tracker.feeds.writer import write_if_changed
 from tracker.notifiers.ics import IcsNotifier
 from tracker.notifiers.registry import load_notifiers
@@ -37,6 +38,7 @@ def test_feed_build_writes_every_feed_into_the_chosen_directory(
     assert f"{out}: 8 written, 0 unchanged" in result.output
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert names == [
+        STATE_FILE,
         "atom.xml",
         "calendar.ics",
         "feed.xml",
@@ -77,6 +79,7 @@ def test_the_feed_notifiers_load_from_settings_with_their_own_engine(
         notifier.deliver(alert())
     loaded.close()
     assert sorted(p.name for p in settings.feed_dir.iterdir()) == [
+        STATE_FILE,
         "atom.xml",
         "calendar.ics",
         "feed.xml",

@@ -1,7 +1,15 @@
-"""Building every feed file: ``feed.xml``, ``atom.xml``, ``calendar.ics`` and per treaty.
+"""Building every feed file: ``feed.xml``, ``atom.xml``, ``calendar.ics``, per treaty, the board.
 
-Used by ``tracker feed build`` and by the daemon (through the rss and ics notifiers) after
-every change or fired alert. Each file is rewritten only when its content changed.
+Used by ``tracker feed build``, ``tracker serve`` and the daemon (directly, and through the
+rss and ics notifiers) after every change or fired alert. The files fall into three parts
+(``rss``, ``ics``, ``board``); a part whose inputs did not change since it was last built
+is not rendered at all (see :mod:`tracker.feeds.state`), and of a part that is, each file
+is rewritten only when its content changed.
+
+What the files hold is bounded whatever the size of the database: the feeds the newest
+``max_entries`` events (a treaty's feed: its share of those), the calendars the items of
+the last year and the nearest ahead (:mod:`tracker.feeds.ics`), the board the nearest
+cards and marks (:mod:`tracker.web.board`).
 """
 
 from __future__ import annotations
@@ -10,14 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.feeds.events import FeedEvent, feed_events
+from tracker.dates import zone
+from tracker.feeds import state
+from tracker.feeds.events import feed_events
 from tracker.feeds.writer import write_if_changed
-from tracker.schedule.models import Deadline, Meeting
 from tracker.treaties.models import Treaty
 
 if TYPE_CHECKING:
@@ -32,78 +41,104 @@ class BuildReport:
     directory: Path
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
+    rendered: list[str] = field(default_factory=list)  # parts rendered; the others skipped
 
-    def add(self, path: Path, content: bytes) -> None:
+    def add(self, path: Path, content: bytes) -> Path:
         (self.written if write_if_changed(path, content) else self.unchanged).append(path)
+        return path
+
+
+@dataclass(frozen=True)
+class _Job:
+    report: BuildReport
+    session: Session
+    settings: Settings
+    treaties: Sequence[Treaty]
+    alarm_leads: Sequence[timedelta]
+    as_of: datetime
 
 
 def _url(base: str, relative: str) -> str:
     return f"{base.rstrip('/')}/feed/{relative}"
 
 
-def _build_rss(
-    report: BuildReport, session: Session, settings: Settings, treaties: Sequence[Treaty]
-) -> None:
-    from tracker.feeds.rss import FeedMeta, render
+def _build_rss(job: _Job) -> tuple[list[Path], datetime | None]:
+    from tracker.feeds.rss import FeedMeta, atom_document, render_entry, rss_document
 
-    base, limit = settings.feeds.base_url, settings.feeds.max_entries
-    events = feed_events(session, base)
+    base, feeds, out = job.settings.feeds.base_url, job.settings.feeds, job.report.directory
+    entries = [render_entry(e) for e in feed_events(job.session, base, feeds.max_entries)]
     meta = FeedMeta(
-        title=settings.feeds.title,
+        title=feeds.title,
         description="Alerts, changes and new deadlines and meetings",
         home=base,
         rss_url=_url(base, "feed.xml"),
         atom_url=_url(base, "atom.xml"),
     )
-    rss, atom = render(meta, events[:limit])
-    report.add(report.directory / "feed.xml", rss)
-    report.add(report.directory / "atom.xml", atom)
-    for treaty in treaties:
-        mine: list[FeedEvent] = [e for e in events if e.treaty_slug == treaty.slug][:limit]
+    paths = [
+        job.report.add(out / "feed.xml", rss_document(meta, entries)),
+        job.report.add(out / "atom.xml", atom_document(meta, entries)),
+    ]
+    for treaty in job.treaties:
         relative = f"treaties/{treaty.slug}.xml"
         meta = FeedMeta(
-            title=f"{settings.feeds.title}: {treaty.name}",
+            title=f"{feeds.title}: {treaty.name}",
             description=f"Alerts and changes for {treaty.name}",
             home=base,
             rss_url=_url(base, relative),
             atom_url=_url(base, f"treaties/{treaty.slug}.atom"),
         )
-        report.add(report.directory / relative, render(meta, mine)[0])
+        mine = [e for e in entries if e.event.treaty_slug == treaty.slug]
+        paths.append(job.report.add(out / relative, rss_document(meta, mine)))
+    return paths, None  # the feeds show no countdown: they do not age
 
 
-def _build_ics(
-    report: BuildReport,
-    session: Session,
-    settings: Settings,
-    treaties: Sequence[Treaty],
-    alarm_leads: Sequence[timedelta],
-) -> None:
-    from tracker.feeds.ics import CalendarMeta, calendar
+def _build_ics(job: _Job) -> tuple[list[Path], datetime | None]:
+    from tracker.feeds.ics import CalendarMeta, assemble, calendar_items, render_events, timezones
 
-    deadlines = list(session.scalars(select(Deadline).order_by(Deadline.id)))
-    meetings = list(session.scalars(select(Meeting).order_by(Meeting.id)))
+    feeds, out = job.settings.feeds, job.report.directory
+    local = zone(job.settings.timezone)
+    today = job.as_of.astimezone(local).date()
+    deadlines, meetings = calendar_items(job.session, today)
     meta = CalendarMeta(
-        name=settings.feeds.title,
+        name=feeds.title,
         description="Deadlines and meetings of arms control treaties",
-        base_url=settings.feeds.base_url,
-        alarm_leads=alarm_leads,
+        base_url=feeds.base_url,
+        alarm_leads=job.alarm_leads,
     )
-    report.add(report.directory / "calendar.ics", calendar(deadlines, meetings, meta))
-    for treaty in treaties:
+    events = render_events(deadlines, meetings, meta)
+    zones = timezones(events)
+    paths = [job.report.add(out / "calendar.ics", assemble(meta, events, zones))]
+    for treaty in job.treaties:
         mine = CalendarMeta(
-            name=f"{settings.feeds.title}: {treaty.short_name or treaty.name}",
+            name=f"{feeds.title}: {treaty.short_name or treaty.name}",
             description=f"Deadlines and meetings of {treaty.name}",
-            base_url=settings.feeds.base_url,
-            alarm_leads=alarm_leads,
+            base_url=feeds.base_url,
         )
-        report.add(
-            report.directory / f"treaties/{treaty.slug}.ics",
-            calendar(
-                [d for d in deadlines if d.treaty_id == treaty.id],
-                [m for m in meetings if m.treaty_id == treaty.id],
-                mine,
-            ),
+        own = [e for e in events if e.treaty_id == treaty.id]
+        paths.append(
+            job.report.add(out / f"treaties/{treaty.slug}.ics", assemble(mine, own, zones))
         )
+    # Which items are in depends on the day: the next midnight may change it.
+    tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), local)
+    return paths, tomorrow
+
+
+def _build_board(job: _Job) -> tuple[list[Path], datetime | None]:
+    from tracker.web.board import board_page
+
+    html, valid_until = board_page(job.session, job.settings, job.as_of)
+    return [job.report.add(job.report.directory / "index.html", html)], valid_until
+
+
+_BUILDERS = {"rss": _build_rss, "ics": _build_ics, "board": _build_board}
+
+
+def _settings_shown(settings: Settings, alarm_leads: Sequence[timedelta]) -> dict[str, Any]:
+    return {
+        "feeds": settings.feeds.model_dump(mode="json"),
+        "timezone": settings.timezone,
+        "alarm_leads": [lead.total_seconds() for lead in alarm_leads],
+    }
 
 
 def build_feeds(
@@ -115,14 +150,27 @@ def build_feeds(
     alarm_leads: Sequence[timedelta] = (),
     as_of: datetime,
 ) -> BuildReport:
-    """Write the feeds of ``kinds`` and the board into ``out`` (default: the feed directory)."""
+    """Write the feeds of ``kinds`` and the board into ``out`` (default: the feed directory),
+    rendering only the parts whose inputs changed since they were last built there."""
     report = BuildReport(out or settings.feed_dir)
-    treaties = list(session.scalars(select(Treaty).order_by(Treaty.slug)))
-    if "rss" in kinds:
-        _build_rss(report, session, settings, treaties)
-    if "ics" in kinds:
-        _build_ics(report, session, settings, treaties, alarm_leads)
-    from tracker.web.board import build_board
-
-    report.add(report.directory / "index.html", build_board(session, settings, as_of))
+    directory = report.directory
+    previous = state.load(directory)
+    found = state.signatures(session)
+    shown = _settings_shown(settings, alarm_leads)
+    current = dict(previous)
+    job: _Job | None = None
+    for part in (*kinds, "board"):
+        key = state.part_key(part, found, shown)
+        recorded = previous.get(part)
+        if recorded is not None and recorded.fresh(key, as_of, directory):
+            report.unchanged.extend(directory / name for name in recorded.files)
+            continue
+        if job is None:
+            treaties = list(session.scalars(select(Treaty).order_by(Treaty.slug)))
+            job = _Job(report, session, settings, treaties, alarm_leads, as_of)
+        paths, valid_until = _BUILDERS[part](job)
+        report.rendered.append(part)
+        current[part] = state.PartState(key, as_of, valid_until, state.recorded(directory, paths))
+    if report.rendered:
+        state.save(directory, current)
     return report

@@ -119,16 +119,32 @@ def events_from_history(
 def events_from_outbox(
     session: Session, base_url: str, limit: int | None = None
 ) -> list[FeedEvent]:
-    """Alerts recorded for everyone (with a broadcast delivery), newest first."""
+    """The newest ``limit`` alerts recorded for everyone (with a broadcast delivery).
+
+    "Newest" is by when the alert was recorded, which the outbox indexes, so the query
+    reads ``limit`` rows however long the history; entries show the instant it fell due.
+    """
     from tracker.alerts.models import BROADCAST, Delivery, Event
 
     if not inspect(session.get_bind()).has_table(Event.__tablename__):
         return []  # a database the daemon's migration has not reached yet
-    broadcast = select(Delivery.event_id).where(Delivery.recipient == BROADCAST)
-    alerts = session.scalars(
-        select(Event)
-        .where(Event.kind == "alert", Event.id.in_(broadcast))
-        .order_by(Event.due_at.desc(), Event.id.desc())
+    broadcast = (
+        select(Delivery.id)
+        .where(Delivery.event_id == Event.id, Delivery.recipient == BROADCAST)
+        .exists()
+    )
+    alerts = session.execute(
+        select(
+            Event.identity,
+            Event.title,
+            Event.body,
+            Event.subject_type,
+            Event.subject_slug,
+            Event.treaty_slug,
+            Event.due_at,
+        )
+        .where(Event.kind == "alert", broadcast)
+        .order_by(Event.recorded_at.desc(), Event.id.desc())
         .limit(limit)
     ).all()
     events = []
@@ -153,10 +169,12 @@ def events_from_outbox(
     return events
 
 
-def feed_events(session: Session, base_url: str) -> list[FeedEvent]:
-    """Every event a feed may show, newest first."""
-    events = events_from_history(session, base_url) + events_from_outbox(session, base_url)
-    return newest_first(events, len(events))
+def feed_events(session: Session, base_url: str, limit: int) -> list[FeedEvent]:
+    """The ``limit`` newest events a feed may show, newest first: at most ``limit`` rows
+    are read from the history and from the outbox, however long they are."""
+    events = events_from_history(session, base_url, limit)
+    events += events_from_outbox(session, base_url, limit)
+    return newest_first(events, limit)
 
 
 def _window_of(item: Deadline | Meeting | None) -> DateWindow | None:

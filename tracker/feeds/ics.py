@@ -1,26 +1,43 @@
-"""An iCalendar feed of deadlines and meetings, with icalendar.
+"""iCalendar feeds of deadlines and meetings: ``calendar.ics`` and one per treaty.
 
-Every property comes from the stored item: the UID stored with it (icalendar's
-``Event.new`` would invent a random one), ``SEQUENCE`` bumped on each change, and
-``DTSTAMP``/``LAST-MODIFIED`` from the item's last change rather than the clock, so the
-same database always gives the same bytes.
+Every property comes from the stored item: the UID stored with it, ``SEQUENCE`` bumped on
+each change, and ``DTSTAMP``/``LAST-MODIFIED`` from the item's last change rather than the
+clock, so the same database always gives the same bytes.
+
+Each VEVENT is written once per build, as the content lines icalendar itself would write
+(its property order, escaping and folding), and the same text goes into ``calendar.ics``
+and its treaty's calendar; the VTIMEZONEs (icalendar's ``Timezone.from_tzid``) are made
+once per build for the zones in use, covering the years the build's events span. Building
+icalendar objects and calling ``to_ical`` cost about a millisecond per event, more than
+the whole build may take. Tests parse the output back with icalendar.
+
+What a calendar holds: the items that have not ended, nearest first, at most
+:data:`AHEAD_CAP`, and the items that have ended, the most recent first, at most
+:data:`PAST_CAP`; recurring meetings always (their RRULE carries them on). A schedule of
+a few hundred items is there whole; with 100k, the calendar keeps what a subscriber
+looks at and older items drop out (the board, the API and the CLI still list them).
+A treaty's calendar is its share of those items, so the caps bound every build.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from tracker.dates import DateWindow, Precision, zone
 from tracker.feeds.events import item_link, one_line
 from tracker.schedule.models import Deadline, Meeting
 
-if TYPE_CHECKING:
-    from icalendar import Calendar, Event
-
 PRODID = "-//tracker//arms control treaty tracker//EN"
+PAST_CAP = 200
+AHEAD_CAP = 1000
+FOLD = 75  # octets per content line (RFC 5545 3.1), as icalendar folds
 
 
 @dataclass(frozen=True)
@@ -30,6 +47,82 @@ class CalendarMeta:
     base_url: str
     refresh: timedelta = timedelta(hours=1)
     alarm_leads: Sequence[timedelta] = ()
+
+
+@dataclass(frozen=True)
+class RenderedEvent:
+    """One VEVENT's content lines, with what a calendar needs to place and file it."""
+
+    uid: str
+    treaty_id: int | None
+    text: str
+    tzids: frozenset[str]
+    year: int
+
+
+def escape_text(value: str) -> str:
+    """A TEXT value escaped as RFC 5545 3.3.11 (and icalendar) do it."""
+    return (
+        value.replace("\\N", "\n")
+        .replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    """``line`` folded into lines of at most 75 octets, never splitting an escape."""
+    if len(line) < FOLD and line.isascii():
+        return line
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if current and size + width >= FOLD:
+            if len(current) > 1 and current[-1] in "\\^":
+                carried = current.pop()
+                parts.append("".join(current))
+                current, size = [carried], len(carried.encode("utf-8"))
+            else:
+                parts.append("".join(current))
+                current, size = [], 0
+        current.append(char)
+        size += width
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
+def _line(name: str, value: str) -> str:
+    return fold(f"{name}:{value}") + "\r\n"
+
+
+def _text(name: str, value: str) -> str:
+    return _line(name, escape_text(value))
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _is_utc(tz: tzinfo | None) -> bool:
+    return tz is UTC or getattr(tz, "key", None) == "UTC"
+
+
+def _instant(name: str, moment: datetime, tzids: set[str]) -> str:
+    if _is_utc(moment.tzinfo):
+        return _line(name, _utc(moment))
+    assert isinstance(moment.tzinfo, ZoneInfo)  # every zone comes from tracker.dates.zone
+    tzid = moment.tzinfo.key
+    tzids.add(tzid)
+    return _line(f"{name};TZID={tzid}", moment.strftime("%Y%m%dT%H%M%S"))
+
+
+def _day(name: str, day: date) -> str:
+    return _line(f"{name};VALUE=DATE", day.strftime("%Y%m%d"))
 
 
 def _status(item_status: str, window: DateWindow) -> str:
@@ -71,153 +164,217 @@ def _times(start: DateWindow, end: DateWindow | None, tz: str) -> tuple[datetime
     return begins, max(end.end(tz), begins)
 
 
-def _base_event(
-    uid: str,
-    sequence: int,
-    updated: datetime,
-    title: str,
-    window: DateWindow,
-    status: str,
-    url: str,
-) -> Event:
-    from icalendar import Event
-
-    event = Event()
-    event.add("uid", uid)
-    event.add("sequence", sequence)
-    event.add("dtstamp", updated.astimezone(UTC))
-    event.add("last-modified", updated.astimezone(UTC))
-    event.add("summary", _summary(title, window))
-    event.add("status", _status(status, window))
-    event.add("url", url)
-    return event
-
-
-def _with_dates(event: Event, start: DateWindow, end: DateWindow | None, tz: str) -> None:
+def _span(start: DateWindow, end: DateWindow | None, tz: str, tzids: set[str]) -> str:
     if start.precision is Precision.TIME:
         begins, ends = _times(start, end, tz)
-        event.add("dtstart", begins)
-        if ends is not None:
-            event.add("dtend", ends)
-    else:
-        first, after = _dates(start, end)
-        event.add("dtstart", first)
-        event.add("dtend", after)
-    event.add("transp", "TRANSPARENT")
+        lines = _instant("DTSTART", begins, tzids)
+        return lines + (_instant("DTEND", ends, tzids) if ends is not None else "")
+    first, after = _dates(start, end)
+    return _day("DTSTART", first) + _day("DTEND", after)
 
 
-def _alarms(event: Event, leads: Sequence[timedelta], title: str) -> None:
-    from icalendar import Alarm
-
-    for lead in leads:
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", one_line(title))
-        alarm.add("trigger", -lead)
-        event.add_component(alarm)
+def _alarms(leads: Sequence[str], title: str) -> str:
+    description = _text("DESCRIPTION", one_line(title))
+    return "".join(
+        f"BEGIN:VALARM\r\nACTION:DISPLAY\r\n{description}{_line('TRIGGER', trigger)}END:VALARM\r\n"
+        for trigger in leads
+    )
 
 
-def deadline_event(deadline: Deadline, meta: CalendarMeta) -> Event:
+def _categories(kind: str, treaty_slug: str | None) -> str:
+    values = [kind] + ([treaty_slug] if treaty_slug else [])
+    return _line("CATEGORIES", ",".join(escape_text(v) for v in values))
+
+
+def _ical_text(value: Any) -> str:
+    """An icalendar value's text (durations, recurrence rules)."""
+    text: bytes = value.to_ical()
+    return text.decode("ascii")
+
+
+def _triggers(leads: Sequence[timedelta]) -> list[str]:
+    from icalendar import vDuration
+
+    return [_ical_text(vDuration(-lead)) for lead in leads]
+
+
+def _event(
+    item: Deadline | Meeting,
+    window: DateWindow,
+    span: str,
+    head: str,
+    tail: str,
+    description: str,
+    url: str,
+) -> str:
+    """A VEVENT's properties in icalendar's canonical order: the fixed ones, then A to Z."""
+    updated = _utc(item.updated_at)
+    return (
+        "BEGIN:VEVENT\r\n"
+        f"{_text('SUMMARY', _summary(item.title, window))}"
+        f"{span}"
+        f"DTSTAMP:{updated}\r\n"
+        f"{_line('UID', escape_text(item.uid))}"
+        f"SEQUENCE:{item.sequence}\r\n"
+        f"{head}"
+        f"{_categories(item.kind, item.treaty.slug if item.treaty else None)}"
+        f"{_text('DESCRIPTION', description)}"
+        f"LAST-MODIFIED:{updated}\r\n"
+        f"{tail}"
+        f"STATUS:{_status(item.status, window)}\r\n"
+        "TRANSP:TRANSPARENT\r\n"
+        f"{_line('URL', url)}"
+    )
+
+
+def deadline_event(
+    deadline: Deadline, meta: CalendarMeta, triggers: Sequence[str]
+) -> RenderedEvent:
     window = deadline.due
-    event = _base_event(
-        deadline.uid,
-        deadline.sequence,
-        deadline.updated_at,
-        deadline.title,
-        window,
-        deadline.status,
-        item_link(meta.base_url, "deadline", deadline.slug),
-    )
-    _with_dates(event, window, None, deadline.tz)
-    event.add("categories", [deadline.kind] + ([deadline.treaty.slug] if deadline.treaty else []))
+    tzids: set[str] = set()
+    span = _span(window, None, deadline.tz, tzids)
     treaty = deadline.treaty.name if deadline.treaty else None
-    event.add(
-        "description",
-        _description(
-            [
-                f"Deadline ({deadline.kind}) of {treaty}"
-                if treaty
-                else f"Deadline ({deadline.kind})",
-                f"Due: {window.text}",
-                f"Status: {deadline.status}",
-                deadline.notes,
-            ],
-            [s.as_dict() for s in deadline.sources],
-        ),
+    description = _description(
+        [
+            f"Deadline ({deadline.kind}) of {treaty}" if treaty else f"Deadline ({deadline.kind})",
+            f"Due: {window.text}",
+            f"Status: {deadline.status}",
+            deadline.notes,
+        ],
+        [s.as_dict() for s in deadline.sources],
     )
+    url = item_link(meta.base_url, "deadline", deadline.slug)
+    text = _event(deadline, window, span, "", "", description, url)
     if deadline.status == "pending":
-        _alarms(event, meta.alarm_leads, deadline.title)
-    return event
+        text += _alarms(triggers, deadline.title)
+    return RenderedEvent(
+        deadline.uid,
+        deadline.treaty_id,
+        text + "END:VEVENT\r\n",
+        frozenset(tzids),
+        window.earliest.year,
+    )
 
 
-def meeting_event(meeting: Meeting, meta: CalendarMeta) -> Event | None:
+def meeting_event(
+    meeting: Meeting, meta: CalendarMeta, triggers: Sequence[str]
+) -> RenderedEvent | None:
     window = meeting.starts
     if window is None:
         return None  # agreed but never dated: nothing to put in a calendar
-    event = _base_event(
-        meeting.uid,
-        meeting.sequence,
-        meeting.updated_at,
-        meeting.title,
-        window,
-        meeting.status,
-        item_link(meta.base_url, "meeting", meeting.slug),
-    )
-    _with_dates(event, window, meeting.ends, meeting.tz)
+    tzids: set[str] = set()
+    span = _span(window, meeting.ends, meeting.tz, tzids)
+    head = ""
     if meeting.recurrence:
         from icalendar import vRecur
 
-        event.add("rrule", vRecur.from_ical(meeting.recurrence.removeprefix("RRULE:")))
-    if meeting.location:
-        event.add("location", one_line(meeting.location))
-    event.add("categories", [meeting.kind] + ([meeting.treaty.slug] if meeting.treaty else []))
+        rule = vRecur.from_ical(meeting.recurrence.removeprefix("RRULE:"))
+        head = _line("RRULE", _ical_text(rule))
+    tail = _text("LOCATION", one_line(meeting.location)) if meeting.location else ""
     heads = [one_line(str(d.get("head") or d.get("name") or "")) for d in meeting.delegations]
-    event.add(
-        "description",
-        _description(
-            [
-                meeting.series,
-                f"When: {window.text}" + (f" to {meeting.ends.text}" if meeting.ends else ""),
-                f"Status: {meeting.status}",
-                ("Delegations: " + "; ".join(h for h in heads if h)) if any(heads) else None,
-                meeting.outcome,
-            ],
-            [s.as_dict() for s in meeting.sources],
-        ),
+    description = _description(
+        [
+            meeting.series,
+            f"When: {window.text}" + (f" to {meeting.ends.text}" if meeting.ends else ""),
+            f"Status: {meeting.status}",
+            ("Delegations: " + "; ".join(h for h in heads if h)) if any(heads) else None,
+            meeting.outcome,
+        ],
+        [s.as_dict() for s in meeting.sources],
     )
+    url = item_link(meta.base_url, "meeting", meeting.slug)
+    text = _event(meeting, window, span, head, tail, description, url)
     if meeting.status == "scheduled":
-        _alarms(event, meta.alarm_leads, meeting.title)
-    return event
+        text += _alarms(triggers, meeting.title)
+    return RenderedEvent(
+        meeting.uid,
+        meeting.treaty_id,
+        text + "END:VEVENT\r\n",
+        frozenset(tzids),
+        window.earliest.year,
+    )
+
+
+def render_events(
+    deadlines: Iterable[Deadline], meetings: Iterable[Meeting], meta: CalendarMeta
+) -> list[RenderedEvent]:
+    """Every item's VEVENT, once, ordered by UID so calendars are stable."""
+    triggers = _triggers(meta.alarm_leads)
+    events = [deadline_event(d, meta, triggers) for d in deadlines]
+    events += [e for e in (meeting_event(m, meta, triggers) for m in meetings) if e is not None]
+    return sorted(events, key=lambda e: e.uid)
+
+
+def timezones(events: Sequence[RenderedEvent]) -> dict[str, str]:
+    """The VTIMEZONE of each zone the events use, covering the years they span."""
+    from icalendar import Timezone
+
+    used = sorted({tzid for event in events for tzid in event.tzids})
+    if not used:
+        return {}
+    years = [event.year for event in events]
+    first, last = date(min(years) - 1, 1, 1), date(max(years) + 2, 1, 1)
+    return {
+        tzid: Timezone.from_tzid(tzid, first_date=first, last_date=last).to_ical().decode("utf-8")
+        for tzid in used
+    }
+
+
+def assemble(meta: CalendarMeta, events: Sequence[RenderedEvent], zones: dict[str, str]) -> bytes:
+    """The VCALENDAR of ``events`` (already ordered) with the VTIMEZONEs they need."""
+    from icalendar import vDuration
+
+    refresh = _ical_text(vDuration(meta.refresh))
+    used = sorted({tzid for event in events for tzid in event.tzids})
+    head = (
+        "BEGIN:VCALENDAR\r\n"
+        "VERSION:2.0\r\n"
+        f"{_text('PRODID', PRODID)}"
+        "CALSCALE:GREGORIAN\r\n"
+        "METHOD:PUBLISH\r\n"
+        f"{_text('X-WR-CALDESC', one_line(meta.description))}"
+        f"{_text('X-WR-CALNAME', one_line(meta.name))}"
+        f"REFRESH-INTERVAL;VALUE=DURATION:{refresh}\r\n"
+        f"X-PUBLISHED-TTL:{refresh}\r\n"
+    )
+    body = "".join(zones[tzid] for tzid in used) + "".join(e.text for e in events)
+    return (head + body + "END:VCALENDAR\r\n").encode("utf-8")
 
 
 def calendar(
     deadlines: Iterable[Deadline], meetings: Iterable[Meeting], meta: CalendarMeta
 ) -> bytes:
-    """The whole VCALENDAR, events ordered by UID so the output is stable."""
-    from icalendar import Calendar, vDuration
-
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", one_line(meta.name))
-    cal.add("x-wr-caldesc", one_line(meta.description))
-    cal.add("refresh-interval", meta.refresh, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", vDuration(meta.refresh))
-    events = [deadline_event(d, meta) for d in deadlines]
-    events += [e for e in (meeting_event(m, meta) for m in meetings) if e is not None]
-    for event in sorted(events, key=lambda e: str(e["uid"])):
-        cal.add_component(event)
-    _add_timezones(cal)
-    content: bytes = cal.to_ical()
-    return content
+    """One whole VCALENDAR of these items."""
+    events = render_events(deadlines, meetings, meta)
+    return assemble(meta, events, timezones(events))
 
 
-def _add_timezones(cal: Calendar) -> None:
-    """VTIMEZONEs for the zones used, covering only the years the events span."""
-    starts = [c.decoded("dtstart") for c in cal.walk("VEVENT")]
-    years = [s.year for s in starts] or [2000]
-    cal.add_missing_timezones(
-        first_date=date(min(years) - 1, 1, 1), last_date=date(max(years) + 2, 1, 1)
+def calendar_items(session: Session, today: date) -> tuple[list[Deadline], list[Meeting]]:
+    """What the calendars hold (see the module's docstring), read with bounded queries."""
+    deadlines: list[Deadline] = _nearest(
+        session,
+        select(Deadline),
+        Deadline.due_latest,
+        Deadline.due_earliest,
+        today,
     )
+    dated = select(Meeting).where(Meeting.starts_earliest.is_not(None))
+    ends = func.coalesce(Meeting.ends_latest, Meeting.starts_latest)
+    meetings: list[Meeting] = _nearest(
+        session,
+        dated.where(Meeting.recurrence.is_(None)),
+        ends,
+        Meeting.starts_earliest,
+        today,
+    )
+    meetings += session.scalars(
+        dated.where(Meeting.recurrence.is_not(None)).order_by(Meeting.id)
+    ).all()
+    return deadlines, meetings
+
+
+def _nearest(session: Session, query: Select[Any], last: Any, first: Any, today: date) -> list[Any]:
+    """Items not ended by ``today`` nearest first, then the most recently ended."""
+    ahead = session.scalars(query.where(last >= today).order_by(first, last).limit(AHEAD_CAP))
+    past = session.scalars(query.where(last < today).order_by(last.desc()).limit(PAST_CAP))
+    return [*ahead, *past]

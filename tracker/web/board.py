@@ -1,15 +1,32 @@
-"""The countdown board, ``index.html``: gathered from the database, rendered with Jinja2."""
+"""The countdown board, ``index.html``: gathered from the database, rendered with Jinja2.
+
+Every query is bounded, so the board costs the same with a hundred deadlines or 100k:
+
+- the cards: the :data:`CARDS` nearest deadlines not yet passed (cancelled and superseded
+  ones left out);
+- "Recently passed": deadlines passed within :data:`RECENT`, the latest first, at most
+  :data:`PASSED_SHOWN`;
+- the meetings table: meetings (and occurrences) within :data:`MEETINGS_WITHIN`, at most
+  :data:`MEETINGS_SHOWN`;
+- the timeline: a lane per treaty, and marks for the deadlines and meetings from
+  :data:`TIMELINE_PAST` back to the chart's end, the :data:`TIMELINE_MARKS` nearest to today.
+
+The page changes with the day: :func:`board_page` says until when it stays the same.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.dates import zone
+from tracker.dates import Precision, zone
 from tracker.schedule.agenda import Entry
+from tracker.schedule.models import Deadline
 
 if TYPE_CHECKING:
     from tracker.settings import Settings
@@ -17,6 +34,12 @@ if TYPE_CHECKING:
 RECENT = timedelta(days=365)
 MEETINGS_WITHIN = timedelta(days=365)
 CARDS = 6
+PASSED_SHOWN = 12
+MEETINGS_SHOWN = 50
+TIMELINE_PAST = timedelta(days=3 * 365)
+TIMELINE_MARKS = 300
+# A window's last day in the item's zone may be a day either side of the board's today.
+ZONE_SLACK = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -31,44 +54,103 @@ class Board:
     timeline: Any
 
 
+def _shown_deadlines() -> Any:
+    from tracker.schedule.board import HIDDEN
+
+    return select(Deadline).where(Deadline.status.not_in(HIDDEN))
+
+
+def _cards(session: Session, today: date, as_of: datetime) -> list[Entry]:
+    """The nearest deadlines not passed: read a few at a time until there are enough."""
+    from tracker.schedule.agenda import deadline_entry
+
+    query = _shown_deadlines().where(Deadline.due_latest >= today - ZONE_SLACK)
+    query = query.order_by(Deadline.due_earliest, Deadline.slug)
+    limit = CARDS * 2
+    while True:
+        found = list(session.scalars(query.limit(limit)))
+        entries = [deadline_entry(d, as_of) for d in found]
+        ahead = [e for e in entries if e.countdown.status.value != "passed"]
+        if len(ahead) >= CARDS or len(found) < limit:
+            return ahead[:CARDS]
+        limit *= 4
+
+
+def _passed(session: Session, today: date, as_of: datetime) -> list[Entry]:
+    from tracker.schedule.agenda import deadline_entry
+
+    query = _shown_deadlines().where(
+        Deadline.due_latest >= today - RECENT, Deadline.due_latest <= today + ZONE_SLACK
+    )
+    found = session.scalars(
+        query.order_by(Deadline.due_latest.desc(), Deadline.slug).limit(PASSED_SHOWN * 2)
+    )
+    passed = [
+        e for e in (deadline_entry(d, as_of) for d in found) if e.countdown.status.value == "passed"
+    ]
+    return sorted(passed, key=lambda e: e.when.latest, reverse=True)[:PASSED_SHOWN]
+
+
+def _timeline_entries(session: Session, today: date, as_of: datetime, last: date) -> list[Entry]:
+    """The deadlines and meetings between TIMELINE_PAST ago and ``last``, nearest first."""
+    from tracker.schedule import queries
+    from tracker.schedule.agenda import agenda
+
+    first = today - TIMELINE_PAST
+    window = _shown_deadlines().where(Deadline.due_earliest <= last)
+    ahead = window.where(Deadline.due_earliest >= today).order_by(Deadline.due_earliest)
+    behind = window.where(Deadline.due_earliest < today, Deadline.due_earliest >= first)
+    deadlines = [
+        *session.scalars(ahead.limit(TIMELINE_MARKS)),
+        *session.scalars(behind.order_by(Deadline.due_earliest.desc()).limit(TIMELINE_MARKS)),
+    ]
+    meetings = queries.meetings(session, queries.Filter(today=first, within=last - first))
+    entries = agenda(deadlines, meetings, as_of, first, last)
+    nearest = sorted(entries, key=lambda e: (abs((e.when.earliest - today).days), e.slug))
+    return nearest[:TIMELINE_MARKS]
+
+
 def gather(session: Session, settings: Settings, as_of: datetime) -> Board:
     from tracker.schedule import queries
-    from tracker.schedule.agenda import agenda, deadline_entry
-    from tracker.schedule.board import select_countdowns
+    from tracker.schedule.agenda import agenda
     from tracker.treaties import service
     from tracker.web.timeline import timeline
 
     today = as_of.astimezone(zone(settings.timezone)).date()
-    chosen = select_countdowns(session, (), today=today, recent=RECENT)
-    entries = [deadline_entry(d, as_of) for d in chosen]
-    ahead = [e for e in entries if e.countdown.status.value != "passed"]
-    passed = sorted(
-        (e for e in entries if e.countdown.status.value == "passed"),
-        key=lambda e: e.when.latest,
-        reverse=True,
-    )
     flt = queries.Filter(today=today, within=MEETINGS_WITHIN)
     meetings = agenda((), queries.meetings(session, flt), as_of, today, today + MEETINGS_WITHIN)
     treaties = service.list_treaties(session)
-    everything = queries.Filter(today=today, scope=queries.Scope.ALL)
     chart = timeline(treaties, [], today)
-    chart_entries = agenda(
-        queries.deadlines(session, everything),
-        queries.meetings(session, everything),
-        as_of,
-        chart.first,
-        chart.last,
-    )
+    marks = _timeline_entries(session, today, as_of, chart.last)
     return Board(
         title=settings.feeds.title,
         today=today,
         as_of=as_of,
-        countdowns=ahead[:CARDS],
-        passed=passed,
-        meetings=meetings,
+        countdowns=_cards(session, today, as_of),
+        passed=_passed(session, today, as_of),
+        meetings=meetings[:MEETINGS_SHOWN],
         treaties=[service.treaty_dict(t, today) for t in treaties],
-        timeline=timeline(treaties, chart_entries, today),
+        timeline=timeline(treaties, marks, today),
     )
+
+
+def valid_until(board: Board, zones: Iterable[str]) -> datetime:
+    """The first instant the same rows could give a different page: a midnight in a zone a
+    countdown or date is counted in, or a timed item starting (today becomes earlier today).
+    Entries near today are all among the cards, the strip or the meetings table."""
+    shown: Sequence[Entry] = [*board.countdowns, *board.passed, *board.meetings]
+    names = {*zones, "UTC", *(e.when.tz or e.tz for e in shown)}
+    midnights = []
+    for name in names:
+        local = zone(name)
+        tomorrow = board.as_of.astimezone(local).date() + timedelta(days=1)
+        midnights.append(datetime.combine(tomorrow, time(0), local))
+    starts = [
+        e.when.start(e.tz)
+        for e in shown
+        if e.when.precision is Precision.TIME and e.when.start(e.tz) > board.as_of
+    ]
+    return min([*midnights, *starts]).astimezone(UTC)
 
 
 def render(board: Board) -> bytes:
@@ -81,6 +163,12 @@ def render(board: Board) -> bytes:
         lstrip_blocks=True,
     )
     return environment.get_template("board.html").render(board=board).encode("utf-8")
+
+
+def board_page(session: Session, settings: Settings, as_of: datetime) -> tuple[bytes, datetime]:
+    """The board's HTML as of ``as_of``, and the instant until which it stays the same."""
+    board = gather(session, settings, as_of)
+    return render(board), valid_until(board, [settings.timezone])
 
 
 def build_board(session: Session, settings: Settings, as_of: datetime) -> bytes:
