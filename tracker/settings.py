@@ -26,7 +26,7 @@ from tracker.errors import ConfigError, InvalidInput
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, defer_build=True)
 
 
 class AlertSettings(Section):
@@ -94,6 +94,7 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         hide_input_in_errors=True,
+        defer_build=True,
     )
 
     data_dir: Path = Path("var")
