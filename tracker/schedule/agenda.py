@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tracker.dates import DateWindow
-from tracker.recurrence import occurrences
 from tracker.schedule.countdown import Countdown, countdown
 from tracker.schedule.models import Deadline, Meeting
 
@@ -106,6 +105,8 @@ def meeting_entries(meeting: Meeting, as_of: datetime, start: date, end: date) -
     )
     if not meeting.recurrence:
         return [entry]
+    from tracker.recurrence import occurrences  # dateutil.rrule: only for recurring meetings
+
     length = first.latest - first.earliest
     entries = []
     for day in occurrences(meeting.recurrence, first.earliest, start, end):
