@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from tracker.dates import zone
 from tracker.feeds import state
 from tracker.feeds.events import feed_events
-from tracker.feeds.writer import write_if_changed
+from tracker.feeds.writer import write_changed
 from tracker.treaties.models import Treaty
 
 if TYPE_CHECKING:
@@ -43,9 +43,10 @@ class BuildReport:
     unchanged: list[Path] = field(default_factory=list)
     rendered: list[str] = field(default_factory=list)  # parts rendered; the others skipped
 
-    def add(self, path: Path, content: bytes) -> Path:
-        (self.written if write_if_changed(path, content) else self.unchanged).append(path)
-        return path
+    def write(self, contents: dict[Path, bytes]) -> None:
+        written = write_changed(contents)
+        self.written += written
+        self.unchanged += [path for path in contents if path not in written]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def _url(base: str, relative: str) -> str:
     return f"{base.rstrip('/')}/feed/{relative}"
 
 
-def _build_rss(job: _Job) -> tuple[list[Path], datetime | None]:
+def _build_rss(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
     from tracker.feeds.rss import FeedMeta, atom_document, render_entry, rss_document
 
     base, feeds, out = job.settings.feeds.base_url, job.settings.feeds, job.report.directory
@@ -74,10 +75,10 @@ def _build_rss(job: _Job) -> tuple[list[Path], datetime | None]:
         rss_url=_url(base, "feed.xml"),
         atom_url=_url(base, "atom.xml"),
     )
-    paths = [
-        job.report.add(out / "feed.xml", rss_document(meta, entries)),
-        job.report.add(out / "atom.xml", atom_document(meta, entries)),
-    ]
+    files = {
+        out / "feed.xml": rss_document(meta, entries),
+        out / "atom.xml": atom_document(meta, entries),
+    }
     for treaty in job.treaties:
         relative = f"treaties/{treaty.slug}.xml"
         meta = FeedMeta(
@@ -88,11 +89,11 @@ def _build_rss(job: _Job) -> tuple[list[Path], datetime | None]:
             atom_url=_url(base, f"treaties/{treaty.slug}.atom"),
         )
         mine = [e for e in entries if e.event.treaty_slug == treaty.slug]
-        paths.append(job.report.add(out / relative, rss_document(meta, mine)))
-    return paths, None  # the feeds show no countdown: they do not age
+        files[out / relative] = rss_document(meta, mine)
+    return files, None  # the feeds show no countdown: they do not age
 
 
-def _build_ics(job: _Job) -> tuple[list[Path], datetime | None]:
+def _build_ics(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
     from tracker.feeds.ics import CalendarMeta, assemble, calendar_items, render_events, timezones
 
     feeds, out = job.settings.feeds, job.report.directory
@@ -107,7 +108,7 @@ def _build_ics(job: _Job) -> tuple[list[Path], datetime | None]:
     )
     events = render_events(deadlines, meetings, meta)
     zones = timezones(events)
-    paths = [job.report.add(out / "calendar.ics", assemble(meta, events, zones))]
+    files = {out / "calendar.ics": assemble(meta, events, zones)}
     for treaty in job.treaties:
         mine = CalendarMeta(
             name=f"{feeds.title}: {treaty.short_name or treaty.name}",
@@ -115,19 +116,17 @@ def _build_ics(job: _Job) -> tuple[list[Path], datetime | None]:
             base_url=feeds.base_url,
         )
         own = [e for e in events if e.treaty_id == treaty.id]
-        paths.append(
-            job.report.add(out / f"treaties/{treaty.slug}.ics", assemble(mine, own, zones))
-        )
+        files[out / f"treaties/{treaty.slug}.ics"] = assemble(mine, own, zones)
     # Which items are in depends on the day: the next midnight may change it.
     tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), local)
-    return paths, tomorrow
+    return files, tomorrow
 
 
-def _build_board(job: _Job) -> tuple[list[Path], datetime | None]:
+def _build_board(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
     from tracker.web.board import board_page
 
     html, valid_until = board_page(job.session, job.settings, job.as_of)
-    return [job.report.add(job.report.directory / "index.html", html)], valid_until
+    return {job.report.directory / "index.html": html}, valid_until
 
 
 _BUILDERS = {"rss": _build_rss, "ics": _build_ics, "board": _build_board}
@@ -168,9 +167,10 @@ def build_feeds(
         if job is None:
             treaties = list(session.scalars(select(Treaty).order_by(Treaty.slug)))
             job = _Job(report, session, settings, treaties, alarm_leads, as_of)
-        paths, valid_until = _BUILDERS[part](job)
+        files, valid_until = _BUILDERS[part](job)
+        report.write(files)
         report.rendered.append(part)
-        current[part] = state.PartState(key, as_of, valid_until, state.recorded(directory, paths))
+        current[part] = state.PartState(key, as_of, valid_until, state.recorded(directory, files))
     if report.rendered:
         state.save(directory, current)
     return report

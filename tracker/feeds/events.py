@@ -18,9 +18,10 @@ from datetime import datetime
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from tracker.dates import DateWindow
+from tracker.dates import DateWindow, Precision
 from tracker.schedule.countdown import countdown
 from tracker.schedule.models import NAMESPACE, Change, Deadline, Meeting
+from tracker.treaties.models import Treaty
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ufffe\uffff]+")
 _FIELD_WORDS = {
@@ -59,47 +60,103 @@ def item_link(base_url: str, subject_type: str, slug: str) -> str:
     return f"{base_url.rstrip('/')}/{subject_type}s/{slug}"
 
 
-def _describe(change: Change) -> tuple[str, str]:
+def _describe(
+    subject_type: str, field: str, subject_title: str, new: str | None
+) -> tuple[str, str]:
     """The entry's kind and title for one history row."""
-    name = one_line(change.subject_title)
-    new = one_line(change.new or "")
-    if change.field == "created":
-        when = f" ({new})" if new else ""
-        return "new", f"New {change.subject_type}: {name}{when}"
-    if change.field == "removed":
+    name = one_line(subject_title)
+    shown = one_line(new or "")
+    if field == "created":
+        when = f" ({shown})" if shown else ""
+        return "new", f"New {subject_type}: {name}{when}"
+    if field == "removed":
         return "change", f"{name} removed"
-    if change.field == "status":
-        return "change", f"{name} {new}" if new else f"{name}: status cleared"
-    words = _FIELD_WORDS.get(change.field, f"{change.field} changed to")
-    return "change", f"{name} {words} {new or 'nothing'}"
+    if field == "status":
+        return "change", f"{name} {shown}" if shown else f"{name}: status cleared"
+    words = _FIELD_WORDS.get(field, f"{field} changed to")
+    return "change", f"{name} {words} {shown or 'nothing'}"
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """What an entry shows of the item a change is about, as it is now."""
+
+    window: DateWindow | None
+    tz: str
+    treaty_slug: str | None
+
+
+def _subjects(session: Session, ids: dict[str, set[int]]) -> dict[tuple[str, int], _Subject]:
+    """The items of ``ids`` by kind, read as plain columns (no sources, no history)."""
+    queries = {
+        "deadline": select(
+            Deadline.id,
+            Deadline.due_text,
+            Deadline.due_earliest,
+            Deadline.due_latest,
+            Deadline.due_precision,
+            Deadline.due_time,
+            Deadline.tz,
+            Treaty.slug,
+        )
+        .outerjoin(Treaty, Deadline.treaty_id == Treaty.id)
+        .where(Deadline.id.in_(ids.get("deadline", ()))),
+        "meeting": select(
+            Meeting.id,
+            Meeting.starts_text,
+            Meeting.starts_earliest,
+            Meeting.starts_latest,
+            Meeting.starts_precision,
+            Meeting.starts_time,
+            Meeting.tz,
+            Treaty.slug,
+        )
+        .outerjoin(Treaty, Meeting.treaty_id == Treaty.id)
+        .where(Meeting.id.in_(ids.get("meeting", ()))),
+    }
+    found: dict[tuple[str, int], _Subject] = {}
+    for kind, query in queries.items():
+        if not ids.get(kind):
+            continue
+        for key, text, earliest, latest, precision, at, tz, treaty_slug in session.execute(query):
+            window = None
+            if text is not None and earliest is not None and latest is not None and precision:
+                window = DateWindow(text, earliest, latest, Precision(precision), at)
+            found[(kind, key)] = _Subject(window, tz, treaty_slug)
+    return found
 
 
 def events_from_history(
     session: Session, base_url: str, limit: int | None = None
 ) -> list[FeedEvent]:
     """The newest ``limit`` history rows as feed events, newest first."""
-    changes = session.scalars(
-        select(Change).order_by(Change.changed_at.desc(), Change.id.desc()).limit(limit)
+    changes = session.execute(
+        select(
+            Change.id,
+            Change.subject_type,
+            Change.subject_id,
+            Change.subject_slug,
+            Change.subject_title,
+            Change.field,
+            Change.new,
+            Change.changed_at,
+            Change.note,
+        )
+        .order_by(Change.changed_at.desc(), Change.id.desc())
+        .limit(limit)
     ).all()
-    items: dict[tuple[str, int], Deadline | Meeting] = {}
-    ids = {
-        kind: {c.subject_id for c in changes if c.subject_type == kind}
-        for kind in ("deadline", "meeting")
-    }
-    if ids["deadline"]:
-        for deadline in session.scalars(select(Deadline).where(Deadline.id.in_(ids["deadline"]))):
-            items[("deadline", deadline.id)] = deadline
-    if ids["meeting"]:
-        for meeting in session.scalars(select(Meeting).where(Meeting.id.in_(ids["meeting"]))):
-            items[("meeting", meeting.id)] = meeting
+    ids: dict[str, set[int]] = {}
+    for change in changes:
+        ids.setdefault(change.subject_type, set()).add(change.subject_id)
+    subjects = _subjects(session, ids)
     events = []
     for change in changes:
-        item = items.get((change.subject_type, change.subject_id))
-        kind, title = _describe(change)
+        subject = subjects.get((change.subject_type, change.subject_id))
+        kind, title = _describe(change.subject_type, change.field, change.subject_title, change.new)
         summary = title
-        window = _window_of(item)
-        if window is not None and item is not None:
-            summary += f" — {window.text}, {countdown(window, change.changed_at, item.tz).human}"
+        if subject is not None and subject.window is not None:
+            when = countdown(subject.window, change.changed_at, subject.tz).human
+            summary += f" — {subject.window.text}, {when}"
         if change.note:
             summary += f". {one_line(change.note)}"
         events.append(
@@ -110,7 +167,7 @@ def events_from_history(
                 summary=summary,
                 link=item_link(base_url, change.subject_type, change.subject_slug),
                 event_time=change.changed_at,
-                treaty_slug=item.treaty.slug if item is not None and item.treaty else None,
+                treaty_slug=subject.treaty_slug if subject is not None else None,
             )
         )
     return events
@@ -175,14 +232,6 @@ def feed_events(session: Session, base_url: str, limit: int) -> list[FeedEvent]:
     events = events_from_history(session, base_url, limit)
     events += events_from_outbox(session, base_url, limit)
     return newest_first(events, limit)
-
-
-def _window_of(item: Deadline | Meeting | None) -> DateWindow | None:
-    if isinstance(item, Deadline):
-        return item.due
-    if isinstance(item, Meeting):
-        return item.starts
-    return None
 
 
 def newest_first(events: list[FeedEvent], limit: int) -> list[FeedEvent]:

@@ -75,8 +75,8 @@ def escape_text(value: str) -> str:
 
 def fold(line: str) -> str:
     """``line`` folded into lines of at most 75 octets, never splitting an escape."""
-    if len(line) < FOLD and line.isascii():
-        return line
+    if line.isascii():
+        return _fold_ascii(line)
     parts: list[str] = []
     current: list[str] = []
     size = 0
@@ -93,6 +93,22 @@ def fold(line: str) -> str:
         current.append(char)
         size += width
     parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
+def _fold_ascii(line: str) -> str:
+    """:func:`fold` for one octet per character, by slicing."""
+    if len(line) < FOLD:
+        return line
+    parts = []
+    start = 0
+    while len(line) - start >= FOLD:
+        end = start + FOLD - 1
+        if end - start > 1 and line[end - 1] in "\\^":
+            end -= 1  # an escape's backslash goes with what it escapes
+        parts.append(line[start:end])
+        start = end
+    parts.append(line[start:])
     return "\r\n ".join(parts)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -29,6 +30,8 @@ from tracker.schedule.agenda import Entry
 from tracker.schedule.models import Deadline
 
 if TYPE_CHECKING:
+    from jinja2 import Template
+
     from tracker.settings import Settings
 
 RECENT = timedelta(days=365)
@@ -153,7 +156,9 @@ def valid_until(board: Board, zones: Iterable[str]) -> datetime:
     return min([*midnights, *starts]).astimezone(UTC)
 
 
-def render(board: Board) -> bytes:
+@cache
+def _template() -> Template:
+    """Compiled once per process: compiling costs more than rendering."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     environment = Environment(
@@ -161,8 +166,13 @@ def render(board: Board) -> bytes:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,
     )
-    return environment.get_template("board.html").render(board=board).encode("utf-8")
+    return environment.get_template("board.html")
+
+
+def render(board: Board) -> bytes:
+    return _template().render(board=board).encode("utf-8")
 
 
 def board_page(session: Session, settings: Settings, as_of: datetime) -> tuple[bytes, datetime]:
