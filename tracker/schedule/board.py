@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tracker.dates import LONGEST_WINDOW
 from tracker.errors import NotFound
 from tracker.schedule.models import Deadline, DeadlineStatus
+from tracker.schedule.queries import line_loading
 from tracker.treaties.models import Treaty
 
 HIDDEN = (DeadlineStatus.CANCELLED.value, DeadlineStatus.SUPERSEDED.value)
@@ -33,7 +34,7 @@ def select_countdowns(
     A deadline still pending long after its window (never marked met or missed) is left
     off the board: ordered by date it would push every coming deadline off the top.
     """
-    query = select(Deadline)
+    query = select(Deadline).options(line_loading(Deadline))
     if slugs:
         treaty_ids = select(Treaty.id).where(Treaty.slug.in_(slugs))
         query = query.where(or_(Deadline.slug.in_(slugs), Deadline.treaty_id.in_(treaty_ids)))

@@ -8,7 +8,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from tracker.errors import NotFound
 from tracker.schedule.models import Deadline, Meeting
@@ -31,6 +32,12 @@ class Filter:
     treaty: str | None = None
     kinds: tuple[str, ...] = ()
     passed_grace: timedelta = timedelta(0)
+
+
+def line_loading(model: type[Deadline] | type[Meeting]) -> LoaderOption:
+    """The treaty a board or agenda line names, without the treaty's own sources and events:
+    three more queries per listing for what no line shows (they load if touched)."""
+    return joinedload(model.treaty).lazyload("*")
 
 
 def _window_filter(query: Select[Any], earliest: Any, latest: Any, flt: Filter) -> Select[Any]:
@@ -57,7 +64,7 @@ def _common(query: Select[Any], model: type[Deadline] | type[Meeting], flt: Filt
 
 def deadlines(session: Session, flt: Filter) -> list[Deadline]:
     query = _window_filter(select(Deadline), Deadline.due_earliest, Deadline.due_latest, flt)
-    query = _common(query, Deadline, flt)
+    query = _common(query, Deadline, flt).options(line_loading(Deadline))
     return list(session.scalars(query.order_by(Deadline.due_earliest, Deadline.slug)))
 
 
@@ -72,6 +79,7 @@ def meetings(session: Session, flt: Filter, *, include_undated: bool = False) ->
     if include_undated:
         conditions.append(Meeting.starts_earliest.is_(None))
     query = _common(select(Meeting).where(or_(*conditions)), Meeting, flt)
+    query = query.options(line_loading(Meeting))
     return list(
         session.scalars(
             query.order_by(Meeting.starts_earliest.is_(None), Meeting.starts_earliest, Meeting.slug)
