@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 from tracker.dates import DateWindow, Precision, format_duration, zone
 from tracker.recurrence import occurrences
@@ -46,8 +47,20 @@ class PlannedAlert:
     item: Plannable
     lead: timedelta
     fires_at: datetime
-    title: str
-    body: str
+
+    # Words are computed when an alert is recorded: a plan holds many more alerts
+    # (past ones already recorded, future ones) than ever get written.
+    @cached_property
+    def _words(self) -> tuple[str, str]:
+        return describe(self.item, self.lead, self.fires_at)
+
+    @property
+    def title(self) -> str:
+        return self._words[0]
+
+    @property
+    def body(self) -> str:
+        return self._words[1]
 
     @property
     def occurs_at(self) -> datetime:
@@ -127,10 +140,7 @@ def plan(
                 fires_at = fire_instant(item.when, item.tz, lead, local_hour)
                 if fires_at < valid_from:
                     continue
-                title, body = describe(item, lead, fires_at)
-                alerts.append(
-                    PlannedAlert(alert_identity(item, lead), item, lead, fires_at, title, body)
-                )
+                alerts.append(PlannedAlert(alert_identity(item, lead), item, lead, fires_at))
     return sorted(alerts, key=lambda alert: (alert.fires_at, alert.identity))
 
 

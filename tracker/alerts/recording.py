@@ -170,18 +170,48 @@ def recipients(
     return chosen
 
 
-def record_due_alerts(
-    session: Session, settings: AlertSettings, channels: Channels, now: datetime
-) -> Outcome:
-    """Record every due, valid alert not yet recorded. Those of items already over are
-    folded into one "while the tracker was down" summary per subscriber."""
+@dataclass(frozen=True)
+class AlertPlan:
+    """Every valid alert of the items that can fall due by tomorrow, and each item's own
+    leads (keyed by slug and type)."""
+
+    alerts: list[PlannedAlert]
+    own: dict[str, set[timedelta]]
+
+
+def plan_alerts(session: Session, settings: AlertSettings, now: datetime) -> AlertPlan:
     subscribers = list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
     items = plannables(session, settings, now, sorted(subscriber_leads(subscribers)))
     own = {item.slug + item.type: set(item.leads) for item in items}
-    alerts = plan(items, settings, subscribers, now)
-    candidates = planning.due(alerts, now)
+    return AlertPlan(plan(items, settings, subscribers, now), own)
+
+
+def record_due_alerts(
+    session: Session, settings: AlertSettings, channels: Channels, now: datetime
+) -> Outcome:
+    """Plan, then record every due, valid alert not yet recorded."""
+    planned = plan_alerts(session, settings, now)
+    recorded, folded = record_alerts(
+        session, planning.due(planned.alerts, now), planned.own, channels, now
+    )
+    return Outcome(recorded, folded, planning.next_instant(planned.alerts, now))
+
+
+def record_alerts(
+    session: Session,
+    candidates: Sequence[PlannedAlert],
+    own: dict[str, set[timedelta]],
+    channels: Channels,
+    now: datetime,
+) -> tuple[int, int]:
+    """Record those of ``candidates`` (alerts due by ``now``) not recorded yet; those of
+    items already over are folded into one "while the tracker was down" summary per
+    subscriber. Says how many were recorded and how many of them folded."""
     recorded = _recorded(session, [a.identity for a in candidates])
     due = [a for a in candidates if a.identity not in recorded]
+    if not due:
+        return 0, 0
+    subscribers = list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
     folded: list[PlannedAlert] = []
     for alert in due:
         own_leads = own.get(alert.item.slug + alert.item.type, set())
@@ -200,7 +230,7 @@ def record_due_alerts(
             folded.append(alert)
     if folded:
         _record_summaries(session, folded, own, subscribers, channels, now)
-    return Outcome(len(due), len(folded), planning.next_instant(alerts, now))
+    return len(due), len(folded)
 
 
 def _recorded(session: Session, identities: list[str]) -> set[str]:
@@ -273,65 +303,3 @@ def _record_summaries(
             now=now,
             broadcast=who == "*",
         )
-
-
-def change_title(change: Change) -> str:
-    what = f"{change.subject_type} {change.subject_title}"
-    if change.field == "created":
-        return f"New {what}" + (f": {change.new}" if change.new else "")
-    if change.field == "removed":
-        return f"Removed {what}"
-    if change.field in ("due", "starts", "ends"):
-        return f"{change.subject_title}: moved from {change.old} to {change.new}"
-    return f"{change.subject_title}: {change.field} changed from {change.old} to {change.new}"
-
-
-def record_changes(session: Session, channels: Channels, now: datetime) -> int:
-    """Record a change event for each history row written since the first subscriber
-    appeared (seeded history before that alerts nobody)."""
-    first = session.scalar(select(func.min(Subscriber.created_at)))
-    if first is None:
-        return 0
-    done = select(Event.change_id).where(Event.change_id.is_not(None))
-    changes = list(
-        session.scalars(
-            select(Change)
-            .where(Change.recorded_at > first, Change.id.not_in(done))
-            .order_by(Change.id)
-        )
-    )
-    subscribers = list(session.scalars(select(Subscriber).where(Subscriber.immediate)))
-    for change in changes:
-        item: Deadline | Meeting | None = (
-            session.get(Deadline, change.subject_id)
-            if change.subject_type == "deadline"
-            else session.get(Meeting, change.subject_id)
-        )
-        treaty = item.treaty.slug if item is not None and item.treaty else None
-        kind = item.kind if item is not None else None
-        chosen = [
-            s for s in subscribers if s.created_at < change.recorded_at and s.concerns(treaty, kind)
-        ]
-        title = change_title(change)
-        body = f"{title}\n\nRecorded {change.recorded_at:%Y-%m-%d %H:%M} UTC."
-        if change.note:
-            body += f"\nNote: {change.note}"
-        record(
-            session,
-            NewEvent(
-                identity=f"change:{change.id}",
-                kind=EventKind.CHANGE.value,
-                title=title,
-                body=body + "\n",
-                due_at=change.recorded_at,
-                subject_type=change.subject_type,
-                subject_slug=change.subject_slug,
-                subject_kind=kind,
-                treaty_slug=treaty,
-                change_id=change.id,
-            ),
-            chosen,
-            channels,
-            now=now,
-        )
-    return len(changes)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.alerts import digesting, outbox, recording
+from tracker.alerts import change_events, digesting, outbox, planning, recording, ticking
 from tracker.alerts.outbox import Channels
 from tracker.clock import Clock
 from tracker.db import transaction
@@ -37,27 +37,46 @@ class Worker:
     settings: Settings
     clock: Clock
     notifiers: Mapping[str, Notifier]
+    memory: ticking.Memory = field(default_factory=ticking.Memory)
 
     @property
     def channels(self) -> Channels:
         return Channels.of(list(self.notifiers.values()))
 
     def record(self) -> Round:
-        """Record due alerts, change events and due digests in one transaction."""
-        now = self.clock.now()
+        """Record due alerts, change events and due digests in one transaction. What the
+        tick remembers changes only once that transaction has committed."""
+        now, memory = self.clock.now(), self.memory
         with transaction(self.sessions) as session:
-            changes = recording.record_changes(session, self.channels, now)
-            outcome = recording.record_due_alerts(session, self.settings.alerts, self.channels, now)
-            digests = digesting.record_due_digests(session, self.settings, self.channels, now)
-        if outcome.recorded or changes or digests:
+            seen = ticking.mark(session)
+            planned = None
+            changes = 0
+            if memory.stale(seen, now):
+                changes = change_events.record_changes(session, self.channels, now)
+                planned = recording.plan_alerts(session, self.settings.alerts, now)
+                candidates = planning.due(planned.alerts, now)
+                own = planned.own
+            else:
+                candidates, own = memory.due(now), memory.own
+            alerts, folded = recording.record_alerts(session, candidates, own, self.channels, now)
+            digests, digests_at = 0, memory.digests_at
+            if planned is not None or digests_at is None or now >= digests_at:
+                digests = digesting.record_due_digests(session, self.settings, self.channels, now)
+                digests_at = ticking.next_digest_at(session, self.settings.digest)
+        if planned is not None:
+            memory.keep(seen, planned, now)
+        else:
+            memory.taken(now)
+        memory.digests_at = digests_at
+        if alerts or changes or digests:
             log.info(
                 "recorded %d alert(s) (%d folded), %d change(s), %d digest(s)",
-                outcome.recorded,
-                outcome.folded,
+                alerts,
+                folded,
                 changes,
                 digests,
             )
-        return Round(outcome.recorded, changes, digests, outcome.next_at)
+        return Round(alerts, changes, digests, memory.next_at())
 
     def deliver(self, stop: Callable[[], bool] = lambda: False) -> int:
         return outbox.deliver_due(

@@ -1,0 +1,74 @@
+"""Change events: one outbox event for each history row, for the subscribers it concerns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tracker.alerts.models import Event, EventKind, Subscriber
+from tracker.alerts.outbox import Channels, NewEvent, record
+from tracker.schedule.models import Change, Deadline, Meeting
+
+
+def change_title(change: Change) -> str:
+    what = f"{change.subject_type} {change.subject_title}"
+    if change.field == "created":
+        return f"New {what}" + (f": {change.new}" if change.new else "")
+    if change.field == "removed":
+        return f"Removed {what}"
+    if change.field in ("due", "starts", "ends"):
+        return f"{change.subject_title}: moved from {change.old} to {change.new}"
+    return f"{change.subject_title}: {change.field} changed from {change.old} to {change.new}"
+
+
+def record_changes(session: Session, channels: Channels, now: datetime) -> int:
+    """Record a change event for each history row written since the first subscriber
+    appeared (seeded history before that alerts nobody)."""
+    first = session.scalar(select(func.min(Subscriber.created_at)))
+    if first is None:
+        return 0
+    done = select(Event.change_id).where(Event.change_id.is_not(None))
+    changes = list(
+        session.scalars(
+            select(Change)
+            .where(Change.recorded_at > first, Change.id.not_in(done))
+            .order_by(Change.id)
+        )
+    )
+    subscribers = list(session.scalars(select(Subscriber).where(Subscriber.immediate)))
+    for change in changes:
+        item: Deadline | Meeting | None = (
+            session.get(Deadline, change.subject_id)
+            if change.subject_type == "deadline"
+            else session.get(Meeting, change.subject_id)
+        )
+        treaty = item.treaty.slug if item is not None and item.treaty else None
+        kind = item.kind if item is not None else None
+        chosen = [
+            s for s in subscribers if s.created_at < change.recorded_at and s.concerns(treaty, kind)
+        ]
+        title = change_title(change)
+        body = f"{title}\n\nRecorded {change.recorded_at:%Y-%m-%d %H:%M} UTC."
+        if change.note:
+            body += f"\nNote: {change.note}"
+        record(
+            session,
+            NewEvent(
+                identity=f"change:{change.id}",
+                kind=EventKind.CHANGE.value,
+                title=title,
+                body=body + "\n",
+                due_at=change.recorded_at,
+                subject_type=change.subject_type,
+                subject_slug=change.subject_slug,
+                subject_kind=kind,
+                treaty_slug=treaty,
+                change_id=change.id,
+            ),
+            chosen,
+            channels,
+            now=now,
+        )
+    return len(changes)
