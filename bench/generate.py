@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -101,7 +101,7 @@ def _instant(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + timedelta(seconds=rng.randint(0, max(seconds, 1)))
 
 
-def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def _batches(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
     for row in rows:
         batch.append(row)
@@ -277,6 +277,35 @@ def _events(rng: random.Random, counts: Counts) -> Iterator[dict[str, Any]]:
         }
 
 
+def _change_events(
+    changes: list[dict[str, Any]], subscribers: list[dict[str, Any]], first_id: int
+) -> Iterator[dict[str, Any]]:
+    """The change events a running daemon recorded as the history was written (changes
+    from before the first subscriber alerted nobody), delivered long ago."""
+    if not subscribers:
+        return
+    first = min(sub["created_at"] for sub in subscribers)
+    recorded = (change for change in changes if change["recorded_at"] > first)
+    for event_id, change in enumerate(recorded, first_id):
+        yield {
+            "id": event_id,
+            "identity": f"change:{change['id']}",
+            "kind": "change",
+            "subject_type": change["subject_type"],
+            "subject_slug": change["subject_slug"],
+            "subject_kind": None,
+            "treaty_slug": None,
+            "lead": None,
+            "title": f"{change['subject_title']}: {change['field']}",
+            "body": f"Generated change {change['id']}.",
+            "payload": {},
+            "change_id": change["id"],
+            "due_at": change["recorded_at"],
+            "recorded_at": change["recorded_at"],
+            "late": False,
+        }
+
+
 def _deliveries(counts: Counts) -> Iterator[dict[str, Any]]:
     for i in range(1, counts.events + 1):
         at = AS_OF - timedelta(days=1)
@@ -299,13 +328,20 @@ def generate(engine: Engine, counts: Counts, *, seed: int = 20261122) -> None:
     """Create the schema and fill it; the same seed gives the same rows."""
     upgrade(engine)
     rng = random.Random(seed)
+    treaties = list(_treaties(rng, counts.treaties))
+    deadlines = list(_deadlines(rng, counts))
+    meetings = list(_meetings(rng, counts))
+    changes = [{"id": i, **row} for i, row in enumerate(_changes(rng, counts), 1)]
+    subscribers = list(_subscribers(rng, counts))
+    events = list(_events(rng, counts))
     tables = [
-        (Treaty, _treaties(rng, counts.treaties)),
-        (Deadline, _deadlines(rng, counts)),
-        (Meeting, _meetings(rng, counts)),
-        (Change, _changes(rng, counts)),
-        (Subscriber, _subscribers(rng, counts)),
-        (Event, _events(rng, counts)),
+        (Treaty, treaties),
+        (Deadline, deadlines),
+        (Meeting, meetings),
+        (Change, changes),
+        (Subscriber, subscribers),
+        (Event, events),
+        (Event, _change_events(changes, subscribers, first_id=len(events) + 1)),
         (Delivery, _deliveries(counts)),
     ]
     with engine.begin() as connection:
