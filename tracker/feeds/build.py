@@ -94,19 +94,20 @@ def _build_rss(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
 
 
 def _build_ics(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
-    from tracker.feeds.ics import CalendarMeta, assemble, calendar_items, render_events, timezones
+    from tracker.feeds.calendar_items import calendar_items
+    from tracker.feeds.ics import CalendarMeta, assemble, render_events, timezones
 
     feeds, out = job.settings.feeds, job.report.directory
     local = zone(job.settings.timezone)
     today = job.as_of.astimezone(local).date()
-    deadlines, meetings = calendar_items(job.session, today)
+    items = calendar_items(job.session, today)
     meta = CalendarMeta(
         name=feeds.title,
         description="Deadlines and meetings of arms control treaties",
         base_url=feeds.base_url,
         alarm_leads=job.alarm_leads,
     )
-    events = render_events(deadlines, meetings, meta)
+    events = render_events(items, meta)
     zones = timezones(events)
     files = {out / "calendar.ics": assemble(meta, events, zones)}
     for treaty in job.treaties:

@@ -1,0 +1,101 @@
+"""iCalendar content lines as text: escaping, folding, dates, as icalendar writes them.
+
+icalendar's own writer builds a Contentline object per property and folds character by
+character; at a thousand events a build that is most of the time it may take. These
+functions give the same text (tests compare them with icalendar's) at a fraction of it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+FOLD = 75  # octets per content line (RFC 5545 3.1), as icalendar folds
+
+
+def escape_text(value: str) -> str:
+    """A TEXT value escaped as RFC 5545 3.3.11 (and icalendar) do it."""
+    return (
+        value.replace("\\N", "\n")
+        .replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    """``line`` folded into lines of at most 75 octets, never splitting an escape."""
+    if line.isascii():
+        return _fold_ascii(line)
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if current and size + width >= FOLD:
+            if len(current) > 1 and current[-1] in "\\^":
+                carried = current.pop()
+                parts.append("".join(current))
+                current, size = [carried], len(carried.encode("utf-8"))
+            else:
+                parts.append("".join(current))
+                current, size = [], 0
+        current.append(char)
+        size += width
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
+def _fold_ascii(line: str) -> str:
+    """:func:`fold` for one octet per character, by slicing."""
+    if len(line) < FOLD:
+        return line
+    parts = []
+    start = 0
+    while len(line) - start >= FOLD:
+        end = start + FOLD - 1
+        if end - start > 1 and line[end - 1] in "\\^":
+            end -= 1  # an escape's backslash goes with what it escapes
+        parts.append(line[start:end])
+        start = end
+    parts.append(line[start:])
+    return "\r\n ".join(parts)
+
+
+def line(name: str, value: str) -> str:
+    return fold(f"{name}:{value}") + "\r\n"
+
+
+def text(name: str, value: str) -> str:
+    return line(name, escape_text(value))
+
+
+def utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _is_utc(tz: tzinfo | None) -> bool:
+    return tz is UTC or getattr(tz, "key", None) == "UTC"
+
+
+def instant(name: str, moment: datetime, tzids: set[str]) -> str:
+    if _is_utc(moment.tzinfo):
+        return line(name, utc(moment))
+    assert isinstance(moment.tzinfo, ZoneInfo)  # every zone comes from tracker.dates.zone
+    tzid = moment.tzinfo.key
+    tzids.add(tzid)
+    return line(f"{name};TZID={tzid}", moment.strftime("%Y%m%dT%H%M%S"))
+
+
+def day(name: str, value: date) -> str:
+    return line(f"{name};VALUE=DATE", value.strftime("%Y%m%d"))
+
+
+def ical_value(value: Any) -> str:
+    """The text of an icalendar value object (a duration, a recurrence rule)."""
+    raw: bytes = value.to_ical()
+    return raw.decode("ascii")
