@@ -64,7 +64,13 @@ def _url(base: str, relative: str) -> str:
 
 
 def _build_rss(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
-    from tracker.feeds.rss import FeedMeta, atom_document, render_entry, rss_document
+    from tracker.feeds.rss import (
+        FeedMeta,
+        RenderedEntry,
+        atom_document,
+        render_entry,
+        rss_document,
+    )
 
     base, feeds, out = job.settings.feeds.base_url, job.settings.feeds, job.report.directory
     entries = [render_entry(e) for e in feed_events(job.session, base, feeds.max_entries)]
@@ -79,6 +85,9 @@ def _build_rss(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
         out / "feed.xml": rss_document(meta, entries),
         out / "atom.xml": atom_document(meta, entries),
     }
+    by_treaty: dict[str | None, list[RenderedEntry]] = {}
+    for entry in entries:
+        by_treaty.setdefault(entry.event.treaty_slug, []).append(entry)
     for treaty in job.treaties:
         relative = f"treaties/{treaty.slug}.xml"
         meta = FeedMeta(
@@ -88,14 +97,19 @@ def _build_rss(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
             rss_url=_url(base, relative),
             atom_url=_url(base, f"treaties/{treaty.slug}.atom"),
         )
-        mine = [e for e in entries if e.event.treaty_slug == treaty.slug]
-        files[out / relative] = rss_document(meta, mine)
+        files[out / relative] = rss_document(meta, by_treaty.get(treaty.slug, []))
     return files, None  # the feeds show no countdown: they do not age
 
 
 def _build_ics(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
     from tracker.feeds.calendar_items import calendar_items
-    from tracker.feeds.ics import CalendarMeta, assemble, render_events, timezones
+    from tracker.feeds.ics import (
+        CalendarMeta,
+        RenderedEvent,
+        assemble,
+        render_events,
+        timezones,
+    )
 
     feeds, out = job.settings.feeds, job.report.directory
     local = zone(job.settings.timezone)
@@ -110,13 +124,16 @@ def _build_ics(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
     events = render_events(items, meta)
     zones = timezones(events)
     files = {out / "calendar.ics": assemble(meta, events, zones)}
+    by_treaty: dict[int | None, list[RenderedEvent]] = {}
+    for event in events:
+        by_treaty.setdefault(event.treaty_id, []).append(event)
     for treaty in job.treaties:
         mine = CalendarMeta(
             name=f"{feeds.title}: {treaty.short_name or treaty.name}",
             description=f"Deadlines and meetings of {treaty.name}",
             base_url=feeds.base_url,
         )
-        own = [e for e in events if e.treaty_id == treaty.id]
+        own = by_treaty.get(treaty.id, [])
         files[out / f"treaties/{treaty.slug}.ics"] = assemble(mine, own, zones)
     # Which items are in depends on the day: the next midnight may change it.
     tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), local)

@@ -34,12 +34,13 @@ def _same(path: Path, content: bytes) -> bool:
         return False
 
 
-def _sync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _sync(paths: list[str]) -> None:
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def write_changed(contents: Mapping[Path, bytes]) -> list[Path]:
@@ -59,10 +60,11 @@ def write_changed(contents: Mapping[Path, bytes]) -> list[Path]:
                 handle.write(content)
             os.chmod(temporary, 0o644)
         if len(temporaries) > 1:
-            with ThreadPoolExecutor(min(SYNC_THREADS, len(temporaries))) as pool:
-                list(pool.map(_sync, temporaries))
-        elif temporaries:
-            _sync(temporaries[0])
+            shares = [temporaries[n::SYNC_THREADS] for n in range(SYNC_THREADS)]
+            with ThreadPoolExecutor(SYNC_THREADS) as pool:
+                list(pool.map(_sync, [share for share in shares if share]))
+        else:
+            _sync(temporaries)
         for (path, _), temporary in zip(changed, temporaries, strict=True):
             os.replace(temporary, path)
     except BaseException:

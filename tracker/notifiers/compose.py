@@ -13,16 +13,17 @@ Without sections, the message's text is the body.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import date
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as _SMTP_POLICY
 from email.utils import format_datetime, parseaddr
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from tracker.notifiers.base import Message
+from tracker.notifiers.base import Message, Recipient
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -146,20 +147,109 @@ def compose(message: Message, *, sender: str, unsubscribe: str | None = None) ->
     """The email for ``message``: multipart/alternative, text first, then HTML."""
     if message.recipient is None:
         raise ValueError("an email needs a recipient")
-    text, html = render(message, unsubscribe)
     mail = EmailMessage(policy=POLICY)
     mail["From"] = _address(sender)
     recipient = message.recipient
-    mail["To"] = Address(
-        display_name=one_line(recipient.name or ""), addr_spec=one_line(recipient.address)
-    )
+    mail["To"] = _recipient(recipient)
     mail["Subject"] = subject(message)
     mail["Date"] = format_datetime(message.created_at)
     mail["Message-ID"] = message_id(message, sender)
+    _add_body(mail, message, unsubscribe)
+    return mail
+
+
+def _recipient(recipient: Recipient) -> Address:
+    return Address(
+        display_name=one_line(recipient.name or ""), addr_spec=one_line(recipient.address)
+    )
+
+
+def _add_body(mail: EmailMessage, message: Message, unsubscribe: str | None) -> None:
+    """The headers and parts that do not depend on the recipient."""
+    text, html = render(message, unsubscribe)
     mail["Auto-Submitted"] = "auto-generated"
     mail["X-Auto-Response-Suppress"] = "All"
     if unsubscribe:
         mail["List-Unsubscribe"] = f"<{one_line(unsubscribe)}>"
     mail.set_content(text, subtype="plain", cte="quoted-printable")
     mail.add_alternative(html, subtype="html", cte="quoted-printable")
-    return mail
+
+
+# Names and addresses the header folder would leave exactly as they are.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9 ]*")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
+_PLAIN_ID = re.compile(r"<[A-Za-z0-9.]+@[A-Za-z0-9.-]+>")
+
+
+def _header(name: str, value: Any) -> bytes:
+    return POLICY.fold_binary(name, POLICY.header_store_parse(name, value)[1])
+
+
+@lru_cache(maxsize=64)
+def _fixed_header(name: str, value: str) -> bytes:
+    return _header(name, _address(value) if name == "From" else value)
+
+
+class Composer:
+    """Makes ``compose(...).as_bytes()`` (but for the MIME boundary) quickly: what depends
+    only on the content (the templates see neither recipient nor identity) is rendered and
+    encoded once per distinct content, so a digest sent to many people is made once and
+    only the recipient's own headers are made per message."""
+
+    MAX_CONTENTS = 4096
+
+    def __init__(self, sender: str, unsubscribe: str | None = None) -> None:
+        self.sender = sender
+        self.unsubscribe = unsubscribe
+        self._contents: dict[bytes, tuple[bytes, bytes]] = {}
+
+    def _content(self, message: Message) -> tuple[bytes, bytes]:
+        """The Subject header, and every header and part after Message-ID, as bytes."""
+        payload = json.dumps(message.payload, sort_keys=True, default=str)
+        parts = (message.kind, message.subject, message.text, str(message.late), payload)
+        key = hashlib.sha256("\0".join(parts).encode()).digest()
+        found = self._contents.get(key)
+        if found is None:
+            if len(self._contents) >= self.MAX_CONTENTS:
+                self._contents.clear()
+            mail = EmailMessage(policy=POLICY)
+            _add_body(mail, message, self.unsubscribe)
+            found = (_header("Subject", subject(message)), mail.as_bytes())
+            self._contents[key] = found
+        return found
+
+    def __call__(self, message: Message) -> bytes:
+        recipient = message.recipient
+        if recipient is None:
+            raise ValueError("an email needs a recipient")
+        subject_header, rest = self._content(message)
+        name, address = one_line(recipient.name or ""), one_line(recipient.address)
+        if _PLAIN_NAME.fullmatch(name) and _PLAIN_ADDRESS.fullmatch(address) and len(name) < 400:
+            to = f"To: {name} <{address}>\r\n" if name else f"To: {address}\r\n"
+            to_header = to.encode("ascii")
+        else:
+            to_header = _header("To", _recipient(recipient))
+        identifier = message_id(message, self.sender)
+        id_header = (
+            f"Message-ID: {identifier}\r\n".encode("ascii")
+            if _PLAIN_ID.fullmatch(identifier)
+            else _header("Message-ID", identifier)
+        )
+        return b"".join(
+            (
+                _fixed_header("From", self.sender),
+                to_header,
+                subject_header,
+                _fixed_header("Date", format_datetime(message.created_at)),
+                id_header,
+                rest,
+            )
+        )
+
+    def clear(self) -> None:
+        self._contents.clear()
+
+
+def compose_bytes(message: Message, *, sender: str, unsubscribe: str | None = None) -> bytes:
+    """``compose(...).as_bytes()`` but for the MIME boundary (see :class:`Composer`)."""
+    return Composer(sender, unsubscribe)(message)

@@ -11,13 +11,18 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from email.message import EmailMessage
+from email.utils import parseaddr
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from tracker.feeds.writer import write_if_changed
 from tracker.notifiers.base import DeliveryError, Message
-from tracker.notifiers.compose import compose
+from tracker.notifiers.compose import Composer, compose, one_line
 
 if TYPE_CHECKING:
     from tracker.settings import Settings, SmtpSettings
@@ -74,20 +79,31 @@ class SmtpTransport:
             raise
         return connection
 
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None
+
     def send(self, mail: EmailMessage) -> None:
+        self._attempt(lambda connection: connection.send_message(mail))
+
+    def send_bytes(self, sender: str, recipient: str, data: bytes) -> None:
+        """Send a message already made: what ``send_message`` does after flattening."""
+        self._attempt(lambda connection: connection.sendmail(sender, [recipient], data))
+
+    def _attempt(self, action: Callable[[smtplib.SMTP], object]) -> None:
         reused = self._connection is not None
         try:
             if self._connection is None:
                 self._connection = self._connect()
             try:
-                self._connection.send_message(mail)
+                action(self._connection)
             except (smtplib.SMTPServerDisconnected, ConnectionError):
                 self.close()
                 if not reused:
                     raise
                 # The server closed our idle connection: open a new one, once.
                 self._connection = self._connect()
-                self._connection.send_message(mail)
+                action(self._connection)
         except (
             smtplib.SMTPRecipientsRefused,
             smtplib.SMTPSenderRefused,
@@ -142,6 +158,7 @@ class EmailNotifier:
         self.transport = transport
         self.sender = sender
         self.unsubscribe = unsubscribe
+        self._composer = Composer(sender, unsubscribe)
 
     @classmethod
     def from_settings(
@@ -166,5 +183,92 @@ class EmailNotifier:
     def deliver(self, message: Message) -> None:
         self.transport.send(self.render(message))
 
+    def deliver_each(self, messages: Iterable[Message]) -> Iterator[DeliveryError | None]:
+        """Send ``messages`` over one connection, yielding each one's outcome, in order,
+        once the server has answered it.
+
+        Over SMTP the next message is made while the one before is being sent (a thread
+        sends; the client mostly waits on the server), so at most one message is ahead of
+        the outcomes handed out, and none is taken from ``messages`` before it is sent.
+        When the connection is lost and cannot be reopened, the rest get the same
+        (temporary) error without waiting out a timeout each.
+        """
+        transport = self.transport
+        if not isinstance(transport, SmtpTransport):
+            for message in messages:
+                yield _outcome(partial(self.deliver, message))
+            return
+        sending = _Sending(transport)
+        with ThreadPoolExecutor(1, thread_name_prefix="smtp") as pool:
+            ahead: deque[Future[DeliveryError | None]] = deque()
+            source = iter(messages)
+            try:
+                for message in source:
+                    ahead.append(pool.submit(sending.send, self._prepare(message)))
+                    if len(ahead) > 1:
+                        yield ahead.popleft().result()
+                while ahead:
+                    yield ahead.popleft().result()
+            finally:
+                for left in ahead:
+                    left.cancel()
+
+    def _prepare(self, message: Message) -> Prepared:
+        """What goes to the server for ``message``: bytes and envelope when it can be made
+        quickly, the message itself when it needs SMTPUTF8, or why it cannot be sent."""
+        envelope_from = _envelope(self.sender)
+        recipient = message.recipient.address if message.recipient else ""
+        try:
+            if not (envelope_from.isascii() and recipient.isascii()):
+                return self.render(message)  # let smtplib see to SMTPUTF8
+            return envelope_from, one_line(recipient), self._composer(message)
+        except ValueError as exc:
+            return DeliveryError(f"cannot compose the email: {exc}", permanent=True)
+        except DeliveryError as exc:
+            return exc
+
     def close(self) -> None:
         self.transport.close()
+        self._composer.clear()
+
+
+Prepared = tuple[str, str, bytes] | EmailMessage | DeliveryError
+
+
+class _Sending:
+    """Sends prepared messages in turn; once the connection is lost for good, fails the
+    rest with that error."""
+
+    def __init__(self, transport: SmtpTransport) -> None:
+        self.transport = transport
+        self.lost: DeliveryError | None = None
+
+    def send(self, prepared: Prepared) -> DeliveryError | None:
+        if isinstance(prepared, DeliveryError):
+            return prepared
+        if self.lost is not None:
+            return self.lost
+        try:
+            if isinstance(prepared, EmailMessage):
+                self.transport.send(prepared)
+            else:
+                self.transport.send_bytes(*prepared)
+        except DeliveryError as exc:
+            if not self.transport.connected:
+                self.lost = exc
+            return exc
+        return None
+
+
+def _outcome(action: Callable[[], None]) -> DeliveryError | None:
+    try:
+        action()
+    except DeliveryError as exc:
+        return exc
+    return None
+
+
+@lru_cache(maxsize=16)
+def _envelope(sender: str) -> str:
+    """The envelope sender ``send_message`` would take from the From header."""
+    return parseaddr(one_line(sender))[1]

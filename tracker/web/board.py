@@ -23,7 +23,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from tracker.dates import Precision, zone
 from tracker.schedule.agenda import Entry
@@ -60,7 +60,7 @@ class Board:
 def _shown_deadlines() -> Any:
     from tracker.schedule.board import HIDDEN
 
-    return select(Deadline).where(Deadline.status.not_in(HIDDEN))
+    return select(Deadline).options(lazyload(Deadline.treaty)).where(Deadline.status.not_in(HIDDEN))
 
 
 def _cards(session: Session, today: date, as_of: datetime) -> list[Entry]:
@@ -120,9 +120,10 @@ def gather(session: Session, settings: Settings, as_of: datetime) -> Board:
     from tracker.web.timeline import timeline
 
     today = as_of.astimezone(zone(settings.timezone)).date()
+    # First: the items' treaties are then found in the session, not joined to every row.
+    treaties = service.list_treaties(session)
     flt = queries.Filter(today=today, within=MEETINGS_WITHIN)
     meetings = agenda((), queries.meetings(session, flt), as_of, today, today + MEETINGS_WITHIN)
-    treaties = service.list_treaties(session)
     chart = timeline(treaties, [], today)
     marks = _timeline_entries(session, today, as_of, chart.last)
     return Board(
