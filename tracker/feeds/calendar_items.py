@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from tracker.dates import DateWindow, Precision
+from tracker.dates import LONGEST_WINDOW, DateWindow, Precision
 from tracker.schedule.models import Deadline, Meeting, deadline_sources, meeting_sources
 from tracker.sources import Source
 from tracker.treaties.models import Treaty
@@ -70,11 +70,26 @@ def _window(
     return DateWindow(text, earliest, latest, Precision(precision), at)
 
 
-def _nearest(session: Session, query: Select[Any], last: Any, first: Any, today: date) -> list[Any]:
-    """Rows not ended by ``today`` nearest first, then the most recently ended."""
-    ahead = session.execute(query.where(last >= today).order_by(first, last).limit(AHEAD_CAP))
-    past = session.execute(query.where(last < today).order_by(last.desc()).limit(PAST_CAP))
-    return [*ahead, *past]
+def _nearest(
+    session: Session,
+    query: Select[Any],
+    last: Any,
+    first: Any,
+    today: date,
+    longest: timedelta | None,
+) -> list[Any]:
+    """Rows not ended by ``today`` nearest first, then the most recently begun of those
+    ended. Both searches also bound the first day (no window is longer than ``longest``),
+    so an index on it serves them instead of a scan of the whole table (``longest`` None:
+    windows of any length)."""
+    ahead = query.where(last >= today)
+    if longest is not None:
+        ahead = ahead.where(first >= today - longest)
+    past = query.where(last < today, first < today)
+    return [
+        *session.execute(ahead.order_by(first, last).limit(AHEAD_CAP)),
+        *session.execute(past.order_by(first.desc(), last.desc()).limit(PAST_CAP)),
+    ]
 
 
 def _sources(session: Session, link: Any, column: str, ids: Sequence[int]) -> dict[int, list[Any]]:
@@ -117,12 +132,14 @@ def calendar_items(session: Session, today: date) -> list[CalendarItem]:
         Deadline.due_latest,
         Deadline.due_earliest,
         today,
+        LONGEST_WINDOW,
     )
     table = Meeting.__table__
     dated = select(table).where(Meeting.starts_earliest.is_not(None))
     ends = func.coalesce(Meeting.ends_latest, Meeting.starts_latest)
     single = dated.where(Meeting.recurrence.is_(None))
-    meetings = _nearest(session, single, ends, Meeting.starts_earliest, today)
+    # A meeting may last longer than any date window: no bound on its first day.
+    meetings = _nearest(session, single, ends, Meeting.starts_earliest, today, None)
     meetings += session.execute(dated.where(Meeting.recurrence.is_not(None)).order_by(Meeting.id))
     cited = _sources(session, deadline_sources, "deadline_id", [d.id for d in deadlines])
     items = []

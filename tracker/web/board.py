@@ -17,7 +17,7 @@ The page changes with the day: :func:`board_page` says until when it stays the s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
-from tracker.dates import Precision, zone
+from tracker.dates import LONGEST_WINDOW, DateWindow, Precision, zone
 from tracker.schedule.agenda import Entry
-from tracker.schedule.models import Deadline
+from tracker.schedule.board import HIDDEN
+from tracker.schedule.models import Deadline, Meeting
+from tracker.web.timeline import Point
 
 if TYPE_CHECKING:
     from jinja2 import Template
@@ -67,7 +69,11 @@ def _cards(session: Session, today: date, as_of: datetime) -> list[Entry]:
     """The nearest deadlines not passed: read a few at a time until there are enough."""
     from tracker.schedule.agenda import deadline_entry
 
-    query = _shown_deadlines().where(Deadline.due_latest >= today - ZONE_SLACK)
+    since = today - ZONE_SLACK
+    # The first-day bound lets the index on (due_earliest, due_latest) serve the search.
+    query = _shown_deadlines().where(
+        Deadline.due_latest >= since, Deadline.due_earliest >= since - LONGEST_WINDOW
+    )
     query = query.order_by(Deadline.due_earliest, Deadline.slug)
     limit = CARDS * 2
     while True:
@@ -82,11 +88,16 @@ def _cards(session: Session, today: date, as_of: datetime) -> list[Entry]:
 def _passed(session: Session, today: date, as_of: datetime) -> list[Entry]:
     from tracker.schedule.agenda import deadline_entry
 
+    since = today - RECENT
     query = _shown_deadlines().where(
-        Deadline.due_latest >= today - RECENT, Deadline.due_latest <= today + ZONE_SLACK
+        Deadline.due_latest >= since,
+        Deadline.due_latest <= today + ZONE_SLACK,
+        Deadline.due_earliest >= since - LONGEST_WINDOW,
+        Deadline.due_earliest <= today + ZONE_SLACK,
     )
+    # Latest first by the first day, which the index serves; sorted by the last day below.
     found = session.scalars(
-        query.order_by(Deadline.due_latest.desc(), Deadline.slug).limit(PASSED_SHOWN * 2)
+        query.order_by(Deadline.due_earliest.desc(), Deadline.slug).limit(PASSED_SHOWN * 2)
     )
     passed = [
         e for e in (deadline_entry(d, as_of) for d in found) if e.countdown.status.value == "passed"
@@ -94,23 +105,59 @@ def _passed(session: Session, today: date, as_of: datetime) -> list[Entry]:
     return sorted(passed, key=lambda e: e.when.latest, reverse=True)[:PASSED_SHOWN]
 
 
-def _timeline_entries(session: Session, today: date, as_of: datetime, last: date) -> list[Entry]:
-    """The deadlines and meetings between TIMELINE_PAST ago and ``last``, nearest first."""
+def _timeline_points(session: Session, today: date, last: date) -> list[Point]:
+    """The deadlines and meetings between TIMELINE_PAST ago and ``last``, nearest first.
+    Deadlines are read as columns (a mark needs no countdown, no sources)."""
     from tracker.schedule import queries
-    from tracker.schedule.agenda import agenda
+    from tracker.treaties.models import Treaty
 
     first = today - TIMELINE_PAST
-    window = _shown_deadlines().where(Deadline.due_earliest <= last)
+    columns = select(
+        Deadline.title,
+        Treaty.slug,
+        Deadline.due_text,
+        Deadline.due_earliest,
+        Deadline.due_latest,
+        Deadline.due_precision,
+        Deadline.due_time,
+    ).outerjoin(Treaty, Deadline.treaty_id == Treaty.id)
+    window = columns.where(Deadline.status.not_in(HIDDEN), Deadline.due_earliest <= last)
     ahead = window.where(Deadline.due_earliest >= today).order_by(Deadline.due_earliest)
     behind = window.where(Deadline.due_earliest < today, Deadline.due_earliest >= first)
-    deadlines = [
-        *session.scalars(ahead.limit(TIMELINE_MARKS)),
-        *session.scalars(behind.order_by(Deadline.due_earliest.desc()).limit(TIMELINE_MARKS)),
+    rows = [
+        *session.execute(ahead.limit(TIMELINE_MARKS)),
+        *session.execute(behind.order_by(Deadline.due_earliest.desc()).limit(TIMELINE_MARKS)),
     ]
-    meetings = queries.meetings(session, queries.Filter(today=first, within=last - first))
-    entries = agenda(deadlines, meetings, as_of, first, last)
-    nearest = sorted(entries, key=lambda e: (abs((e.when.earliest - today).days), e.slug))
+    points = [
+        Point("deadline", title, treaty, DateWindow(text, early, late, Precision(precision), at))
+        for title, treaty, text, early, late, precision, at in rows
+    ]
+    for meeting in queries.meetings(session, queries.Filter(today=first, within=last - first)):
+        points += _meeting_points(meeting, first, last)
+    nearest = sorted(points, key=lambda p: (abs((p.when.earliest - today).days), p.title))
     return nearest[:TIMELINE_MARKS]
+
+
+def _meeting_points(meeting: Meeting, first: date, last: date) -> list[Point]:
+    """The meeting's point, or one per occurrence of a recurring one within the chart."""
+    from tracker.recurrence import occurrences
+
+    starts = meeting.starts
+    if starts is None:
+        return []
+    treaty = meeting.treaty.slug if meeting.treaty else None
+    if not meeting.recurrence:
+        return [Point("meeting", meeting.title, treaty, starts)]
+    length = starts.latest - starts.earliest
+    return [
+        Point(
+            "meeting",
+            meeting.title,
+            treaty,
+            replace(starts, text=day.isoformat(), earliest=day, latest=day + length),
+        )
+        for day in occurrences(meeting.recurrence, starts.earliest, first, last)
+    ]
 
 
 def gather(session: Session, settings: Settings, as_of: datetime) -> Board:
@@ -125,7 +172,7 @@ def gather(session: Session, settings: Settings, as_of: datetime) -> Board:
     flt = queries.Filter(today=today, within=MEETINGS_WITHIN)
     meetings = agenda((), queries.meetings(session, flt), as_of, today, today + MEETINGS_WITHIN)
     chart = timeline(treaties, [], today)
-    marks = _timeline_entries(session, today, as_of, chart.last)
+    marks = _timeline_points(session, today, chart.last)
     return Board(
         title=settings.feeds.title,
         today=today,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
-from tracker.schedule.agenda import Entry
+from tracker.dates import DateWindow
 from tracker.treaties.models import Treaty
 
 WIDTH = 1200
@@ -14,6 +15,29 @@ LABEL = 150
 LANE = 34
 TOP = 40
 MARKED = ("withdrew", "suspended", "de-ratified")
+
+
+class Marked(Protocol):
+    """What a mark is drawn from: an agenda entry, or a :class:`Point`."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def treaty(self) -> str | None: ...
+    @property
+    def when(self) -> DateWindow: ...
+
+
+@dataclass(frozen=True)
+class Point:
+    """A deadline or meeting on the chart, without the countdown an agenda entry carries."""
+
+    type: str
+    title: str
+    treaty: str | None
+    when: DateWindow
 
 
 @dataclass(frozen=True)
@@ -57,7 +81,7 @@ def _first_date(treaty: Treaty) -> date | None:
 
 
 def timeline(
-    treaties: Sequence[Treaty], entries: Sequence[Entry], today: date, horizon_years: int = 2
+    treaties: Sequence[Treaty], entries: Sequence[Marked], today: date, horizon_years: int = 2
 ) -> Timeline:
     """Lanes from signature to the end (expiry or withdrawal), else expiry, else today."""
     starts = [d for d in (_first_date(t) for t in treaties) if d]
