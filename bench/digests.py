@@ -30,12 +30,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.common import DIGEST_AT, copy_db, free_port, ratio_row
 from bench.generate import KINDS, ZONES, sqlite_url
 from bench.harness import Row, timed
-from tracker.alerts import digesting, outbox
+from tracker.alerts import delivery, digesting, outbox
 from tracker.alerts.digest import latest_period
 from tracker.alerts.models import Delivery, Event, Subscriber
 from tracker.clock import FixedClock
 from tracker.db import make_engine, make_session_factory, transaction
-from tracker.notifiers.base import Notifier
+from tracker.notifiers.base import Message, Notifier
+from tracker.notifiers.compose import Composer
 from tracker.settings import Settings
 
 RECENT_EVENTS = 60
@@ -128,15 +129,16 @@ def prepare(session: Session, settings: Settings) -> int:
     return int(session.scalar(select(Subscriber.id).order_by(Subscriber.id.desc())) or 0)
 
 
-def _sent_bytes(session: Session, notifier: Any) -> list[tuple[str, bytes]]:
-    """What we sent, byte for byte (composing is deterministic): envelope and message."""
-    deliveries = session.scalars(
-        select(Delivery).where(Delivery.status == "sent").order_by(Delivery.id)
-    )
+def _sent_bytes(session: Session, sender: str) -> list[tuple[str, bytes]]:
+    """What we sent, byte for byte but the MIME boundary (composing is deterministic)."""
+    ids = session.scalars(
+        select(Delivery.id).where(Delivery.status == "sent").order_by(Delivery.id)
+    ).all()
+    composer = Composer(sender)
     sent = []
-    for delivery in deliveries:
-        mail = notifier.render(outbox.message_for(session, delivery))
-        sent.append((delivery.recipient, mail.as_bytes()))
+    for held in delivery.load(session, ids):
+        assert isinstance(held.message, Message)
+        sent.append((held.recipient, composer(held.message)))
     return sent
 
 
@@ -185,7 +187,7 @@ def run(path: Path, work: Path, subscribers: int, repeat: int) -> list[Row]:
             sent_counts.append(sent)
             mine.append(sent / elapsed)
             with factory() as session:
-                messages = _sent_bytes(session, notifier)
+                messages = _sent_bytes(session, settings.smtp.sender)
             engine.dispose()
             if len(messages) != sent:
                 raise RuntimeError(f"{sent} received but {len(messages)} marked sent")

@@ -154,33 +154,54 @@ def load(session: Session, ids: Sequence[int]) -> list[InHand]:
     return found
 
 
-def outcomes(notifier: Notifier | None, channel: str, batch: list[InHand]) -> Iterator[Outcome]:
-    """One outcome per delivery, in order, each once the notifier is done with it; through
-    the notifier's optional ``deliver_each`` (a batch over one connection) when it has one."""
+def outcomes(
+    notifier: Notifier | None, channel: str, batch: Iterable[InHand]
+) -> Iterator[tuple[InHand, Outcome]]:
+    """Each delivery taken from ``batch`` with its outcome, once the notifier is done with
+    it; through the notifier's optional ``deliver_each`` (a batch over one connection)
+    when it has one. ``batch`` is taken lazily, so it can end early."""
     if notifier is None:
-        for _ in batch:
-            yield DeliveryError(f"channel {channel!r} is not configured")
+        for held in batch:
+            yield held, DeliveryError(f"channel {channel!r} is not configured")
         return
-    messages = [h.message for h in batch if isinstance(h.message, Message)]
     each: Callable[[Iterable[Message]], Iterator[Outcome]] | None = getattr(
         notifier, "deliver_each", None
     )
-    sent = iter(each(messages)) if each is not None else (_one(notifier, m) for m in messages)
-    tried = 0
-    for held in batch:
-        if isinstance(held.message, DeliveryError):
-            yield held.message
-            continue
-        tried += 1
-        try:
-            yield next(sent)
-        except Exception as exc:  # a broken batch: the rest go one at a time
-            yield (
-                exc
-                if isinstance(exc, DeliveryError)
-                else DeliveryError(f"{type(exc).__name__}: {exc}")
-            )
-            sent = (_one(notifier, m) for m in messages[tried:])
+    if each is None:
+        for held in batch:
+            message = held.message
+            yield held, message if isinstance(message, DeliveryError) else _one(notifier, message)
+        return
+    given: list[InHand] = []  # to the notifier, in order
+    unsendable: list[InHand] = []
+
+    def messages() -> Iterator[Message]:
+        for held in batch:
+            if isinstance(held.message, DeliveryError):
+                unsendable.append(held)
+            else:
+                given.append(held)
+                yield held.message
+
+    done = 0
+    try:
+        for outcome in each(messages()):
+            yield given[done], outcome
+            done += 1
+            while unsendable:
+                held = unsendable.pop()
+                yield held, cast(DeliveryError, held.message)
+    except Exception as exc:  # a broken notifier must not stop the others
+        error = (
+            exc if isinstance(exc, DeliveryError) else DeliveryError(f"{type(exc).__name__}: {exc}")
+        )
+        for held in given[done:]:  # in its hands: maybe sent, so retried later
+            yield held, error
+        for held in batch:  # what it never took, one at a time
+            message = held.message
+            yield held, message if isinstance(message, DeliveryError) else _one(notifier, message)
+    for held in unsendable:
+        yield held, cast(DeliveryError, held.message)
 
 
 def _one(notifier: Notifier, message: Message) -> Outcome:
@@ -280,16 +301,21 @@ def send_batch(
     sent = 0
     tried: set[int] = set()
     stopped = False
-    for channel, group in by_channel.items():
-        done: list[tuple[InHand, Outcome]] = []
-        since = time.monotonic()
-        results = outcomes(notifiers.get(channel), channel, group)
+
+    def until_stopped(group: list[InHand]) -> Iterator[InHand]:
+        nonlocal stopped
         for held in group:
             if stop():
                 stopped = True
-                break
-            done.append((held, next(results)))
+                return
             tried.add(held.id)
+            yield held
+
+    for channel, group in by_channel.items():
+        done: list[tuple[InHand, Outcome]] = []
+        since = time.monotonic()
+        for outcome in outcomes(notifiers.get(channel), channel, until_stopped(group)):
+            done.append(outcome)
             if time.monotonic() - since >= MARK_AFTER_SECONDS:
                 mark(factory, done, clock.now(), settings)
                 sent += sum(error is None for _, error in done)

@@ -145,5 +145,10 @@ def assemble(
         else f"Treaty tracker digest {period.key}"
     )
     return Digest(
-        f"digest:{email}:{period.key}", subject, period, ordered, tuple(board), tuple(agenda), tz
+        identity(email, period), subject, period, ordered, tuple(board), tuple(agenda), tz
     )
+
+
+def identity(email: str, period: Period) -> str:
+    """The identity of ``email``'s digest of ``period``: one per subscriber and period."""
+    return f"digest:{email}:{period.key}"

@@ -8,14 +8,23 @@ filtered per subscriber in Python; each distinct content is rendered once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from tracker.alerts.digest import Digest, Happening, Period, assemble, latest_period, periods_since
+from tracker.alerts.digest import (
+    Digest,
+    Happening,
+    Period,
+    assemble,
+    identity,
+    latest_period,
+    periods_since,
+)
 from tracker.alerts.models import Event, EventKind, Subscriber
 from tracker.alerts.outbox import Channels, NewEvent, record, record_many
 from tracker.alerts.recording import LATE_AFTER
@@ -40,7 +49,7 @@ class Shared:
     board: list[Item]
     agenda: list[Item]
     _chosen: dict[tuple[Any, ...], Chosen] = field(default_factory=dict)
-    _texts: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    _made: dict[tuple[Any, ...], tuple[Digest, str, dict[str, Any]]] = field(default_factory=dict)
 
     def chosen(self, sub: Subscriber) -> Chosen:
         """Which items concern ``sub``; it depends only on the subscriber's filters."""
@@ -52,23 +61,25 @@ class Shared:
             )
         return self._chosen[key]
 
-    def digest(self, sub: Subscriber, period: Period, chosen: Chosen) -> Digest:
-        happenings, board, ahead = chosen
-        return assemble(
-            sub.email,
-            period,
-            [self.happenings[i][2] for i in happenings],
-            board=[self.board[i][2] for i in board],
-            agenda=[self.agenda[i][2] for i in ahead],
-            tz=sub.tz,
-        )
-
-    def rendered(self, chosen: Chosen, digest: Digest) -> tuple[str, dict[str, Any]]:
-        """``digest.text()`` and ``digest.payload()``, made once per content and zone."""
-        key = (digest.period, chosen, digest.tz)
-        if key not in self._texts:
-            self._texts[key] = (digest.text(), digest.payload())
-        return self._texts[key]
+    def digest(self, sub: Subscriber, period: Period) -> tuple[Digest, str, dict[str, Any]]:
+        """``sub``'s digest of ``period`` with its text and payload: assembled and rendered
+        once per content and zone, only the identity is the subscriber's own."""
+        chosen = self.chosen(sub)
+        key = (period, chosen, sub.tz)
+        made = self._made.get(key)
+        if made is None:
+            happenings, board, ahead = chosen
+            digest = assemble(
+                sub.email,
+                period,
+                [self.happenings[i][2] for i in happenings],
+                board=[self.board[i][2] for i in board],
+                agenda=[self.agenda[i][2] for i in ahead],
+                tz=sub.tz,
+            )
+            made = self._made[key] = (digest, digest.text(), digest.payload())
+        digest, text, payload = made
+        return replace(digest, identity=identity(sub.email, period)), text, payload
 
 
 def gather(session: Session, settings: Settings, period: Period, since: datetime) -> Shared:
@@ -111,8 +122,7 @@ def build(
 ) -> Digest:
     """The digest of ``period``: events recorded in ``[since, due)`` that concern ``sub``,
     the countdown board and the meetings ahead as of the period's due instant."""
-    shared = gather(session, settings, period, since)
-    return shared.digest(sub, period, shared.chosen(sub))
+    return gather(session, settings, period, since).digest(sub, period)[0]
 
 
 def _periods(settings: Settings, sub: Subscriber, now: datetime) -> list[Period]:
@@ -151,13 +161,26 @@ def record_due_digests(
     subscribers = session.scalars(
         select(Subscriber).where(Subscriber.digest != "none").order_by(Subscriber.id)
     )
+    through: dict[datetime, list[int]] = {}
     for sub in list(subscribers):
-        for period in _periods(settings, sub, now):
+        periods = _periods(settings, sub, now)
+        for period in periods:
             since = sub.digest_through or sub.created_at
             new = _new_event(settings, spans.of(period, since), sub, period, now)
-            sub.digest_through = period.due_at
+            # Written below, one statement per instant, rather than one per subscriber.
+            set_committed_value(sub, "digest_through", period.due_at)
             if new is not None:
                 due.append((new, [sub]))
+        if periods:
+            through.setdefault(periods[-1].due_at, []).append(sub.id)
+    for instant, ids in through.items():
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(Subscriber)
+                .where(Subscriber.id.in_(ids[start : start + 500]))
+                .values(digest_through=instant)
+                .execution_options(synchronize_session=False)
+            )
     return record_many(
         session, due, Channels(subscriber=channels.subscriber), now=now, broadcast=False
     )
@@ -195,12 +218,10 @@ def _new_event(
     asked: bool = False,
 ) -> NewEvent | None:
     """The digest event of ``period`` for ``sub``; None when it is empty and not wanted."""
-    chosen = shared.chosen(sub)
-    digest = shared.digest(sub, period, chosen)
+    digest, text, payload = shared.digest(sub, period)
     has_content = not digest.is_empty or (asked and bool(digest.board or digest.agenda))
     if not has_content and not settings.digest.send_when_empty:
         return None
-    text, payload = shared.rendered(chosen, digest)
     return NewEvent(
         identity=digest.identity,
         kind=EventKind.DIGEST.value,

@@ -165,13 +165,17 @@ def record_many(
             continue
         try:
             with session.begin_nested():
-                ids = session.scalars(
-                    insert(Event).returning(Event.id, sort_by_parameter_order=True),
-                    [_event_values(new, now) for new, _ in fresh],
-                ).all()
+                session.execute(insert(Event), [_event_values(new, now) for new, _ in fresh])
+                # Their ids by identity (unique): RETURNING in order costs a statement per row.
+                found = session.execute(
+                    select(Event.identity, Event.id).where(
+                        Event.identity.in_([new.identity for new, _ in fresh])
+                    )
+                )
+                ids = {event_identity: event_id for event_identity, event_id in found}
                 rows = [
-                    {"event_id": event_id, **_delivery_values(channel, recipient, now)}
-                    for event_id, (_, subs) in zip(ids, fresh, strict=True)
+                    {"event_id": ids[new.identity], **_delivery_values(channel, recipient, now)}
+                    for new, subs in fresh
                     for channel, recipient in _targets(subs, channels, broadcast)
                 ]
                 if rows:

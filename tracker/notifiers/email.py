@@ -188,9 +188,9 @@ class EmailNotifier:
         once the server has answered it.
 
         Over SMTP the next message is made while the one before is being sent (a thread
-        sends; the client mostly waits on the server), so at most one message is ahead of
-        the outcomes handed out, and none is taken from ``messages`` before it is sent.
-        When the connection is lost and cannot be reopened, the rest get the same
+        sends; the client mostly waits on the server): at most one message is ahead of the
+        outcomes handed out, and every message taken from ``messages`` gets its outcome
+        (take them lazily to stop early). When the connection is lost and cannot be reopened, the rest get the same
         (temporary) error without waiting out a timeout each.
         """
         transport = self.transport
