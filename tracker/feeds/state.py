@@ -118,9 +118,11 @@ class PartState:
     files: dict[str, tuple[int, int]] = field(default_factory=dict)  # relative: size, mtime
 
     def fresh(self, key: str, as_of: datetime, directory: Path) -> bool:
-        if key != self.key or as_of < self.built_as_of:
+        if key != self.key:
             return False
-        if self.valid_until is not None and as_of >= self.valid_until:
+        # A part that does not age (no valid_until) holds at any instant, earlier ones too.
+        aged = self.valid_until is not None and not self.built_as_of <= as_of < self.valid_until
+        if aged:
             return False
         return all(_stat(directory / name) == stat for name, stat in self.files.items())
 
