@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,7 @@ from tracker.feeds.build import build_feeds
 from tracker.schedule import editing, queries
 
 from ..conftest import CURRENT_TIME
+from ..factories import make_deadline
 from .conftest import HOSTILE, Schedule, later
 
 
@@ -126,3 +128,54 @@ def test_each_treaty_has_a_calendar_and_alarms_are_optional(schedule: Schedule) 
     assert set(new_start) == {"new-start-expiry", "data-exchange", "ssd-plenary"}
     triggers = [a["TRIGGER"].dt for a in inf["hostile"].walk("VALARM")]
     assert triggers == [-timedelta(days=7), -timedelta(days=1)]
+
+
+def test_the_calendar_is_exactly_what_icalendar_writes_back(schedule: Schedule) -> None:
+    def long_lines(session: Session) -> None:
+        plenary = queries.meeting(session, "ssd-plenary")
+        plenary.outcome = "Ни шагу назад; \\ backslashes, commas; " * 6 + "é" * 80
+        plenary.recurrence = "FREQ=YEARLY;BYMONTH=7"
+
+    schedule.edit(long_lines)
+    with schedule.sessions() as session:
+        build_feeds(
+            session,
+            schedule.settings,
+            schedule.out,
+            alarm_leads=[timedelta(days=7), timedelta(hours=3)],
+            as_of=CURRENT_TIME,
+        )
+    for path in [schedule.out / "calendar.ics", *(schedule.out / "treaties").glob("*.ics")]:
+        raw = path.read_bytes()
+        assert Calendar.from_ical(raw).to_ical() == raw, path.name
+        assert max(len(line) for line in raw.split(b"\r\n")) <= 75
+    plenary = events(schedule.out / "calendar.ics")["ssd-plenary"]
+    assert str(plenary["RRULE"].to_ical(), "ascii") == "FREQ=YEARLY;BYMONTH=7"
+    assert "Ни шагу назад; \\ backslashes" in str(plenary["DESCRIPTION"])
+
+
+def test_a_large_schedule_keeps_the_nearest_items_ahead_and_the_latest_passed(
+    schedule: Schedule, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.feeds import calendar_items
+
+    monkeypatch.setattr(calendar_items, "AHEAD_CAP", 3)
+    monkeypatch.setattr(calendar_items, "PAST_CAP", 2)
+
+    def many(session: Session) -> None:
+        for n in range(1, 6):
+            make_deadline(session, f"Ahead {n}", due=f"2027-0{n}-01", slug=f"ahead-{n}")
+            make_deadline(session, f"Passed {n}", due=f"2025-0{n}-01", slug=f"passed-{n}")
+
+    schedule.edit(many)
+    schedule.build()
+    found = set(events(schedule.out / "calendar.ics"))
+    # Deadlines ahead: the three nearest (February 2027 ends after 2027-02-01); passed:
+    # the latest two. Meetings: one of each, under the caps.
+    deadlines = {"ahead-1", "ahead-2", "data-exchange", "new-start-expiry", "passed-5"}
+    assert found == deadlines | {"hostile", "ssd-plenary"}
+    assert set(events(schedule.out / "treaties" / "new-start.ics")) == {
+        "data-exchange",
+        "new-start-expiry",
+        "ssd-plenary",
+    }

@@ -1,9 +1,9 @@
 """What the calendars hold, read with bounded queries as plain rows.
 
-The items that have not ended, nearest first, at most :data:`AHEAD_CAP`; the items that
-have ended, the most recent first, at most :data:`PAST_CAP`; recurring meetings always
-(their RRULE carries them on); undated meetings never. A schedule of a few hundred items
-is there whole; with 100k, a calendar keeps what a subscriber looks at and older items
+Of the deadlines, and of the meetings: those that have not ended, nearest first, at most
+:data:`AHEAD_CAP`; those that have ended, the most recently begun first, at most
+:data:`PAST_CAP`. Recurring meetings always (their RRULE carries them on); undated
+meetings never. A schedule of a few hundred items is there whole; with 100k, a calendar keeps what a subscriber looks at and older items
 drop out (the board, the API and the CLI still list them). A treaty's calendar is its
 share of these, so the caps bound every build.
 
