@@ -153,3 +153,49 @@ def test_a_terminated_treaty_ends_its_lane_when_the_withdrawal_took_effect(sessi
     assert inf.standing("RU", date(2020, 1, 1)) is Standing.ENDED
     chart = timeline([inf], [], date(2026, 11, 22))
     assert chart.lanes[0].end < chart.today_x
+
+
+def test_a_large_schedule_shows_the_nearest_cards_and_the_latest_passed(session, monkeypatch):
+    from tracker.web import board
+
+    monkeypatch.setattr(board, "CARDS", 2)
+    monkeypatch.setattr(board, "PASSED_SHOWN", 2)
+    monkeypatch.setattr(board, "TIMELINE_MARKS", 3)
+    make_treaty(session, signed="2000-01-01")
+    for n in range(1, 8):
+        make_deadline(
+            session, f"Ahead {n}", due=f"2027-0{n}-01", slug=f"ahead-{n}", treaty="new-start"
+        )
+        make_deadline(
+            session, f"Passed {n}", due=f"2026-0{n}-01", slug=f"passed-{n}", treaty="new-start"
+        )
+    make_deadline(session, "Dropped", due="2026-11-23", slug="dropped", status="cancelled")
+    make_deadline(session, "Long ago", due="2020-01-01", slug="long-ago")
+    session.flush()
+
+    shown = board.gather(session, Settings(), CURRENT_TIME)
+
+    assert [e.slug for e in shown.countdowns] == ["ahead-1", "ahead-2"]
+    assert [e.slug for e in shown.passed] == ["passed-7", "passed-6"]
+    marks = sorted(m.label.split(" (")[0] for m in shown.timeline.lanes[0].marks)
+    assert marks == ["Ahead 1", "Ahead 2", "Ahead 3"]  # the nearest to today
+
+
+def test_the_board_says_until_when_it_holds(session):
+    from datetime import UTC, datetime
+
+    from tracker.web.board import board_page
+
+    make_deadline(session, "Talks open", due="2026-11-22T15:00 Asia/Tokyo", slug="talks")
+    make_deadline(session, "Report due", due="2026-11-24", slug="report")
+    session.flush()
+    settings = Settings(timezone="America/New_York")
+
+    _, until = board_page(session, settings, CURRENT_TIME)  # 09:00 UTC, 18:00 in Tokyo
+    assert until == datetime(2026, 11, 22, 15, 0, tzinfo=UTC)  # midnight in Tokyo
+
+    _, until = board_page(session, settings, datetime(2026, 11, 22, 2, 0, tzinfo=UTC))
+    assert until == datetime(2026, 11, 22, 5, 0, tzinfo=UTC)  # midnight in New York
+
+    _, until = board_page(session, settings, datetime(2026, 11, 22, 5, 30, tzinfo=UTC))
+    assert until == datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # the talks open in Tokyo
