@@ -23,9 +23,11 @@ today = datetime.date.today()
 db = sqlite3.connect(path)
 if mode == "upcoming":
     end = (today + datetime.timedelta(days=60)).isoformat()
+    first = (today - datetime.timedelta(days=365)).isoformat()  # the longest window
     rows = db.execute(
         "SELECT * FROM deadlines WHERE due_latest >= ? AND due_earliest <= ? "
-        "ORDER BY due_earliest, slug", (today.isoformat(), end)).fetchall()
+        "AND due_earliest >= ? ORDER BY due_earliest, slug",
+        (today.isoformat(), end, first)).fetchall()
     rows += db.execute(
         "SELECT * FROM meetings WHERE starts_earliest IS NOT NULL AND ("
         "(coalesce(ends_latest, starts_latest) >= ? AND starts_earliest <= ?) "

@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.interfaces import LoaderOption
 
+from tracker.dates import LONGEST_WINDOW
 from tracker.errors import NotFound
 from tracker.schedule.models import Deadline, Meeting
 from tracker.treaties.models import Treaty
@@ -40,17 +41,30 @@ def line_loading(model: type[Deadline] | type[Meeting]) -> LoaderOption:
     return joinedload(model.treaty).lazyload("*")
 
 
-def _window_filter(query: Select[Any], earliest: Any, latest: Any, flt: Filter) -> Select[Any]:
+def _window_filter(
+    query: Select[Any],
+    earliest: Any,
+    latest: Any,
+    flt: Filter,
+    longest: timedelta | None = None,
+) -> Select[Any]:
+    """``longest``: no item spans more, so a bound on ``latest`` also bounds ``earliest``,
+    which the index on (earliest, latest) can start its scan from."""
+    since = None
     if flt.scope is Scope.UPCOMING:
-        query = query.where(latest >= flt.today - flt.passed_grace)
+        since = flt.today - flt.passed_grace
     elif flt.scope is Scope.PAST:
         query = query.where(latest < flt.today)
     if flt.within is not None:
         horizon = flt.today + flt.within
         if flt.scope is Scope.PAST:
-            query = query.where(latest >= flt.today - flt.within)
+            since = flt.today - flt.within
         else:
             query = query.where(earliest <= horizon)
+    if since is not None:
+        query = query.where(latest >= since)
+        if longest is not None:
+            query = query.where(earliest >= since - longest)
     return query
 
 
@@ -63,7 +77,9 @@ def _common(query: Select[Any], model: type[Deadline] | type[Meeting], flt: Filt
 
 
 def deadlines(session: Session, flt: Filter) -> list[Deadline]:
-    query = _window_filter(select(Deadline), Deadline.due_earliest, Deadline.due_latest, flt)
+    query = _window_filter(
+        select(Deadline), Deadline.due_earliest, Deadline.due_latest, flt, LONGEST_WINDOW
+    )
     query = _common(query, Deadline, flt).options(line_loading(Deadline))
     return list(session.scalars(query.order_by(Deadline.due_earliest, Deadline.slug)))
 
