@@ -176,6 +176,7 @@ def build_feeds(
     shown = _settings_shown(settings, alarm_leads)
     current = dict(previous)
     job: _Job | None = None
+    rendered: dict[str, tuple[str, dict[Path, bytes], datetime | None]] = {}
     for part in (*kinds, "board"):
         key = state.part_key(part, found, shown)
         recorded = previous.get(part)
@@ -186,7 +187,12 @@ def build_feeds(
             treaties = list(session.scalars(select(Treaty).order_by(Treaty.slug)))
             job = _Job(report, session, settings, treaties, alarm_leads, as_of)
         files, valid_until = _BUILDERS[part](job)
-        report.write(files)
+        rendered[part] = (key, files, valid_until)
+    # All files at once: one wait for the disk, and a failure leaves every old file whole.
+    report.write(
+        {path: content for _, files, _ in rendered.values() for path, content in files.items()}
+    )
+    for part, (key, files, valid_until) in rendered.items():
         report.rendered.append(part)
         current[part] = state.PartState(key, as_of, valid_until, state.recorded(directory, files))
     if report.rendered:

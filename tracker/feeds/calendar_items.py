@@ -3,9 +3,10 @@
 Of the deadlines, and of the meetings: those that have not ended, nearest first, at most
 :data:`AHEAD_CAP`; those that have ended, the most recently begun first, at most
 :data:`PAST_CAP`. Recurring meetings always (their RRULE carries them on); undated
-meetings never. A schedule of a few hundred items is there whole; with 100k, a calendar keeps what a subscriber looks at and older items
-drop out (the board, the API and the CLI still list them). A treaty's calendar is its
-share of these, so the caps bound every build.
+meetings never. A schedule of a few hundred items is there whole; with 100k, a calendar
+keeps what a subscriber looks at and older items drop out (the board, the API and the
+CLI still list them). A treaty's calendar is its share of these, so the caps bound every
+build.
 
 Rows are read as columns, with the treaties and sources in one query each: loading ORM
 objects (each with its treaty, the treaty's parties and every source) cost more than
