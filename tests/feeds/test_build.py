@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
+from typing import Any
 
 import feedparser
+import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -135,3 +139,27 @@ def test_a_new_day_rebuilds_the_board_even_when_no_row_changed(
     report = rss.rebuild()
     assert report is not None and board in report.written
     assert board.read_bytes() != first
+
+
+def test_a_failure_midway_through_a_build_replaces_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.feeds import writer
+
+    files = {tmp_path / name: b"old " + name.encode() for name in ("a.xml", "b.xml", "c.xml")}
+    for path, content in files.items():
+        write_if_changed(path, content)
+    real_fdopen = os.fdopen
+    opened: list[int] = []
+
+    def third_fails(*args: Any, **kwargs: Any) -> Any:
+        opened.append(1)
+        if len(opened) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fdopen(*args, **kwargs)
+
+    monkeypatch.setattr(writer.os, "fdopen", third_fails)
+    with pytest.raises(OSError):
+        writer.write_changed({path: b"new" for path in files})
+    assert {path: path.read_bytes() for path in files} == files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xml", "b.xml", "c.xml"]

@@ -146,3 +146,27 @@ def test_broadcast_alerts_from_the_outbox_appear_in_the_feed(schedule: Schedule)
     assert first.link == "http://127.0.0.1:8040/deadlines/new-start-expiry"
     titles = [e.title for e in parse(schedule.out / "treaties" / "new-start.xml").entries]
     assert "New START expires in 7 days" in titles and "Only for Ana" not in titles
+
+
+def test_a_treaty_feed_is_its_share_of_the_newest_entries(schedule: Schedule) -> None:
+    schedule.settings.feeds.max_entries = 2
+    schedule.build()
+    assert [e.title for e in parse(schedule.out / "treaties" / "inf.xml").entries] == [
+        f"New meeting: {HOSTILE} (2026-12-10)"
+    ]
+    channels = Channels(broadcast=("rss",))
+    for n in (1, 2):
+        alert = NewEvent(
+            identity=f"alert:new-start:{n}",
+            kind="alert",
+            title=f"New START alert {n}",
+            body="Soon.",
+            due_at=later(n),
+            treaty_slug="new-start",
+        )
+        schedule.edit(lambda s, alert=alert, n=n: record(s, alert, [], channels, now=later(n)))
+    schedule.build()
+
+    titles = [e.title for e in parse(schedule.out / "feed.xml").entries]
+    assert titles == ["New START alert 2", "New START alert 1"]
+    assert parse(schedule.out / "treaties" / "inf.xml").entries == []
