@@ -4,12 +4,19 @@ the 100k-deadline database of the idle daemon, which must stay bounded.
 Each build is the whole of what the daemon rebuilds: RSS, Atom, ``calendar.ics``, the
 per-treaty feeds and calendars, and the board. The first one starts from an empty output
 directory, so nothing is known from a previous build; the unchanged one runs right after.
+
+The process is warmed up first with one build into another directory, as a running daemon
+is: importing icalendar and Jinja2 and compiling the board's template and the queries
+happen once per process, not per build. That cold build's time is reported beside the
+figures. The VTIMEZONEs, which the feeds cache per process, are made again for every
+measured first build.
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import copy_db
@@ -21,9 +28,16 @@ from tracker.settings import Settings
 LARGE_LIMIT_MS = 1000  # "well under a second" for the daemon's build at 100k deadlines
 
 
-def _measure(path: Path, work: Path, name: str, repeat: int) -> tuple[Figure, Figure, list[int]]:
-    """First and unchanged builds; ``changed`` counts files written and parts rendered by
-    each unchanged build."""
+@dataclass
+class Measured:
+    first: Figure
+    again: Figure
+    cold: float  # ms, the process's first build
+    changed: list[int]  # files written and parts rendered by each unchanged build
+
+
+def _measure(path: Path, work: Path, name: str, repeat: int) -> Measured:
+    from tracker.feeds import ics
     from tracker.feeds.build import build_feeds
 
     copy = copy_db(path, work, name)
@@ -37,21 +51,24 @@ def _measure(path: Path, work: Path, name: str, repeat: int) -> tuple[Figure, Fi
     again: list[float] = []
     changed: list[int] = []
 
-    def build() -> int:
+    def build(into: Path = out) -> int:
         with transaction(sessions) as session:
-            report = build_feeds(session, settings, out, as_of=AS_OF)
+            report = build_feeds(session, settings, into, as_of=AS_OF)
         return len(report.written) + len(report.rendered)
 
+    cold = timed(lambda: build(work / f"{name}-warm-up"))
     for _ in range(repeat):
         shutil.rmtree(out, ignore_errors=True)
+        ics._vtimezone.cache_clear()
         first.append(timed(build))
         again.append(timed(lambda: changed.append(build())))
     engine.dispose()
-    return Figure(first, "ms"), Figure(again, "ms"), changed
+    return Measured(Figure(first, "ms"), Figure(again, "ms"), cold, changed)
 
 
 def run(path: Path, work: Path, events: int, repeat: int, large: Path | None = None) -> list[Row]:
-    build_fig, again_fig, changed = _measure(path, work, "feed-build", repeat)
+    small = _measure(path, work, "feed-build", repeat)
+    build_fig, again_fig, changed = small.first, small.again, small.changed
     print(f"feed: {build_fig.text()} / {again_fig.text()}", file=sys.stderr, flush=True)
     rows = [
         Row(
@@ -62,7 +79,8 @@ def run(path: Path, work: Path, events: int, repeat: int, large: Path | None = N
             "≤ 150 ms",
             None,
             build_fig.median <= 150,
-            note="every file: RSS, Atom, calendar.ics, per treaty, the board",
+            note="every file: RSS, Atom, calendar.ics, per treaty, the board; "
+            f"in a cold process {small.cold:.0f} ms",
         ),
         Row(
             "4 feed build",
@@ -76,7 +94,8 @@ def run(path: Path, work: Path, events: int, repeat: int, large: Path | None = N
         ),
     ]
     if large is not None:
-        large_fig, large_again, large_changed = _measure(large, work, "feed-large", repeat)
+        big = _measure(large, work, "feed-large", repeat)
+        large_fig, large_again = big.first, big.again
         print(f"feed 100k: {large_fig.text()} / {large_again.text()}", file=sys.stderr)
         rows.append(
             Row(
@@ -86,8 +105,8 @@ def run(path: Path, work: Path, events: int, repeat: int, large: Path | None = N
                 None,
                 f"< {LARGE_LIMIT_MS} ms (bounded)",
                 None,
-                large_fig.median < LARGE_LIMIT_MS and not any(large_changed),
-                note=f"unchanged rebuild {large_again.text()}",
+                large_fig.median < LARGE_LIMIT_MS and not any(big.changed),
+                note=f"unchanged rebuild {large_again.text()}; cold process {big.cold:.0f} ms",
             )
         )
     return rows

@@ -75,7 +75,8 @@ def text(name: str, value: str) -> str:
 
 
 def utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}Z"
 
 
 def _is_utc(tz: tzinfo | None) -> bool:
@@ -92,7 +93,7 @@ def instant(name: str, moment: datetime, tzids: set[str]) -> str:
 
 
 def day(name: str, value: date) -> str:
-    return line(f"{name};VALUE=DATE", value.strftime("%Y%m%d"))
+    return line(f"{name};VALUE=DATE", f"{value.year:04d}{value.month:02d}{value.day:02d}")
 
 
 def ical_value(value: Any) -> str:

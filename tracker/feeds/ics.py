@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from tracker.dates import DateWindow, Precision, zone
@@ -172,25 +172,54 @@ def render_events(items: Iterable[CalendarItem], meta: CalendarMeta) -> list[Ren
     return sorted((render_event(item, meta, triggers) for item in items), key=lambda e: e.uid)
 
 
+def _fixed_vtimezone(tzid: str, first: date, last: date) -> str | None:
+    """The VTIMEZONE icalendar writes for a zone whose offset never changes between
+    ``first`` and ``last`` (Asia/Tokyo), or None. icalendar walks such a zone to the year
+    9999 looking for a change: 20 ms a zone, more than a calendar takes to write."""
+    tz = zone(tzid)
+    start = datetime.combine(first, time(0), tz)
+    offset = start.utcoffset()
+    day = first
+    while day < last:  # twice a month: no offset change lasts less than that
+        for moment in (day, day.replace(day=15)):
+            if datetime.combine(moment, time(0), tz).utcoffset() != offset:
+                return None
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    name = start.tzname()
+    if offset is None or name is None or offset.seconds % 60:
+        return None
+    sign = "-" if offset < timedelta(0) else "+"
+    hours, minutes = divmod(abs(int(offset.total_seconds())) // 60, 60)
+    shown = f"{sign}{hours:02d}{minutes:02d}"
+    return (
+        f"BEGIN:VTIMEZONE\r\nTZID:{tzid}\r\n"
+        f"COMMENT:This timezone only works from {first} to {last}.\r\n"
+        f"BEGIN:STANDARD\r\nDTSTART:{first:%Y%m%d}T000000\r\n{text('TZNAME', name)}"
+        f"TZOFFSETFROM:{shown}\r\nTZOFFSETTO:{shown}\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    )
+
+
 @lru_cache(maxsize=64)
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> str:
-    """Cached: icalendar searches the zone's transitions, which takes milliseconds a zone."""
+    """Cached per process: icalendar searches the zone's transitions, milliseconds a zone."""
     from icalendar import Timezone
 
-    found = Timezone.from_tzid(
-        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year, 1, 1)
-    )
+    first, last = date(first_year, 1, 1), date(last_year, 1, 1)
+    fixed = _fixed_vtimezone(tzid, first, last)
+    if fixed is not None:
+        return fixed
+    found = Timezone.from_tzid(tzid, first_date=first, last_date=last)
     raw: bytes = found.to_ical()
     return raw.decode("utf-8")
 
 
 def timezones(events: Sequence[RenderedEvent]) -> dict[str, str]:
-    """The VTIMEZONE of each zone the events use, covering the years they span."""
-    used = sorted({tzid for event in events for tzid in event.tzids})
-    if not used:
-        return {}
-    years = [event.year for event in events]
-    return {tzid: _vtimezone(tzid, min(years) - 1, max(years) + 2) for tzid in used}
+    """The VTIMEZONE of each zone the events use, covering the years of its events."""
+    years: dict[str, list[int]] = {}
+    for event in events:
+        for tzid in event.tzids:
+            years.setdefault(tzid, []).append(event.year)
+    return {tzid: _vtimezone(tzid, min(found) - 1, max(found) + 2) for tzid, found in years.items()}
 
 
 def assemble(meta: CalendarMeta, events: Sequence[RenderedEvent], zones: dict[str, str]) -> bytes:
