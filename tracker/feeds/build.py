@@ -38,6 +38,8 @@ KINDS: tuple[Kind, ...] = ("rss", "ics")
 
 @dataclass
 class BuildReport:
+    """What a build did: files written, files left as they were, parts rendered."""
+
     directory: Path
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)

@@ -1,16 +1,19 @@
 """What the feed files were built from, kept beside them so an unchanged build is skipped.
 
-A build reads a *signature* of each table the feeds show, with a few aggregate queries
-that cost the same whatever the size of the history, and hashes, per part (``rss``,
-``ics``, ``board``), the signatures that part shows, the settings it uses and the format
-version. The state file records, per part, that key, the instant it was built as of, the
-instant until which its text stays the same (the board counts days), and the size and
-mtime of each file written. A part is rebuilt unless all of these still hold.
+A build reads a *signature* of each table the feeds show with a few aggregate queries
+(newest ids, counts, sums: milliseconds, some tens at 100k deadlines, never the rows),
+and hashes, per part (``rss``, ``ics``, ``board``), the signatures that part shows, the
+settings it uses and the format version. The state file records, per part, that key, the
+instant it was built as of, the instant until which its text stays the same (the board
+counts days), and the size and mtime of each file written. A part is rebuilt unless all
+of these still hold. The small tables (treaties, participation events, sources) are read
+whole and hashed.
 
 The signatures rely on how the tracker writes: every edit of a deadline or meeting goes
 through the history (a ``changes`` row, ``sequence`` bumped, ``updated_at`` set), alerts and
-deliveries are only ever added, and citations change the link tables. The small tables
-(treaties, participation events, sources) are hashed whole, so any edit shows.
+deliveries are only ever added, and citations change the link tables (their counts and
+sums of ids). An edit made behind the tracker's back (SQL by hand) may go unseen until
+the next change or day: ``tracker feed build`` after deleting the state file rebuilds all.
 """
 
 from __future__ import annotations
