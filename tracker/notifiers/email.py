@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from email.message import EmailMessage
 from email.utils import parseaddr
 from functools import lru_cache, partial
@@ -187,11 +185,14 @@ class EmailNotifier:
         """Send ``messages`` over one connection, yielding each one's outcome, in order,
         once the server has answered it.
 
-        Over SMTP the next message is made while the one before is being sent (a thread
-        sends; the client mostly waits on the server): at most one message is ahead of the
-        outcomes handed out, and every message taken from ``messages`` gets its outcome
-        (take them lazily to stop early). When the connection is lost and cannot be reopened, the rest get the same
-        (temporary) error without waiting out a timeout each.
+        Messages are made with the notifier's :class:`Composer` (each distinct content
+        once) and handed to smtplib as bytes. ``messages`` is taken one at a time, so it
+        can end early. When the connection is lost and cannot be reopened, the rest get
+        the same (temporary) error without waiting out a timeout each.
+
+        Sending from a thread while the next message is made was tried and was slower:
+        the client waits on the server four times per message and the thread then waits
+        for the GIL.
         """
         transport = self.transport
         if not isinstance(transport, SmtpTransport):
@@ -199,19 +200,8 @@ class EmailNotifier:
                 yield _outcome(partial(self.deliver, message))
             return
         sending = _Sending(transport)
-        with ThreadPoolExecutor(1, thread_name_prefix="smtp") as pool:
-            ahead: deque[Future[DeliveryError | None]] = deque()
-            source = iter(messages)
-            try:
-                for message in source:
-                    ahead.append(pool.submit(sending.send, self._prepare(message)))
-                    if len(ahead) > 1:
-                        yield ahead.popleft().result()
-                while ahead:
-                    yield ahead.popleft().result()
-            finally:
-                for left in ahead:
-                    left.cancel()
+        for message in messages:
+            yield sending.send(self._prepare(message))
 
     def _prepare(self, message: Message) -> Prepared:
         """What goes to the server for ``message``: bytes and envelope when it can be made
