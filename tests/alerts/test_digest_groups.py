@@ -1,0 +1,171 @@
+"""Digests built in groups hold exactly what each subscriber's digest built alone held."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.factories import make_deadline, make_meeting, make_treaty
+from tracker.alerts import digesting, outbox
+from tracker.alerts.digest import Digest, Happening, Period, assemble
+from tracker.alerts.models import Event, EventKind, Subscriber
+from tracker.db import transaction
+from tracker.schedule import queries
+from tracker.schedule.agenda import agenda, deadline_entry
+from tracker.schedule.board import HIDDEN
+from tracker.schedule.queries import Filter
+from tracker.settings import Settings
+
+from .helpers import add_subscriber
+
+SETTINGS = Settings(digest={"send_when_empty": True})
+
+
+def built_alone(
+    session: Session, settings: Settings, sub: Subscriber, period: Period, since: datetime
+) -> Digest:
+    """The digest as it was built before grouping: three queries for one subscriber."""
+    events = session.scalars(
+        select(Event)
+        .where(
+            Event.recorded_at >= since,
+            Event.recorded_at < period.due_at,
+            Event.kind.in_((EventKind.ALERT.value, EventKind.CHANGE.value)),
+            ~Event.identity.like("catch-up:%"),
+        )
+        .order_by(Event.due_at, Event.id)
+    )
+    happenings = [
+        Happening(e.kind, e.title, e.due_at, e.late)
+        for e in events
+        if sub.concerns(e.treaty_slug, e.subject_kind)
+    ]
+    as_of = period.due_at
+    today = as_of.date()
+    days = timedelta(days=settings.digest.agenda_days)
+    flt = Filter(today=today, within=days)
+    board = [
+        deadline_entry(d, as_of).as_countdown()
+        for d in queries.deadlines(session, flt)
+        if d.status not in HIDDEN and sub.concerns(d.treaty.slug if d.treaty else None, d.kind)
+    ]
+    meetings = [
+        m
+        for m in queries.meetings(session, flt)
+        if sub.concerns(m.treaty.slug if m.treaty else None, m.kind)
+    ]
+    ahead = [e.as_agenda() for e in agenda([], meetings, as_of, today, today + days)]
+    return assemble(sub.email, period, happenings, board=board, agenda=ahead, tz=sub.tz)
+
+
+def fill(factory: sessionmaker[Session], now: datetime) -> None:
+    """Two treaties, deadlines and meetings of several kinds, a week of events, and
+    subscribers of every zone, frequency and filter."""
+    start = now - timedelta(days=10)
+    with transaction(factory) as session:
+        make_treaty(session, now=start)
+        make_treaty(session, "tpnw", now=start, short_name="TPNW")
+        make_deadline(session, "Data", due="2026-12-05", slug="d1", treaty="new-start", now=start)
+        make_deadline(
+            session,
+            "Review",
+            due="2026-12-20",
+            slug="d2",
+            treaty="tpnw",
+            now=start,
+            kind="review-conference",
+        )
+        make_deadline(session, "Loose", due="2027-01-02", slug="d3", now=start)
+        make_meeting(session, "Plenary", starts="2026-12-01", slug="m1", treaty="tpnw", now=start)
+        make_meeting(
+            session, "Talks", starts="2026-12-10", slug="m2", now=start, kind="consultation"
+        )
+        people: list[dict[str, Any]] = [
+            {"tz": "UTC", "digest": "daily"},
+            {"tz": "Asia/Tokyo", "digest": "daily", "treaties": ["tpnw"]},
+            {"tz": "America/New_York", "digest": "weekly"},
+            {"tz": "UTC", "digest": "weekly", "treaties": ["new-start"]},
+            {"tz": "Europe/Geneva", "digest": "daily", "kinds": ["review-conference"]},
+            {"tz": "UTC", "digest": "daily", "treaties": ["tpnw"]},
+            {"tz": "UTC", "digest": "daily", "kinds": ["review-conference", "plenary"]},
+        ]
+        for n, values in enumerate(people):
+            sub = add_subscriber(
+                session, f"p{n}@example.org", now=start, immediate=False, digest=values["digest"]
+            )
+            sub.tz = values["tz"]
+            sub.treaties = values.get("treaties", [])
+            sub.kinds = values.get("kinds", [])
+    for day in range(8):
+        at = now - timedelta(days=day, hours=3)
+        with transaction(factory) as session:
+            for n, (treaty, kind) in enumerate(
+                [("new-start", "expiry"), ("tpnw", "review-conference"), (None, "other")]
+            ):
+                outbox.record(
+                    session,
+                    outbox.NewEvent(
+                        identity=f"alert:test:{day}:{n}",
+                        kind="alert" if n else "change",
+                        title=f"Item {n} on day {day}",
+                        body="-",
+                        due_at=at,
+                        treaty_slug=treaty,
+                        subject_kind=kind,
+                    ),
+                    [],
+                    outbox.Channels(),
+                    now=at,
+                )
+
+
+def test_digests_recorded_together_match_each_built_alone(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    fill(session_factory, now)
+    expected: dict[str, Digest] = {}
+    last_due: dict[str, datetime | None] = {}
+    with session_factory() as session:
+        for sub in session.scalars(select(Subscriber)):
+            since = sub.created_at
+            for period in digesting._periods(SETTINGS, sub, now):
+                digest = built_alone(session, SETTINGS, sub, period, since)
+                expected[digest.identity] = digest
+                since = last_due[sub.email] = period.due_at
+    assert len(expected) > 6  # catch-up: daily subscribers have several periods due
+
+    with transaction(session_factory) as session:
+        recorded = digesting.record_due_digests(session, SETTINGS, outbox.Channels(("email",)), now)
+
+    assert recorded == len(expected)
+    with session_factory() as session:
+        events = session.scalars(select(Event).where(Event.kind == "digest")).all()
+        assert {e.identity for e in events} == set(expected)
+        for event in events:
+            digest = expected[event.identity]
+            assert (event.title, event.body, event.payload) == (
+                digest.subject,
+                digest.text(),
+                digest.payload(),
+            )
+        through = {s.email: s.digest_through for s in session.scalars(select(Subscriber))}
+        assert through == last_due
+    with transaction(session_factory) as session:  # each period once
+        again = digesting.record_due_digests(session, SETTINGS, outbox.Channels(("email",)), now)
+    assert again == 0
+
+
+def test_the_preview_is_what_the_grouped_digest_holds(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    fill(session_factory, now)
+    with session_factory() as session:
+        sub = session.scalars(select(Subscriber).where(Subscriber.email == "p1@example.org")).one()
+        since = sub.created_at
+        period = Period("today", since, now)
+        assert digesting.build(session, SETTINGS, sub, period, since) == built_alone(
+            session, SETTINGS, sub, period, since
+        )
