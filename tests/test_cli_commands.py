@@ -41,3 +41,33 @@ def test_an_unknown_command_is_a_usage_error():
 
     result = CliRunner().invoke(cli, ["no-such-command"])
     assert result.exit_code == 2 and "No such command" in result.output
+
+
+def test_opening_the_database_turns_the_collector_back_on(tmp_path):
+    probe = (
+        "import gc, sys\nfrom tracker.cli.main import main\n"
+        "from tracker.cli import app\n"
+        "real = app.App.close\n"
+        "def close(self):\n"
+        "    print('ENABLED', gc.isenabled(), 'FROZEN', gc.get_freeze_count() > 0)\n"
+        "    real(self)\n"
+        "app.App.close = close\n"
+        f"sys.argv = ['tracker', '--database-url', 'sqlite:///{tmp_path}/t.db', 'db', 'current']\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert "ENABLED True FROZEN True" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_command_without_the_database_leaves_the_collector_off_until_exit(tmp_path):
+    probe = (
+        "import gc, sys\nfrom tracker.cli.main import main\n"
+        "sys.argv = ['tracker', 'config', '--help']\n"
+        "try:\n    main()\nfinally:\n    print('ENABLED', gc.isenabled())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert "ENABLED False" in result.stdout, result.stdout + result.stderr

@@ -5,6 +5,7 @@ Built lazily, so ``tracker --help`` loads none of it.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -17,6 +18,15 @@ if TYPE_CHECKING:
 
     from tracker.clock import Clock
     from tracker.settings import Settings
+
+
+def resume_collection() -> None:
+    """Turn the garbage collector back on if :func:`tracker.cli.main.main` held it off for
+    the start-up (until the engine is made). What start-up allocated lives until exit, so
+    it is frozen: never scanned again."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 @dataclass
@@ -40,13 +50,15 @@ class App:
         from tracker.errors import ConfigError
 
         try:
-            return make_engine(self.settings.effective_database_url)
+            engine = make_engine(self.settings.effective_database_url)
         except ArgumentError as exc:  # a typo in the URL: name the setting, not the password
             reason = "unknown database driver" if "plugin" in str(exc) else "not a database URL"
             raise ConfigError(
                 f"setting 'database_url': {reason} (expected e.g. "
                 "postgresql+psycopg://user@host/name or sqlite:///path/tracker.db)"
             ) from None
+        resume_collection()  # the settings, the driver and the command's modules are loaded
+        return engine
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

@@ -7,6 +7,7 @@ APScheduler) when it runs, so ``tracker --help`` stays fast.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from pathlib import Path
@@ -84,6 +85,10 @@ def cli(
 
 
 def main() -> None:
+    # Starting a command allocates a few hundred thousand objects (SQLAlchemy, pydantic, our
+    # models) that all live until exit; the collector would scan them again and again, a
+    # tenth of a short command's time. App.engine turns it back on once they are loaded.
+    gc.disable()
     debug = "--debug" in sys.argv
     try:
         cli.main(standalone_mode=False)
