@@ -1,0 +1,127 @@
+"""A batch of emails: made from cached contents, sent over one connection, outcomes in order."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracker.notifiers.base import Message, Recipient
+from tracker.notifiers.compose import Composer, compose
+from tracker.notifiers.email import EmailNotifier
+from tracker.settings import Settings
+
+from .conftest import StartServer, free_port
+from .messages import HOSTILE, alert, digest
+
+SENDER = "Treaty Tracker <tracker@example.org>"
+UNSUBSCRIBE = "https://tracker.example.org/unsubscribe"
+
+
+def parsed(data: bytes) -> EmailMessage:
+    mail = message_from_bytes(data, policy=policy.default)
+    assert isinstance(mail, EmailMessage)
+    return mail
+
+
+def shape(mail: EmailMessage) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Headers (the boundary left out) and each part's type and decoded content."""
+    headers = [(k, re.sub(r'boundary="[^"]+"', "", str(v))) for k, v in mail.items()]
+    parts = [
+        (part.get_content_type(), part.get_content())
+        for part in mail.walk()
+        if not part.is_multipart()
+    ]
+    return headers, parts
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        digest(),
+        digest(late=True),
+        digest(recipient=Recipient("ana@example.org", "Ana Ünal")),
+        digest(recipient=Recipient("ana@example.org", "A. N. Other, PhD")),
+        digest(recipient=Recipient("ana@example.org")),
+        digest(title="x" * 300 + " = and — long"),
+        alert(),
+        alert(subject=HOSTILE, text=HOSTILE + "\n\n" + "y" * 200),
+    ],
+    ids=["digest", "late", "non-ascii-name", "quoted-name", "no-name", "long", "alert", "hostile"],
+)
+def test_the_quick_email_reads_as_the_composed_one(message: Message) -> None:
+    composer = Composer(SENDER, UNSUBSCRIBE)
+    quick = parsed(composer(message))
+    slow = parsed(compose(message, sender=SENDER, unsubscribe=UNSUBSCRIBE).as_bytes())
+    assert shape(quick) == shape(slow)
+    assert quick.defects == [] and all(part.defects == [] for part in quick.walk())
+
+
+def test_recipients_of_one_content_differ_only_in_their_own_headers() -> None:
+    composer = Composer(SENDER)
+    ana = digest()
+    bo = replace(ana, identity="digest:bo@example.org:2026-11-23", recipient=Recipient("bo@x.org"))
+    first, second = parsed(composer(ana)), parsed(composer(bo))
+    assert (first["To"], second["To"]) == ("Ana Analyst <ana@example.org>", "bo@x.org")
+    assert first["Message-ID"] != second["Message-ID"]
+    assert shape(first)[1] == shape(second)[1]
+    late = parsed(composer(replace(ana, late=True)))
+    assert late["Subject"].startswith("[late]")  # a different content is made anew
+
+
+def settings_for(port: int, tmp_path: Path, **smtp: Any) -> Settings:
+    return Settings(data_dir=tmp_path, smtp={"host": "127.0.0.1", "port": port} | smtp)
+
+
+def test_a_batch_goes_over_one_connection_with_an_outcome_each(
+    smtp_server: StartServer, tmp_path: Path
+) -> None:
+    server = smtp_server()
+    notifier = EmailNotifier.from_settings(settings_for(server.port, tmp_path))
+    people = [Recipient(f"p{n}@example.org", f"P {n}") for n in range(5)]
+    messages = [replace(digest(), identity=f"digest:{p.address}", recipient=p) for p in people]
+    try:
+        outcomes = list(notifier.deliver_each(messages))
+    finally:
+        notifier.close()
+    assert outcomes == [None] * 5
+    assert len(server.mailbox.peers) == 1
+    assert [to for _, (to,) in server.mailbox.envelopes] == [p.address for p in people]
+    assert [m["Message-ID"] for m in server.mailbox.received] == [
+        compose(m, sender=notifier.sender)["Message-ID"] for m in messages
+    ]
+
+
+def test_refused_messages_fail_alone_and_the_rest_go_on(
+    smtp_server: StartServer, tmp_path: Path
+) -> None:
+    server = smtp_server()
+    notifier = EmailNotifier.from_settings(settings_for(server.port, tmp_path))
+    taken = []
+
+    def messages() -> Any:
+        for n in range(3):
+            server.mailbox.rcpt_reply = "550 5.1.1 No such user" if n == 1 else None
+            taken.append(n)
+            yield replace(alert(), identity=f"alert:{n}")
+
+    try:
+        outcomes = list(notifier.deliver_each(messages()))
+    finally:
+        notifier.close()
+    assert outcomes[0] is None and outcomes[2] is None
+    assert outcomes[1] is not None and outcomes[1].permanent and "550" in str(outcomes[1])
+    assert len(server.mailbox.received) == 2
+
+
+def test_a_server_that_is_down_fails_the_batch_at_once_for_a_retry(tmp_path: Path) -> None:
+    notifier = EmailNotifier.from_settings(settings_for(free_port(), tmp_path, timeout_seconds=0.5))
+    outcomes = list(notifier.deliver_each([alert(), alert(), alert()]))
+    notifier.close()
+    assert all(o is not None and not o.permanent for o in outcomes)
+    assert len({str(o) for o in outcomes}) == 1 and "SMTP connection failed" in str(outcomes[0])
