@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import make_deadline, make_treaty
@@ -10,7 +11,7 @@ from tracker.alerts import outbox
 from tracker.alerts.models import Delivery, Event
 from tracker.clock import FixedClock
 from tracker.db import transaction
-from tracker.notifiers.base import DeliveryError
+from tracker.notifiers.base import DeliveryError, Message
 from tracker.schedule import editing
 
 from .helpers import RecordingFeed, RecordingNotifier, add_subscriber, make_worker
@@ -171,3 +172,74 @@ def test_seeded_history_before_any_subscriber_alerts_nobody(
     email = RecordingNotifier()
     make_worker(session_factory, now, email).tick()
     assert email.sent == []
+
+
+def count_statements(engine: Engine) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+def test_with_nothing_due_delivering_is_one_query(
+    session_factory: sessionmaker[Session], engine: Engine, now: datetime
+) -> None:
+    setup(session_factory, now)
+    worker = make_worker(session_factory, now)
+    worker.tick()  # delivered: nothing is due any more
+    statements = count_statements(engine)
+    assert worker.deliver() == 0
+    assert len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT")
+
+
+class BatchNotifier(RecordingNotifier):
+    """Takes a batch through ``deliver_each``; ``stop_after`` asks the worker to stop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def deliver_each(self, messages: Iterable[Message]) -> Iterator[DeliveryError | None]:
+        self.batches.append(0)
+        for message in messages:
+            self.batches[-1] += 1
+            self.sent.append(message)
+            yield None
+
+
+def add_people(factory: sessionmaker[Session], now: datetime, count: int) -> None:
+    with transaction(factory) as session:
+        for n in range(count):
+            add_subscriber(session, f"p{n}@example.org", now=now)
+
+
+def test_a_batch_is_claimed_and_delivered_through_deliver_each_once(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    setup(session_factory, now)
+    add_people(session_factory, now, 5)
+    email = BatchNotifier()
+    make_worker(session_factory, now, email).tick()
+    assert email.batches == [6]
+    assert sorted(m.recipient.address for m in email.sent if m.recipient) == sorted(
+        ["ana@example.org"] + [f"p{n}@example.org" for n in range(5)]
+    )
+    make_worker(session_factory, now + timedelta(minutes=1), email).tick()
+    assert email.batches == [6]
+    with session_factory() as session:
+        assert set(session.scalars(select(Delivery.status))) == {"sent"}
+
+
+def test_a_stop_mid_batch_gives_back_what_was_not_tried(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    setup(session_factory, now)
+    add_people(session_factory, now, 5)
+    email = BatchNotifier()
+    worker = make_worker(session_factory, now, email)
+    worker.record()
+    worker.deliver(stop=lambda: len(email.sent) >= 2)
+    with session_factory() as session:
+        rows = session.scalars(select(Delivery)).all()
+    assert sorted((d.status, d.attempts) for d in rows) == [("pending", 0)] * 4 + [("sent", 1)] * 2
+    worker.deliver()
+    assert len(email.sent) == 6 and len({m.recipient for m in email.sent}) == 6
