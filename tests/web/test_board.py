@@ -199,3 +199,20 @@ def test_the_board_says_until_when_it_holds(session):
 
     _, until = board_page(session, settings, datetime(2026, 11, 22, 5, 30, tzinfo=UTC))
     assert until == datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # the talks open in Tokyo
+
+
+def test_a_recurring_meeting_is_marked_at_its_occurrences_in_the_coming_year(session):
+    from tracker.web.board import gather
+
+    make_treaty(session, signed="2000-01-01")
+    make_meeting(
+        session, "Annual review", starts="2020-12-01", treaty="new-start", repeat="FREQ=YEARLY"
+    )
+    make_meeting(session, "Old plenary", starts="2025-03-01", treaty="new-start")
+    session.flush()
+
+    marks = gather(session, Settings(), CURRENT_TIME).timeline.lanes[0].marks
+    assert sorted(m.label for m in marks) == [
+        "Annual review (2026-12-01)",
+        "Old plenary (2025-03-01)",
+    ]

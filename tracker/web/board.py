@@ -9,7 +9,8 @@ Every query is bounded, so the board costs the same with a hundred deadlines or 
 - the meetings table: meetings (and occurrences) within :data:`MEETINGS_WITHIN`, at most
   :data:`MEETINGS_SHOWN`;
 - the timeline: a lane per treaty, and marks for the deadlines and meetings from
-  :data:`TIMELINE_PAST` back to the chart's end, the :data:`TIMELINE_MARKS` nearest to today.
+  :data:`TIMELINE_PAST` back to the chart's end, the :data:`TIMELINE_MARKS` nearest to today
+  (a recurring meeting: its occurrences within the meetings table's year).
 
 The page changes with the day: :func:`board_page` says until when it stays the same.
 """
@@ -17,7 +18,7 @@ The page changes with the day: :func:`board_page` says until when it stays the s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -105,9 +106,13 @@ def _passed(session: Session, today: date, as_of: datetime) -> list[Entry]:
     return sorted(passed, key=lambda e: e.when.latest, reverse=True)[:PASSED_SHOWN]
 
 
-def _timeline_points(session: Session, today: date, last: date) -> list[Point]:
+def _timeline_points(
+    session: Session, today: date, last: date, ahead_of_table: Sequence[Entry]
+) -> list[Point]:
     """The deadlines and meetings between TIMELINE_PAST ago and ``last``, nearest first.
-    Deadlines are read as columns (a mark needs no countdown, no sources)."""
+    Deadlines are read as columns (a mark needs no countdown, no sources). A recurring
+    meeting is marked where the meetings table has it (the next year): expanding its rule
+    over the whole chart again cost more than the rest of the board."""
     from tracker.schedule import queries
     from tracker.treaties.models import Treaty
 
@@ -133,31 +138,16 @@ def _timeline_points(session: Session, today: date, last: date) -> list[Point]:
         for title, treaty, text, early, late, precision, at in rows
     ]
     for meeting in queries.meetings(session, queries.Filter(today=first, within=last - first)):
-        points += _meeting_points(meeting, first, last)
+        starts = meeting.starts
+        if starts is not None and not meeting.recurrence:
+            slug = meeting.treaty.slug if meeting.treaty else None
+            points.append(Point("meeting", meeting.title, slug, starts))
+    recurring = set(session.scalars(select(Meeting.slug).where(Meeting.recurrence.is_not(None))))
+    points += [
+        Point(e.type, e.title, e.treaty, e.when) for e in ahead_of_table if e.slug in recurring
+    ]
     nearest = sorted(points, key=lambda p: (abs((p.when.earliest - today).days), p.title))
     return nearest[:TIMELINE_MARKS]
-
-
-def _meeting_points(meeting: Meeting, first: date, last: date) -> list[Point]:
-    """The meeting's point, or one per occurrence of a recurring one within the chart."""
-    from tracker.recurrence import occurrences
-
-    starts = meeting.starts
-    if starts is None:
-        return []
-    treaty = meeting.treaty.slug if meeting.treaty else None
-    if not meeting.recurrence:
-        return [Point("meeting", meeting.title, treaty, starts)]
-    length = starts.latest - starts.earliest
-    return [
-        Point(
-            "meeting",
-            meeting.title,
-            treaty,
-            replace(starts, text=day.isoformat(), earliest=day, latest=day + length),
-        )
-        for day in occurrences(meeting.recurrence, starts.earliest, first, last)
-    ]
 
 
 def gather(session: Session, settings: Settings, as_of: datetime) -> Board:
@@ -172,7 +162,7 @@ def gather(session: Session, settings: Settings, as_of: datetime) -> Board:
     flt = queries.Filter(today=today, within=MEETINGS_WITHIN)
     meetings = agenda((), queries.meetings(session, flt), as_of, today, today + MEETINGS_WITHIN)
     chart = timeline(treaties, [], today)
-    marks = _timeline_points(session, today, chart.last)
+    marks = _timeline_points(session, today, chart.last, meetings)
     return Board(
         title=settings.feeds.title,
         today=today,
