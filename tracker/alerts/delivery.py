@@ -31,7 +31,7 @@ from tracker.settings import DeliverySettings
 
 log = logging.getLogger("tracker.outbox")
 
-BATCH = 200
+BATCH = 500
 MARK_AFTER_SECONDS = 0.25
 Outcome = DeliveryError | None
 

@@ -162,8 +162,13 @@ def record_due_digests(
         select(Subscriber).where(Subscriber.digest != "none").order_by(Subscriber.id)
     )
     through: dict[datetime, list[int]] = {}
+    # Subscribers of one frequency and zone, handled up to the same instant, share periods.
+    shared_periods: dict[tuple[str, str, datetime], list[Period]] = {}
     for sub in list(subscribers):
-        periods = _periods(settings, sub, now)
+        key = (sub.digest, sub.tz, sub.digest_through or sub.created_at)
+        if key not in shared_periods:
+            shared_periods[key] = _periods(settings, sub, now)
+        periods = shared_periods[key]
         for period in periods:
             since = sub.digest_through or sub.created_at
             new = _new_event(settings, spans.of(period, since), sub, period, now)

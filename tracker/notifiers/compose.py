@@ -18,7 +18,7 @@ import json
 import random
 import re
 import sys
-from datetime import date
+from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as _SMTP_POLICY
@@ -193,8 +193,9 @@ def _header(name: str, value: Any) -> bytes:
     return POLICY.fold_binary(name, POLICY.header_store_parse(name, value)[1])
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def _fixed_header(name: str, value: str) -> bytes:
+    """A header whose value repeats from message to message (sender, date, subject)."""
     return _header(name, _address(value) if name == "From" else value)
 
 
@@ -204,6 +205,11 @@ def _quoted_printable(text: str) -> bytes:
     lines = text.encode("utf-8").splitlines()
     encoded = binascii.b2a_qp(b"\n".join(lines) + b"\n", istext=True)
     return encoded.replace(b"\n", b"\r\n")
+
+
+@lru_cache(maxsize=256)
+def _date_header(when: datetime) -> bytes:
+    return _fixed_header("Date", format_datetime(when))
 
 
 class Composer:
@@ -235,7 +241,7 @@ class Composer:
         if found is None:
             if len(self._contents) >= self.MAX_CONTENTS:
                 self._contents.clear()
-            found = (_header("Subject", subject(message)), self._body(message))
+            found = (_fixed_header("Subject", subject(message)), self._body(message))
             self._contents[key] = found
         if len(self._seen) >= self.MAX_CONTENTS:
             self._seen.clear()
@@ -290,7 +296,7 @@ class Composer:
                 _fixed_header("From", self.sender),
                 to_header,
                 subject_header,
-                _fixed_header("Date", format_datetime(message.created_at)),
+                _date_header(message.created_at),
                 id_header,
                 rest,
             )

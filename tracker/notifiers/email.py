@@ -8,7 +8,9 @@ it. Replies in the 4xx range and connection failures are temporary (the outbox r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable, Iterator
@@ -86,7 +88,7 @@ class SmtpTransport:
 
     def send_bytes(self, sender: str, recipient: str, data: bytes) -> None:
         """Send a message already made: what ``send_message`` does after flattening."""
-        self._attempt(lambda connection: connection.sendmail(sender, [recipient], data))
+        self._attempt(lambda connection: _sendmail(connection, sender, recipient, data))
 
     def _attempt(self, action: Callable[[smtplib.SMTP], object]) -> None:
         reused = self._connection is not None
@@ -120,6 +122,42 @@ class SmtpTransport:
             connection.quit()
         except (smtplib.SMTPException, OSError):
             connection.close()
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+")
+
+
+def _sendmail(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """``connection.sendmail(sender, [recipient], data)``: the same commands, replies and
+    exceptions, without parsing both plain addresses again for every message."""
+    if not (_PLAIN.fullmatch(sender) and _PLAIN.fullmatch(recipient)):
+        connection.sendmail(sender, [recipient], data)
+        return
+    connection.ehlo_or_helo_if_needed()
+    size = f" size={len(data)}" if connection.does_esmtp and connection.has_extn("size") else ""
+    connection.putcmd("mail", f"FROM:<{sender}>{size}")
+    code, reply = connection.getreply()
+    if code != 250:
+        _give_up(connection, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    connection.putcmd("rcpt", f"TO:<{recipient}>")
+    code, reply = connection.getreply()
+    if code not in (250, 251):
+        _give_up(connection, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    code, reply = connection.data(data)
+    if code != 250:
+        _give_up(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _give_up(connection: smtplib.SMTP, code: int) -> None:
+    """What smtplib does after a refusal: close on 421, else reset the session."""
+    if code == 421:
+        connection.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        connection.rset()
 
 
 class EmlDirectory:
