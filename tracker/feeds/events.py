@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -126,25 +128,27 @@ def _subjects(session: Session, ids: dict[str, set[int]]) -> dict[tuple[str, int
     return found
 
 
-def events_from_history(
-    session: Session, base_url: str, limit: int | None = None
-) -> list[FeedEvent]:
-    """The newest ``limit`` history rows as feed events, newest first."""
-    changes = session.execute(
-        select(
-            Change.id,
-            Change.subject_type,
-            Change.subject_id,
-            Change.subject_slug,
-            Change.subject_title,
-            Change.field,
-            Change.new,
-            Change.changed_at,
-            Change.note,
+def _history_rows(session: Session, limit: int | None) -> list[Any]:
+    return list(
+        session.execute(
+            select(
+                Change.id,
+                Change.subject_type,
+                Change.subject_id,
+                Change.subject_slug,
+                Change.subject_title,
+                Change.field,
+                Change.new,
+                Change.changed_at,
+                Change.note,
+            )
+            .order_by(Change.changed_at.desc(), Change.id.desc())
+            .limit(limit)
         )
-        .order_by(Change.changed_at.desc(), Change.id.desc())
-        .limit(limit)
-    ).all()
+    )
+
+
+def _history_events(session: Session, base_url: str, changes: Sequence[Any]) -> list[FeedEvent]:
     ids: dict[str, set[int]] = {}
     for change in changes:
         ids.setdefault(change.subject_type, set()).add(change.subject_id)
@@ -171,6 +175,13 @@ def events_from_history(
             )
         )
     return events
+
+
+def events_from_history(
+    session: Session, base_url: str, limit: int | None = None
+) -> list[FeedEvent]:
+    """The newest ``limit`` history rows as feed events, newest first."""
+    return _history_events(session, base_url, _history_rows(session, limit))
 
 
 def events_from_outbox(
@@ -228,10 +239,21 @@ def events_from_outbox(
 
 def feed_events(session: Session, base_url: str, limit: int) -> list[FeedEvent]:
     """The ``limit`` newest events a feed may show, newest first: at most ``limit`` rows
-    are read from the history and from the outbox, however long they are."""
-    events = events_from_history(session, base_url, limit)
-    events += events_from_outbox(session, base_url, limit)
-    return newest_first(events, limit)
+    are read from the history and from the outbox, however long they are, and only the
+    history rows that make the cut are described (each needs its item and a countdown)."""
+    changes = _history_rows(session, limit)
+    alerts = events_from_outbox(session, base_url, limit)
+    # Stable, history first: the order newest_first gives the same instants.
+    timeline = sorted(
+        [(c.changed_at, 0, n) for n, c in enumerate(changes)]
+        + [(a.event_time, 1, n) for n, a in enumerate(alerts)],
+        key=lambda entry: entry[0],
+        reverse=True,
+    )[:limit]
+    kept = sorted(n for _, source, n in timeline if source == 0)
+    events = _history_events(session, base_url, [changes[n] for n in kept])
+    described = dict(zip(kept, events, strict=True))
+    return [described[n] if source == 0 else alerts[n] for _, source, n in timeline]
 
 
 def newest_first(events: list[FeedEvent], limit: int) -> list[FeedEvent]:
