@@ -18,9 +18,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracker.alerts.delivery import backoff as backoff
-from tracker.alerts.delivery import claim as claim
-from tracker.alerts.delivery import claim_batch as claim_batch
+from tracker.alerts.claims import backoff as backoff
+from tracker.alerts.claims import claim as claim
+from tracker.alerts.claims import claim_batch as claim_batch
 from tracker.alerts.delivery import deliver_due as deliver_due
 from tracker.alerts.delivery import message_for as message_for
 from tracker.alerts.models import (

@@ -1,0 +1,161 @@
+"""The rows of deliveries in hand: claimed in batches, their outcomes written, given back.
+
+A batch of due deliveries is claimed in one transaction by a compare-and-swap
+``UPDATE ... SET status='sending' WHERE id IN (...) AND status='pending' RETURNING id``
+(the ids picked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two workers never
+send the same row, and at most once per subscriber and channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.alerts.models import Delivery, DeliveryStatus
+from tracker.db import transaction
+from tracker.notifiers.base import DeliveryError, Message
+from tracker.settings import DeliverySettings
+
+log = logging.getLogger("tracker.outbox")
+
+BATCH = 500
+Outcome = DeliveryError | None
+
+
+@dataclass
+class InHand:
+    """A claimed delivery and what it sends (or why it cannot be sent)."""
+
+    id: int
+    channel: str
+    recipient: str
+    identity: str
+    attempts: int
+    window_start: datetime
+    message: Message | DeliveryError
+
+
+def backoff(attempts: int, settings: DeliverySettings) -> timedelta:
+    """1 min, 2 min, 4 min… up to the maximum (with the default settings)."""
+    seconds = settings.first_retry_seconds * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, settings.max_retry_seconds))
+
+
+def claim_batch(factory: sessionmaker[Session], now: datetime, limit: int = BATCH) -> list[int]:
+    """Take up to ``limit`` due pending deliveries for sending, oldest first; [] when none
+    is due. When nothing is due this is one indexed query."""
+    while True:
+        with transaction(factory) as session:
+            query = (
+                select(Delivery.id)
+                .where(
+                    Delivery.status == DeliveryStatus.PENDING.value,
+                    Delivery.next_attempt_at <= now,
+                )
+                .order_by(Delivery.next_attempt_at, Delivery.id)
+                .limit(limit)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            picked = list(session.scalars(query))
+            if not picked:
+                return []
+            won = set(
+                session.scalars(
+                    update(Delivery)
+                    .where(
+                        Delivery.id.in_(picked),
+                        Delivery.status == DeliveryStatus.PENDING.value,
+                    )
+                    .values(
+                        status=DeliveryStatus.SENDING.value,
+                        claimed_at=now,
+                        attempts=Delivery.attempts + 1,
+                    )
+                    .returning(Delivery.id),
+                    execution_options={"synchronize_session": False},
+                )
+            )
+        if won:  # another worker took the others: look again rather than stop
+            return [delivery_id for delivery_id in picked if delivery_id in won]
+
+
+def claim(factory: sessionmaker[Session], now: datetime) -> int | None:
+    """Take one due pending delivery for sending; None when there is none."""
+    taken = claim_batch(factory, now, limit=1)
+    return taken[0] if taken else None
+
+
+def _failed_values(
+    held: InHand, error: DeliveryError, now: datetime, settings: DeliverySettings
+) -> dict[str, Any]:
+    delay = backoff(held.attempts, settings)
+    give_up = held.window_start + timedelta(hours=settings.give_up_after_hours)
+    failed = error.permanent or now + delay > give_up
+    log.warning(
+        "delivery %d of %s via %s failed (attempt %d)%s: %s",
+        held.id,
+        held.identity,
+        held.channel,
+        held.attempts,
+        ", giving up" if failed else f", retry in {delay}",
+        error,
+    )
+    return {
+        "status": (DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING).value,
+        "next_attempt_at": now + delay,
+        "last_error": str(error)[:2000],
+    }
+
+
+def mark(
+    factory: sessionmaker[Session],
+    done: Sequence[tuple[InHand, Outcome]],
+    now: datetime,
+    settings: DeliverySettings,
+) -> None:
+    """Record the outcomes of sent or failed deliveries, in one transaction."""
+    if not done:
+        return
+    in_sending = Delivery.status == DeliveryStatus.SENDING.value
+    sent = [held.id for held, error in done if error is None]
+    with transaction(factory) as session:
+        if sent:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(sent), in_sending)
+                .values(status=DeliveryStatus.SENT.value, sent_at=now, last_error=None)
+                .execution_options(synchronize_session=False)
+            )
+        for held, error in done:
+            if error is None:
+                log.info("sent %s via %s to %s", held.identity, held.channel, held.recipient)
+                continue
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == held.id, in_sending)
+                .values(**_failed_values(held, error, now, settings))
+                .execution_options(synchronize_session=False)
+            )
+
+
+def release(factory: sessionmaker[Session], untried: Sequence[InHand]) -> None:
+    """Give back claimed deliveries that were not tried: pending again, attempt undone."""
+    if not untried:
+        return
+    with transaction(factory) as session:
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_([held.id for held in untried]),
+                Delivery.status == DeliveryStatus.SENDING.value,
+            )
+            .values(status=DeliveryStatus.PENDING.value, attempts=Delivery.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
