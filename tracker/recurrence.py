@@ -5,10 +5,11 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from itertools import islice
 
-from dateutil.rrule import DAILY, rrule, rrulestr
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
 
 from tracker.errors import InvalidInput
 
@@ -42,7 +43,32 @@ def occurrences(rule: str, first: date, start: date, end: date) -> list[date]:
     """Days from ``first`` on which the rule recurs, within ``start``–``end`` inclusive."""
     parsed = rrulestr(rule, dtstart=datetime.combine(first, time(0)))
     assert isinstance(parsed, rrule)
+    moved = _moved_start(parsed, first, start)
+    if moved != first:
+        parsed = parsed.replace(dtstart=datetime.combine(moved, time(0)))
     window = parsed.between(
         datetime.combine(start, time(0)), datetime.combine(end, time(0)), inc=True
     )
     return [moment.date() for moment in islice(window, MAX_OCCURRENCES)]
+
+
+def _moved_start(parsed: rrule, first: date, start: date) -> date:
+    """``first`` moved forward by whole periods of the rule to at most ``start``: the same
+    occurrences from ``start`` on, without dateutil iterating every period since ``first``
+    (a yearly meeting since 1990 cost 1 ms per agenda). A COUNT counts from ``first``, and
+    a 29 February or a 29th-31st of the month is not on every period, so those stay."""
+    freq, interval = getattr(parsed, "_freq"), getattr(parsed, "_interval")  # noqa: B009
+    if getattr(parsed, "_count") is not None or first >= start:  # noqa: B009
+        return first
+    if freq == YEARLY and (first.month, first.day) != (2, 29):
+        moved = first + relativedelta(years=(start.year - first.year) // interval * interval)
+    elif freq == MONTHLY and first.day <= 28:
+        months = (start.year - first.year) * 12 + start.month - first.month
+        moved = first + relativedelta(months=months // interval * interval)
+    elif freq == WEEKLY:
+        moved = first + timedelta(weeks=(start - first).days // 7 // interval * interval)
+    elif freq == DAILY:
+        moved = first + timedelta(days=(start - first).days // interval * interval)
+    else:
+        return first
+    return moved if moved <= start else first
