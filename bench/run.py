@@ -42,9 +42,9 @@ class Plan:
 FULL = Plan(
     sizes=(1_000, 10_000, 100_000),
     subscribers=1_000,
-    repeat=3,
-    repeat_large=2,
-    ticks=3,
+    repeat=5,
+    repeat_large=5,
+    ticks=5,
     digest_subscribers=30,
     digest_repeat=2,
     feed_events=100_000,
@@ -101,7 +101,7 @@ def run(
     )  # one digest per subscriber due
     rows += digests.run(digest_db, work, plan.digest_subscribers, plan.digest_repeat)
     feed_db = database(work, "feed", Counts(1_000, 20, 40, 10, plan.feed_events))
-    rows += feeds.run(feed_db, work, plan.feed_events, plan.repeat_large)
+    rows += feeds.run(feed_db, work, plan.feed_events, plan.repeat_large, large=dbs[largest])
     # At rest after catching up: the tick benchmark leaves its databases caught up.
     rest_db = caught_up or work / f"tick-{largest}.db"
     rows += rest.run(rest_db, work, largest, plan.idle_seconds)
