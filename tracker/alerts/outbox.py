@@ -12,9 +12,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,9 @@ from tracker.alerts.models import (
     Subscriber,
 )
 from tracker.notifiers.base import Notifier
+
+_EVENTS = cast(Table, Event.__table__)
+_DELIVERIES = cast(Table, Delivery.__table__)
 
 log = logging.getLogger("tracker.outbox")
 
@@ -165,7 +168,8 @@ def record_many(
             continue
         try:
             with session.begin_nested():
-                session.execute(insert(Event), [_event_values(new, now) for new, _ in fresh])
+                # Core inserts: the ORM's bulk path costs more per row than the row itself.
+                session.execute(insert(_EVENTS), [_event_values(new, now) for new, _ in fresh])
                 # Their ids by identity (unique): RETURNING in order costs a statement per row.
                 found = session.execute(
                     select(Event.identity, Event.id).where(
@@ -179,7 +183,7 @@ def record_many(
                     for channel, recipient in _targets(subs, channels, broadcast)
                 ]
                 if rows:
-                    session.execute(insert(Delivery), rows)
+                    session.execute(insert(_DELIVERIES), rows)
         except IntegrityError:  # some recorded meanwhile by another writer: one at a time
             recorded += sum(
                 record(session, new, subs, channels, now=now, broadcast=broadcast) is not None
