@@ -83,7 +83,7 @@ def smtp_sink() -> Iterator[tuple[int, Any]]:
             process.kill()
 
 
-def prepare(session: Session, settings: Settings) -> int:
+def prepare(session: Session, settings: Settings) -> None:
     """One digest period due for every subscriber, and a week of alerts and changes."""
     session.execute(update(Subscriber).values(immediate=False))
     session.execute(update(Subscriber).where(Subscriber.digest == "none").values(digest="weekly"))
@@ -126,7 +126,6 @@ def prepare(session: Session, settings: Settings) -> int:
             }
         )
     session.execute(insert(Event), rows)
-    return int(session.scalar(select(Subscriber.id).order_by(Subscriber.id.desc())) or 0)
 
 
 def _sent_bytes(session: Session, sender: str) -> list[tuple[str, bytes]]:
@@ -184,6 +183,10 @@ def run(path: Path, work: Path, subscribers: int, repeat: int) -> list[Row]:
             before = received.value
             elapsed = timed(partial(_ours, factory, settings, notifier)) / 1000
             sent = received.value - before
+            if sent != subscribers:
+                raise RuntimeError(
+                    f"{sent} digests for {subscribers} subscribers: one each expected"
+                )
             sent_counts.append(sent)
             mine.append(sent / elapsed)
             with factory() as session:
