@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tracker.notifiers.base import Message, Recipient
+from tracker.notifiers.base import DeliversEach, Message, Recipient
 from tracker.notifiers.compose import Composer, compose
 from tracker.notifiers.email import EmailNotifier
 from tracker.settings import Settings
@@ -89,6 +89,7 @@ def test_a_batch_goes_over_one_connection_with_an_outcome_each(
         outcomes = list(notifier.deliver_each(messages))
     finally:
         notifier.close()
+    assert isinstance(notifier, DeliversEach)
     assert outcomes == [None] * 5
     assert len(server.mailbox.peers) == 1
     assert [to for _, (to,) in server.mailbox.envelopes] == [p.address for p in people]

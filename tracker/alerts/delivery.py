@@ -128,7 +128,7 @@ def outcomes(
         return
     each: Callable[[Iterable[Message]], Iterator[Outcome]] | None = getattr(
         notifier, "deliver_each", None
-    )
+    )  # optional: see DeliversEach
     if each is None:
         for held in batch:
             message = held.message

@@ -7,6 +7,7 @@ by the outbox, permanent ones end the delivery as ``failed``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -65,3 +66,15 @@ class Notifier(Protocol):
     def deliver(self, message: Message) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class DeliversEach(Protocol):
+    """What a notifier may add to send a batch at once (the outbox looks for it with
+    ``getattr``; notifiers without it get their messages one by one through ``deliver``).
+
+    ``deliver_each`` takes ``messages`` lazily, one at a time, and yields each one's outcome
+    in order (None when sent, else the :class:`DeliveryError`) once it is done with it, so
+    the outbox can record outcomes as they come and stop between messages."""
+
+    def deliver_each(self, messages: Iterable[Message]) -> Iterator[DeliveryError | None]: ...
