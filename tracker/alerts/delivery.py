@@ -3,8 +3,8 @@
 A batch of due deliveries is claimed (:mod:`tracker.alerts.claims`), so two workers
 never send the same row. A message is marked sent only after the server accepted it; outcomes
 are written in small groups, every ``MARK_AFTER_SECONDS``, so a killed worker repeats at
-most the batch in hand: in practice the messages accepted in the last quarter second
-(one or two on a slow server). Claimed rows a stopping worker did not try go back to
+most the batch in hand: in practice the messages accepted in the last tenth of a second
+(on a slow server, the one message in hand). Claimed rows a stopping worker did not try go back to
 pending with the attempt undone.
 """
 
@@ -28,7 +28,7 @@ from tracker.settings import DeliverySettings
 
 log = logging.getLogger("tracker.outbox")
 
-MARK_AFTER_SECONDS = 0.25
+MARK_AFTER_SECONDS = 0.1
 
 
 def message_for(session: Session, delivery: Delivery) -> Message:
