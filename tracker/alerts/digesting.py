@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -151,6 +151,32 @@ class _Spans:
         return self.found[key]
 
 
+def _with_digest_due(session: Session, settings: Settings, now: datetime) -> list[Subscriber]:
+    """Subscribers with a digest period due: handled up to before the latest period of
+    their frequency and zone. Two queries, and no subscriber loaded when none is due (the
+    daemon asks on every tick)."""
+    due: list[ColumnElement[bool]] = []
+    pairs = session.execute(
+        select(Subscriber.digest, Subscriber.tz).where(Subscriber.digest != "none").distinct()
+    )
+    for frequency, tz in pairs:
+        latest = latest_period(
+            frequency,
+            weekday=settings.digest.weekday,
+            local_hour=settings.digest.local_hour,
+            tz=tz,
+            as_of=now,
+        )
+        if latest is not None:
+            handled = func.coalesce(Subscriber.digest_through, Subscriber.created_at)
+            due.append(
+                and_(Subscriber.digest == frequency, Subscriber.tz == tz, handled < latest.due_at)
+            )
+    if not due:
+        return []
+    return list(session.scalars(select(Subscriber).where(or_(*due)).order_by(Subscriber.id)))
+
+
 def record_due_digests(
     session: Session, settings: Settings, channels: Channels, now: datetime
 ) -> int:
@@ -158,9 +184,7 @@ def record_due_digests(
     the same transaction, so a period is never built twice."""
     spans = _Spans(session, settings)
     due: list[tuple[NewEvent, Sequence[Subscriber]]] = []
-    subscribers = session.scalars(
-        select(Subscriber).where(Subscriber.digest != "none").order_by(Subscriber.id)
-    )
+    subscribers = _with_digest_due(session, settings, now)
     through: dict[datetime, list[int]] = {}
     # Subscribers of one frequency and zone, handled up to the same instant, share periods.
     shared_periods: dict[tuple[str, str, datetime], list[Period]] = {}
