@@ -243,3 +243,31 @@ def test_a_stop_mid_batch_gives_back_what_was_not_tried(
     assert sorted((d.status, d.attempts) for d in rows) == [("pending", 0)] * 4 + [("sent", 1)] * 2
     worker.deliver()
     assert len(email.sent) == 6 and len({m.recipient for m in email.sent}) == 6
+
+
+class CheckingBatchNotifier(BatchNotifier):
+    """Before each send, counts the deliveries already marked sent in the database."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        super().__init__()
+        self.factory = factory
+        self.marked_before: list[int] = []
+
+    def deliver_each(self, messages: Iterable[Message]) -> Iterator[DeliveryError | None]:
+        for message in messages:
+            with self.factory() as session:
+                marked = session.scalars(select(Delivery).where(Delivery.status == "sent"))
+                self.marked_before.append(len(marked.all()))
+            self.sent.append(message)
+            yield None
+
+
+def test_each_outcome_is_written_before_the_next_message_goes_out(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    # So a kill mid-batch repeats at most the one delivery in hand.
+    setup(session_factory, now)
+    add_people(session_factory, now, 4)
+    email = CheckingBatchNotifier(session_factory)
+    make_worker(session_factory, now, email).tick()
+    assert email.marked_before == [0, 1, 2, 3, 4]

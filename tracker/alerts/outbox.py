@@ -3,7 +3,8 @@
 Recording comes first, in one transaction with everything that decided it. Delivery
 (:mod:`tracker.alerts.delivery`) claims due rows in batches with a compare-and-swap
 ``UPDATE ... WHERE status='pending'`` (and ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
-two workers never send the same row and a crash repeats at most the batch in hand.
+two workers never send the same row; each outcome is written before the next message
+goes out, so a crash repeats at most the one delivery in hand.
 """
 
 from __future__ import annotations
