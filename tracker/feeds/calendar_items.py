@@ -17,14 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from tracker.dates import LONGEST_WINDOW, DateWindow, Precision
-from tracker.schedule.models import Deadline, Meeting, deadline_sources, meeting_sources
+from tracker.dates import LONGEST_WINDOW, DateWindow
+from tracker.schedule.models import (
+    Deadline,
+    Meeting,
+    deadline_sources,
+    meeting_sources,
+    stored_window,
+)
 from tracker.sources import Source
 from tracker.treaties.models import Treaty
 
@@ -57,18 +63,6 @@ class CalendarItem:
     outcome: str | None = None
     delegations: tuple[dict[str, Any], ...] = ()
     sources: tuple[dict[str, str | None], ...] = ()
-
-
-def _window(
-    text: str | None,
-    earliest: date | None,
-    latest: date | None,
-    precision: str | None,
-    at: time | None,
-) -> DateWindow | None:
-    if text is None or earliest is None or latest is None or precision is None:
-        return None
-    return DateWindow(text, earliest, latest, Precision(precision), at)
 
 
 def _nearest(
@@ -145,7 +139,7 @@ def calendar_items(session: Session, today: date) -> list[CalendarItem]:
     cited = _sources(session, deadline_sources, "deadline_id", [d.id for d in deadlines])
     items = []
     for d in deadlines:
-        due = _window(d.due_text, d.due_earliest, d.due_latest, d.due_precision, d.due_time)
+        due = stored_window(d.due_text, d.due_earliest, d.due_latest, d.due_precision, d.due_time)
         assert due is not None  # a deadline's due date is required
         items.append(
             CalendarItem(
@@ -168,7 +162,7 @@ def calendar_items(session: Session, today: date) -> list[CalendarItem]:
         )
     cited = _sources(session, meeting_sources, "meeting_id", [m.id for m in meetings])
     for m in meetings:
-        start = _window(
+        start = stored_window(
             m.starts_text, m.starts_earliest, m.starts_latest, m.starts_precision, m.starts_time
         )
         if start is None:
@@ -188,7 +182,7 @@ def calendar_items(session: Session, today: date) -> list[CalendarItem]:
                 treaty_slug=treaties[m.treaty_id][0] if m.treaty_id in treaties else None,
                 treaty_name=treaties[m.treaty_id][1] if m.treaty_id in treaties else None,
                 start=start,
-                end=_window(
+                end=stored_window(
                     m.ends_text, m.ends_earliest, m.ends_latest, m.ends_precision, m.ends_time
                 ),
                 series=m.series,

@@ -59,13 +59,14 @@ def stable_uid(kind: str, item_slug: str) -> str:
     return f"{uuid.uuid5(NAMESPACE, f'{kind}:{item_slug}')}@tracker"
 
 
-def _window(
+def stored_window(
     text: str | None,
     earliest: date | None,
     latest: date | None,
     precision: str | None,
     at: time | None,
 ) -> DateWindow | None:
+    """The date window kept in a row's columns (None when the row has no date)."""
     if text is None or earliest is None or latest is None or precision is None:
         return None
     return DateWindow(text, earliest, latest, Precision(precision), at)
@@ -105,7 +106,7 @@ class Deadline(Base):
 
     @property
     def due(self) -> DateWindow:
-        window = _window(
+        window = stored_window(
             self.due_text, self.due_earliest, self.due_latest, self.due_precision, self.due_time
         )
         assert window is not None
@@ -163,7 +164,7 @@ class Meeting(Base):
 
     @property
     def starts(self) -> DateWindow | None:
-        return _window(
+        return stored_window(
             self.starts_text,
             self.starts_earliest,
             self.starts_latest,
@@ -183,7 +184,7 @@ class Meeting(Base):
 
     @property
     def ends(self) -> DateWindow | None:
-        return _window(
+        return stored_window(
             self.ends_text,
             self.ends_earliest,
             self.ends_latest,
