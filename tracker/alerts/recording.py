@@ -147,13 +147,6 @@ def plan(
     )
 
 
-@dataclass(frozen=True)
-class Outcome:
-    recorded: int
-    folded: int
-    next_at: datetime | None
-
-
 def recipients(
     alert: PlannedAlert, own_leads: set[timedelta], subscribers: Sequence[Subscriber]
 ) -> list[Subscriber]:
@@ -184,17 +177,6 @@ def plan_alerts(session: Session, settings: AlertSettings, now: datetime) -> Ale
     items = plannables(session, settings, now, sorted(subscriber_leads(subscribers)))
     own = {item.slug + item.type: set(item.leads) for item in items}
     return AlertPlan(plan(items, settings, subscribers, now), own)
-
-
-def record_due_alerts(
-    session: Session, settings: AlertSettings, channels: Channels, now: datetime
-) -> Outcome:
-    """Plan, then record every due, valid alert not yet recorded."""
-    planned = plan_alerts(session, settings, now)
-    recorded, folded = record_alerts(
-        session, planning.due(planned.alerts, now), planned.own, channels, now
-    )
-    return Outcome(recorded, folded, planning.next_instant(planned.alerts, now))
 
 
 def record_alerts(
