@@ -76,6 +76,9 @@ def test_kill_9_at_random_moments_loses_no_alert(
     log = logs / "last.log"
     process = start(tmp_path, port, log, **DIGESTS_DUE)
     try:
+        # Working means its signal handlers are in place: SIGTERM below must find them,
+        # even when the killed daemons had delivered everything already.
+        assert wait_for(working(log), 30), log.read_text()
         alerts = CYCLES * PER_CYCLE
         planned = alerts + digests(url)
         backlog = 60 + planned  # the feeds are rebuilt per broadcast delivery: allow 1 s each
