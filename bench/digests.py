@@ -30,13 +30,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.common import DIGEST_AT, copy_db, free_port, ratio_row
 from bench.generate import KINDS, ZONES, sqlite_url
 from bench.harness import Row, timed
-from tracker.alerts import delivery, digesting, outbox
+from tracker.alerts import digesting
 from tracker.alerts.digest import latest_period
-from tracker.alerts.models import Delivery, Event, Subscriber
+from tracker.alerts.models import Subscriber
 from tracker.clock import FixedClock
 from tracker.db import make_engine, make_session_factory, transaction
 from tracker.notifiers.base import Message, Notifier
 from tracker.notifiers.compose import Composer
+from tracker.outbox import delivery
+from tracker.outbox import entries as outbox
+from tracker.outbox.models import Delivery, Notice
 from tracker.settings import Settings
 
 RECENT_EVENTS = 60
@@ -125,7 +128,7 @@ def prepare(session: Session, settings: Settings) -> None:
                 "late": False,
             }
         )
-    session.execute(insert(Event), rows)
+    session.execute(insert(Notice), rows)
 
 
 def _sent_bytes(session: Session, sender: str) -> list[tuple[str, bytes]]:

@@ -37,8 +37,8 @@ class Measured:
 
 
 def _measure(path: Path, work: Path, name: str, repeat: int) -> Measured:
-    from tracker.feeds import ics
-    from tracker.feeds.build import build_feeds
+    from tracker.publish import ics
+    from tracker.publish.build import build_feeds
 
     copy = copy_db(path, work, name)
     out = work / f"{name}-out"

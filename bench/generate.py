@@ -21,11 +21,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from tracker.alerts.models import BROADCAST, Delivery, Event, Subscriber
-from tracker.dates import DateWindow, parse
-from tracker.db import make_engine
-from tracker.migrations import upgrade
-from tracker.schedule.models import (
+from tracker.alerts.models import Subscriber
+from tracker.catalog.models import (
     Change,
     Deadline,
     DeadlineKind,
@@ -33,7 +30,11 @@ from tracker.schedule.models import (
     MeetingKind,
     stable_uid,
 )
-from tracker.treaties.models import Treaty
+from tracker.catalog.treaties import Treaty
+from tracker.dates import DateWindow, parse
+from tracker.db import make_engine
+from tracker.migrations import upgrade
+from tracker.outbox.models import BROADCAST, Delivery, Notice
 
 # The instant the data is generated "as of": fixed, so every run gets the same rows.
 AS_OF = datetime(2026, 11, 22, tzinfo=UTC)
@@ -340,8 +341,8 @@ def generate(engine: Engine, counts: Counts, *, seed: int = 20261122) -> None:
         (Meeting, meetings),
         (Change, changes),
         (Subscriber, subscribers),
-        (Event, events),
-        (Event, _change_events(changes, subscribers, first_id=len(events) + 1)),
+        (Notice, events),
+        (Notice, _change_events(changes, subscribers, first_id=len(events) + 1)),
         (Delivery, _deliveries(counts)),
     ]
     with engine.begin() as connection:

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tracker.schedule import editing
-from tracker.schedule.models import Deadline, Meeting
-from tracker.treaties import service
-from tracker.treaties.models import Treaty
+from tracker.catalog import editing
+from tracker.catalog import treaty_editing as service
+from tracker.catalog.models import Deadline, Meeting
+from tracker.catalog.treaties import Treaty
 
 from .conftest import CURRENT_TIME
 

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tracker.dates import parse
-from tracker.schedule.countdown import CountdownStatus, countdown
+from tracker.views.countdown import CountdownStatus, countdown
 
 AS_OF = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from tracker.catalog import editing, history, queries
+from tracker.catalog.models import Change, Deadline, stable_uid
 from tracker.errors import InvalidInput, NotFound
-from tracker.schedule import editing, history, queries
-from tracker.schedule.models import Change, Deadline, stable_uid
 
 from .factories import make_deadline, make_meeting, make_treaty
 

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tracker.schedule import queries
-from tracker.schedule.queries import Filter, Scope
+from tracker.catalog import queries
+from tracker.catalog.queries import Filter, Scope
 
 from .factories import make_deadline
 

@@ -4,12 +4,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tracker import seeding
+from tracker.catalog import history, queries, seeding
+from tracker.catalog.models import Deadline, Meeting
+from tracker.catalog.sources import Source
+from tracker.catalog.treaties import Standing, Treaty
 from tracker.errors import InvalidInput
-from tracker.schedule import history, queries
-from tracker.schedule.models import Deadline, Meeting
-from tracker.sources import Source
-from tracker.treaties.models import Standing, Treaty
 
 SEEDS = seeding.default_paths()
 

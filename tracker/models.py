@@ -1,10 +1,11 @@
 """Every mapped class, imported once so ``Base.metadata`` knows all tables (alembic, tests)."""
 
-import tracker.alerts.models  # noqa: F401  (subscribers, events, deliveries)
+import tracker.alerts.models
+import tracker.outbox.models  # noqa: F401  (entries, deliveries)
+from tracker.catalog.models import Change, Deadline, Meeting
+from tracker.catalog.sources import Source
+from tracker.catalog.treaties import ParticipationEvent, Treaty
 from tracker.db import Base
-from tracker.schedule.models import Change, Deadline, Meeting
-from tracker.sources import Source
-from tracker.treaties.models import ParticipationEvent, Treaty
 
 metadata = Base.metadata
 

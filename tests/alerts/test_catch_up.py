@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import make_deadline
-from tracker.alerts.models import Event
 from tracker.db import transaction
+from tracker.outbox.models import Notice
 
 from .helpers import RecordingNotifier, add_subscriber, make_worker
 
@@ -55,7 +55,7 @@ def test_alerts_of_items_already_over_are_folded_into_one_summary(
     assert summary.identity.startswith("catch-up:") and summary.late
     assert "While the tracker was down: 4 alert(s)" in summary.subject
     with session_factory() as session:
-        recorded = set(session.scalars(select(Event.identity).where(Event.kind == "alert")))
+        recorded = set(session.scalars(select(Notice.identity).where(Notice.kind == "alert")))
     assert "alert:deadline:one:0d:2026-11-25" in recorded
 
 

@@ -9,15 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import make_deadline, make_meeting, make_treaty
-from tracker.alerts import digesting, outbox
+from tracker.alerts import digesting
 from tracker.alerts.digest import Digest, Happening, Period, assemble
-from tracker.alerts.models import Event, EventKind, Subscriber
+from tracker.alerts.models import Subscriber
+from tracker.catalog import queries
+from tracker.catalog.queries import Filter
 from tracker.db import transaction
-from tracker.schedule import queries
-from tracker.schedule.agenda import agenda, deadline_entry
-from tracker.schedule.board import HIDDEN
-from tracker.schedule.queries import Filter
+from tracker.outbox import entries as outbox
+from tracker.outbox.models import Notice, NoticeKind
 from tracker.settings import Settings
+from tracker.views.countdowns import HIDDEN
+from tracker.views.items import agenda, deadline_entry
 
 from .helpers import add_subscriber
 
@@ -29,14 +31,14 @@ def built_alone(
 ) -> Digest:
     """The digest as it was built before grouping: three queries for one subscriber."""
     events = session.scalars(
-        select(Event)
+        select(Notice)
         .where(
-            Event.recorded_at >= since,
-            Event.recorded_at < period.due_at,
-            Event.kind.in_((EventKind.ALERT.value, EventKind.CHANGE.value)),
-            ~Event.identity.like("catch-up:%"),
+            Notice.recorded_at >= since,
+            Notice.recorded_at < period.due_at,
+            Notice.kind.in_((NoticeKind.ALERT.value, NoticeKind.CHANGE.value)),
+            ~Notice.identity.like("catch-up:%"),
         )
-        .order_by(Event.due_at, Event.id)
+        .order_by(Notice.due_at, Notice.id)
     )
     happenings = [
         Happening(e.kind, e.title, e.due_at, e.late)
@@ -107,7 +109,7 @@ def fill(factory: sessionmaker[Session], now: datetime) -> None:
             ):
                 outbox.record(
                     session,
-                    outbox.NewEvent(
+                    outbox.NewNotice(
                         identity=f"alert:test:{day}:{n}",
                         kind="alert" if n else "change",
                         title=f"Item {n} on day {day}",
@@ -142,7 +144,7 @@ def test_digests_recorded_together_match_each_built_alone(
 
     assert recorded == len(expected)
     with session_factory() as session:
-        events = session.scalars(select(Event).where(Event.kind == "digest")).all()
+        events = session.scalars(select(Notice).where(Notice.kind == "digest")).all()
         assert {e.identity for e in events} == set(expected)
         for event in events:
             digest = expected[event.identity]

@@ -7,12 +7,12 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import make_deadline, make_treaty
-from tracker.alerts import outbox
-from tracker.alerts.models import Delivery, Event
+from tracker.catalog import editing
 from tracker.clock import FixedClock
 from tracker.db import transaction
 from tracker.notifiers.base import DeliveryError, Message
-from tracker.schedule import editing
+from tracker.outbox import entries as outbox
+from tracker.outbox.models import Delivery, Notice
 
 from .helpers import RecordingFeed, RecordingNotifier, add_subscriber, make_worker
 
@@ -159,7 +159,7 @@ def test_a_killed_worker_repeats_at_most_the_delivery_in_hand(
     assert len(email.sent) == 2
     with session_factory() as session:
         assert set(session.scalars(select(Delivery.status))) == {"sent"}
-        assert len(session.scalars(select(Event)).all()) == 1
+        assert len(session.scalars(select(Notice)).all()) == 1
 
 
 def test_seeded_history_before_any_subscriber_alerts_nobody(

@@ -14,9 +14,9 @@ from tracker.alerts import recording
 from tracker.alerts.models import Subscriber
 from tracker.alerts.ticking import REPLAN, next_period_due
 from tracker.alerts.worker import Worker
+from tracker.catalog import editing
 from tracker.clock import FixedClock
 from tracker.db import transaction
-from tracker.schedule import editing
 from tracker.settings import DigestSettings
 
 from .helpers import RecordingNotifier, add_subscriber, make_worker

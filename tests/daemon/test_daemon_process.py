@@ -15,8 +15,8 @@ import pytest
 
 from tracker import migrations
 from tracker.alerts.models import Subscriber
+from tracker.catalog.models import Deadline
 from tracker.db import make_engine, make_session_factory, transaction
-from tracker.schedule.models import Deadline
 
 pytestmark = pytest.mark.slow
 TRACKER = str(Path(sys.executable).parent / "tracker")

@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tracker.alerts.models import Delivery, Event, Subscriber
+from tracker.alerts.models import Subscriber
+from tracker.catalog.models import Deadline
 from tracker.db import make_engine, make_session_factory, transaction
-from tracker.schedule.models import Deadline
+from tracker.outbox.models import Delivery, Notice
 
 from ..notifiers.conftest import Mailbox
 
@@ -114,7 +115,7 @@ def digests(url: str) -> int:
     """Digest events recorded (each has one email delivery to the one subscriber)."""
     engine = make_engine(url)
     with engine.connect() as connection:
-        count = connection.scalar(select(func.count()).where(Event.kind == "digest"))
+        count = connection.scalar(select(func.count()).where(Notice.kind == "digest"))
     engine.dispose()
     return int(count or 0)
 

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import recurrence, text
+from tracker.catalog.models import Deadline
+from tracker.catalog.seeding import load
+from tracker.catalog.treaties import Treaty
 from tracker.errors import InvalidInput
 from tracker.notifiers.base import Message, Recipient
 from tracker.notifiers.compose import compose
-from tracker.schedule.models import Deadline
-from tracker.seeding import load
-from tracker.treaties.models import Treaty
 
 from ..conftest import CURRENT_TIME
 from ..factories import make_deadline

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.daemon import hooks
-from tracker.feeds import writer
-from tracker.feeds.writer import write_if_changed
+from tracker.publish import writer
+from tracker.publish.writer import write_if_changed
 
 from ..conftest import CURRENT_TIME
 from ..factories import make_deadline

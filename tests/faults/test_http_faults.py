@@ -13,7 +13,7 @@ import pytest
 from tracker import migrations
 from tracker.clock import FixedClock
 from tracker.db import make_engine, make_session_factory
-from tracker.feeds.build import build_feeds
+from tracker.publish.build import build_feeds
 from tracker.settings import Settings
 from tracker.web.server import make_server, start_in_thread
 

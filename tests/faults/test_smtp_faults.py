@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.alerts import outbox
-from tracker.alerts.models import Delivery
 from tracker.clock import FixedClock
 from tracker.notifiers.email import EmailNotifier
+from tracker.outbox import entries as outbox
+from tracker.outbox.models import Delivery
 from tracker.settings import Settings
 
 from ..alerts.helpers import add_subscriber
@@ -31,7 +31,7 @@ def record_alerts(factory: sessionmaker[Session]) -> None:
     with factory() as session, session.begin():
         subscriber = add_subscriber(session, now=NOW - timedelta(days=1))
         for n in range(PLANNED):
-            new = outbox.NewEvent(
+            new = outbox.NewNotice(
                 identity=f"alert:deadline:fault-{n}:7d:2026-11-29",
                 kind="alert",
                 title=f"Deadline {n} in 7 days",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.feeds.build import BuildReport, build_feeds
+from tracker.publish.build import BuildReport, build_feeds
 from tracker.settings import Settings
 
 from ..conftest import CURRENT_TIME

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.cli.main import cli
-from tracker.feeds.state import STATE_FILE
-from tracker.feeds.writer import write_if_changed
 from tracker.notifiers.ics import IcsNotifier
 from tracker.notifiers.registry import load_notifiers
 from tracker.notifiers.rss import RssNotifier
+from tracker.publish.state import STATE_FILE
+from tracker.publish.writer import write_if_changed
 
 from ..notifiers.messages import alert, digest
 from .conftest import Schedule
@@ -106,7 +106,7 @@ def test_a_file_is_replaced_only_when_its_content_changes(tmp_path: Path) -> Non
 def test_a_batch_of_deliveries_rebuilds_once_until_something_changes(
     schedule: Schedule, session_factory: sessionmaker[Session]
 ) -> None:
-    from tracker.schedule import editing
+    from tracker.catalog import editing
 
     from .conftest import later
 
@@ -144,7 +144,7 @@ def test_a_new_day_rebuilds_the_board_even_when_no_row_changed(
 def test_a_failure_midway_through_a_build_replaces_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tracker.feeds import writer
+    from tracker.publish import writer
 
     files = {tmp_path / name: b"old " + name.encode() for name in ("a.xml", "b.xml", "c.xml")}
     for path, content in files.items():

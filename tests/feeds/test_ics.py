@@ -10,8 +10,8 @@ import pytest
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
 
-from tracker.feeds.build import build_feeds
-from tracker.schedule import editing, queries
+from tracker.catalog import editing, queries
+from tracker.publish.build import build_feeds
 
 from ..conftest import CURRENT_TIME
 from ..factories import make_deadline
@@ -157,7 +157,7 @@ def test_the_calendar_is_exactly_what_icalendar_writes_back(schedule: Schedule) 
 def test_a_large_schedule_keeps_the_nearest_items_ahead_and_the_latest_passed(
     schedule: Schedule, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tracker.feeds import calendar_items
+    from tracker.publish import calendar_items
 
     monkeypatch.setattr(calendar_items, "AHEAD_CAP", 3)
     monkeypatch.setattr(calendar_items, "PAST_CAP", 2)
@@ -196,7 +196,7 @@ def test_a_large_schedule_keeps_the_nearest_items_ahead_and_the_latest_passed(
 def test_each_vtimezone_is_the_one_icalendar_makes(tzid: str, first: int, last: int) -> None:
     from icalendar import Timezone
 
-    from tracker.feeds.ics import _vtimezone
+    from tracker.publish.ics import _vtimezone
 
     expected = Timezone.from_tzid(tzid, first_date=date(first, 1, 1), last_date=date(last, 1, 1))
     assert _vtimezone.__wrapped__(tzid, first, last) == expected.to_ical().decode()

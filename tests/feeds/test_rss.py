@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from tracker.alerts.outbox import Channels, NewEvent, record
-from tracker.feeds.state import STATE_FILE
-from tracker.schedule import editing
+from tracker.catalog import editing
+from tracker.outbox.entries import Channels, NewNotice, record
+from tracker.publish.state import STATE_FILE
 
 from .conftest import HOSTILE, Schedule, later
 
@@ -110,8 +110,8 @@ def test_hostile_titles_are_escaped_in_the_xml_and_intact_when_read(schedule: Sc
 
 
 def test_control_characters_and_line_breaks_cannot_break_the_feed(schedule: Schedule) -> None:
-    from tracker.feeds.events import FeedEvent
-    from tracker.feeds.rss import FeedMeta, render
+    from tracker.publish.events import FeedEvent
+    from tracker.publish.rss import FeedMeta, render
 
     event = FeedEvent("x", "alert", "Line one\r\nLine two\x00\x1b", "a\rb", "http://h/", later(0))
     meta = FeedMeta("T", "D", "http://h/", "http://h/feed.xml", "http://h/atom.xml")
@@ -123,7 +123,7 @@ def test_control_characters_and_line_breaks_cannot_break_the_feed(schedule: Sche
 
 
 def test_broadcast_alerts_from_the_outbox_appear_in_the_feed(schedule: Schedule) -> None:
-    alert = NewEvent(
+    alert = NewNotice(
         identity="alert:deadline:new-start-expiry:7d:2026-02-05",
         kind="alert",
         title="New START expires in 7 days",
@@ -133,7 +133,7 @@ def test_broadcast_alerts_from_the_outbox_appear_in_the_feed(schedule: Schedule)
         subject_slug="new-start-expiry",
         treaty_slug="new-start",
     )
-    private = NewEvent(
+    private = NewNotice(
         identity="alert:private", kind="alert", title="Only for Ana", body="x", due_at=later(5)
     )
     channels = Channels(broadcast=("rss",))
@@ -156,7 +156,7 @@ def test_a_treaty_feed_is_its_share_of_the_newest_entries(schedule: Schedule) ->
     ]
     channels = Channels(broadcast=("rss",))
     for n in (1, 2):
-        alert = NewEvent(
+        alert = NewNotice(
             identity=f"alert:new-start:{n}",
             kind="alert",
             title=f"New START alert {n}",

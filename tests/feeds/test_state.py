@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from tracker.alerts.outbox import Channels, NewEvent, record
-from tracker.feeds import build
-from tracker.feeds.build import BuildReport, build_feeds
-from tracker.feeds.state import STATE_FILE
-from tracker.schedule import editing, queries
-from tracker.sources import Source
-from tracker.treaties import service
-from tracker.treaties.models import ParticipationEvent
+from tracker.catalog import editing, queries
+from tracker.catalog import treaty_editing as service
+from tracker.catalog.sources import Source
+from tracker.catalog.treaties import ParticipationEvent
+from tracker.outbox.entries import Channels, NewNotice, record
+from tracker.publish import build
+from tracker.publish.build import BuildReport, build_feeds
+from tracker.publish.state import STATE_FILE
 
 from ..conftest import CURRENT_TIME
 from .conftest import Schedule, later
@@ -84,7 +84,7 @@ def _cite_source(session: Session) -> None:
 
 
 def _record_alert(session: Session) -> None:
-    alert = NewEvent(
+    alert = NewNotice(
         identity="alert:test",
         kind="alert",
         title="New START data exchange in 7 days",

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.alerts import outbox
 from tracker.alerts.digest import Happening, Period, assemble
-from tracker.alerts.models import Delivery
 from tracker.clock import FixedClock
 from tracker.notifiers.base import Message, Recipient
 from tracker.notifiers.compose import compose
 from tracker.notifiers.email import EmailNotifier
+from tracker.outbox import entries as outbox
+from tracker.outbox.models import Delivery
 from tracker.settings import Settings
 
 from ..alerts.helpers import add_subscriber
@@ -26,7 +26,7 @@ NOW = datetime(2026, 1, 29, 8, 0, tzinfo=UTC)
 def record_alert(factory: sessionmaker[Session]) -> None:
     with factory() as session, session.begin():
         subscriber = add_subscriber(session, now=NOW - timedelta(days=1))
-        event = outbox.NewEvent(
+        event = outbox.NewNotice(
             identity="alert:deadline:new-start-expiry:7d:2026-02-05",
             kind="alert",
             title="New START expires in 7 days",

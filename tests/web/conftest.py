@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from tracker import migrations, seeding
+from tracker import migrations
+from tracker.catalog import seeding
 from tracker.clock import FixedClock
 from tracker.db import make_engine, make_session_factory
-from tracker.feeds.build import build_feeds
+from tracker.publish.build import build_feeds
 from tracker.settings import Settings
 from tracker.web.app import create_app
 

@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 import pytest
 from starlette.testclient import TestClient
 
-from tracker.schedule.agenda import deadline_entry
 from tracker.settings import Settings
+from tracker.views.items import deadline_entry
 from tracker.web.board import build_board
 from tracker.web.timeline import timeline
 
@@ -142,7 +142,7 @@ def test_the_board_is_the_same_all_day_so_rebuilds_write_nothing(session):
 
 
 def test_a_terminated_treaty_ends_its_lane_when_the_withdrawal_took_effect(session):
-    from tracker.treaties.models import ParticipationEvent, Standing
+    from tracker.catalog.treaties import ParticipationEvent, Standing
 
     inf = make_treaty(session, "inf", signed="1987-12-08", status="terminated")
     inf.events.append(ParticipationEvent(state="US", event="withdrew", on=date(2019, 8, 2)))

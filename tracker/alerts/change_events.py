@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.alerts.models import Event, EventKind, Subscriber
-from tracker.alerts.outbox import Channels, NewEvent, record
-from tracker.schedule.models import Change, Deadline, Meeting
+from tracker.alerts.models import Subscriber
+from tracker.catalog.models import Change, Deadline, Meeting
+from tracker.outbox.entries import Channels, NewNotice, record
+from tracker.outbox.models import Notice, NoticeKind
 
 
 def change_title(change: Change) -> str:
@@ -29,7 +30,7 @@ def record_changes(session: Session, channels: Channels, now: datetime) -> int:
     first = session.scalar(select(func.min(Subscriber.created_at)))
     if first is None:
         return 0
-    done = select(Event.change_id).where(Event.change_id.is_not(None))
+    done = select(Notice.change_id).where(Notice.change_id.is_not(None))
     changes = list(
         session.scalars(
             select(Change)
@@ -55,9 +56,9 @@ def record_changes(session: Session, channels: Channels, now: datetime) -> int:
             body += f"\nNote: {change.note}"
         record(
             session,
-            NewEvent(
+            NewNotice(
                 identity=f"change:{change.id}",
-                kind=EventKind.CHANGE.value,
+                kind=NoticeKind.CHANGE.value,
                 title=title,
                 body=body + "\n",
                 due_at=change.recorded_at,

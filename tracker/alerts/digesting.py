@@ -25,15 +25,16 @@ from tracker.alerts.digest import (
     latest_period,
     periods_since,
 )
-from tracker.alerts.models import Event, EventKind, Subscriber
-from tracker.alerts.outbox import Channels, NewEvent, record, record_many
+from tracker.alerts.models import Subscriber
 from tracker.alerts.recording import LATE_AFTER
+from tracker.catalog import queries
+from tracker.catalog.queries import Filter
 from tracker.dates import zone
-from tracker.schedule import queries
-from tracker.schedule.agenda import agenda, deadline_entry
-from tracker.schedule.board import HIDDEN
-from tracker.schedule.queries import Filter
+from tracker.outbox.entries import Channels, NewNotice, record, record_many
+from tracker.outbox.models import Notice, NoticeKind
 from tracker.settings import Settings
+from tracker.views.countdowns import HIDDEN
+from tracker.views.items import agenda, deadline_entry
 
 # Something a subscriber's filters select on: its treaty, its kind, and what it shows.
 Item = tuple[str | None, str | None, Any]
@@ -86,14 +87,14 @@ def gather(session: Session, settings: Settings, period: Period, since: datetime
     """Events recorded in ``[since, due)``, the countdown board and the meetings ahead as
     of the period's due instant: everything any subscriber's digest may hold."""
     events = session.scalars(
-        select(Event)
+        select(Notice)
         .where(
-            Event.recorded_at >= since,
-            Event.recorded_at < period.due_at,
-            Event.kind.in_((EventKind.ALERT.value, EventKind.CHANGE.value)),
-            ~Event.identity.like("catch-up:%"),
+            Notice.recorded_at >= since,
+            Notice.recorded_at < period.due_at,
+            Notice.kind.in_((NoticeKind.ALERT.value, NoticeKind.CHANGE.value)),
+            ~Notice.identity.like("catch-up:%"),
         )
-        .order_by(Event.due_at, Event.id)
+        .order_by(Notice.due_at, Notice.id)
     )
     happenings: list[Item] = [
         (e.treaty_slug, e.subject_kind, Happening(e.kind, e.title, e.due_at, e.late))
@@ -183,7 +184,7 @@ def record_due_digests(
     """Record each subscriber's digests that fell due; ``digest_through`` moves forward in
     the same transaction, so a period is never built twice."""
     spans = _Spans(session, settings)
-    due: list[tuple[NewEvent, Sequence[Subscriber]]] = []
+    due: list[tuple[NewNotice, Sequence[Subscriber]]] = []
     subscribers = _with_digest_due(session, settings, now)
     through: dict[datetime, list[int]] = {}
     # Subscribers of one frequency and zone, handled up to the same instant, share periods.
@@ -245,15 +246,15 @@ def _new_event(
     now: datetime,
     *,
     asked: bool = False,
-) -> NewEvent | None:
+) -> NewNotice | None:
     """The digest event of ``period`` for ``sub``; None when it is empty and not wanted."""
     digest, text, payload = shared.digest(sub, period)
     has_content = not digest.is_empty or (asked and bool(digest.board or digest.agenda))
     if not has_content and not settings.digest.send_when_empty:
         return None
-    return NewEvent(
+    return NewNotice(
         identity=digest.identity,
-        kind=EventKind.DIGEST.value,
+        kind=NoticeKind.DIGEST.value,
         title=digest.subject,
         body=text,
         due_at=period.due_at,

@@ -1,41 +1,20 @@
-"""Subscribers and the outbox: events (alerts, changes, digests) and their deliveries.
-
-Every event is a row, unique by identity, before anything is sent; a delivery row per
-channel and recipient tracks sending. Nothing is sent without a row; a ``sent`` row is
-never sent again.
-"""
+"""Subscribers: who gets alerts and digests, and which items concern them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.db import Base
-
-BROADCAST = "*"
 
 
 class DigestFrequency(StrEnum):
     DAILY = "daily"
     WEEKLY = "weekly"
     NONE = "none"
-
-
-class EventKind(StrEnum):
-    ALERT = "alert"
-    CHANGE = "change"
-    DIGEST = "digest"
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
 
 
 class Subscriber(Base):
@@ -59,54 +38,3 @@ class Subscriber(Base):
         if self.treaties and treaty not in self.treaties:
             return False
         return not (self.kinds and kind not in self.kinds)
-
-
-class Event(Base):
-    __tablename__ = "events"
-    __table_args__ = (Index("ix_events_recorded_at", "recorded_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    identity: Mapped[str] = mapped_column(String(400), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))
-    subject_type: Mapped[str | None] = mapped_column(String(20))
-    subject_slug: Mapped[str | None] = mapped_column(String(120))
-    subject_kind: Mapped[str | None] = mapped_column(String(30))
-    treaty_slug: Mapped[str | None] = mapped_column(String(120))
-    lead: Mapped[str | None] = mapped_column(String(20))
-    title: Mapped[str] = mapped_column(String(500))
-    body: Mapped[str] = mapped_column(Text)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    change_id: Mapped[int | None] = mapped_column(unique=True)
-    due_at: Mapped[datetime]
-    recorded_at: Mapped[datetime]
-    late: Mapped[bool] = mapped_column(Boolean, default=False)
-
-    deliveries: Mapped[list[Delivery]] = relationship(
-        back_populates="event", cascade="all, delete-orphan"
-    )
-
-
-class Delivery(Base):
-    __tablename__ = "deliveries"
-    __table_args__ = (
-        UniqueConstraint(
-            "event_id", "channel", "recipient", name="uq_deliveries_event_channel_recipient"
-        ),
-        Index("ix_deliveries_status_next", "status", "next_attempt_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    channel: Mapped[str] = mapped_column(String(40))
-    recipient: Mapped[str] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(10), default=DeliveryStatus.PENDING.value)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime]
-    claimed_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    # Set by `tracker alerts retry`: the give-up window counts from here then.
-    requeued_at: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
-
-    event: Mapped[Event] = relationship(back_populates="deliveries", lazy="joined")

@@ -16,7 +16,7 @@ from functools import cached_property
 
 from tracker.dates import DateWindow, Precision, format_duration, zone
 from tracker.recurrence import occurrences
-from tracker.schedule.countdown import countdown
+from tracker.views.countdown import countdown
 
 RECURRENCE_LOOKBACK = timedelta(days=60)
 

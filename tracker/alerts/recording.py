@@ -11,11 +11,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.alerts import planning
-from tracker.alerts.models import Event, EventKind, Subscriber
-from tracker.alerts.outbox import Channels, NewEvent, record
+from tracker.alerts.models import Subscriber
 from tracker.alerts.planning import Plannable, PlannedAlert
+from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.dates import format_duration, parse_durations
-from tracker.schedule.models import Change, Deadline, Meeting
+from tracker.outbox.entries import Channels, NewNotice, record
+from tracker.outbox.models import Notice, NoticeKind
 from tracker.settings import AlertSettings
 
 # An alert recorded more than this after its instant is marked late.
@@ -220,15 +221,15 @@ def _recorded(session: Session, identities: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(identities), 500):
         chunk = identities[start : start + 500]
-        found |= set(session.scalars(select(Event.identity).where(Event.identity.in_(chunk))))
+        found |= set(session.scalars(select(Notice.identity).where(Notice.identity.in_(chunk))))
     return found
 
 
-def _event(alert: PlannedAlert, *, late: bool) -> NewEvent:
+def _event(alert: PlannedAlert, *, late: bool) -> NewNotice:
     item = alert.item
-    return NewEvent(
+    return NewNotice(
         identity=alert.identity,
-        kind=EventKind.ALERT.value,
+        kind=NoticeKind.ALERT.value,
         title=alert.title,
         body=alert.body,
         due_at=alert.fires_at,
@@ -272,9 +273,9 @@ def _record_summaries(
         )
         record(
             session,
-            NewEvent(
+            NewNotice(
                 identity=f"catch-up:{digest}:{who}",
-                kind=EventKind.ALERT.value,
+                kind=NoticeKind.ALERT.value,
                 title=title,
                 body=body,
                 due_at=now,

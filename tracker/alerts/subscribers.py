@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.alerts.models import DigestFrequency, Subscriber
+from tracker.catalog.models import DeadlineKind, MeetingKind
 from tracker.dates import format_duration, parse_durations, parse_zone
 from tracker.errors import InvalidInput, NotFound
-from tracker.schedule.models import DeadlineKind, MeetingKind
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 KINDS = sorted({k.value for k in DeadlineKind} | {k.value for k in MeetingKind})

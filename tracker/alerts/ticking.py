@@ -23,9 +23,9 @@ from tracker.alerts.digest import latest_period
 from tracker.alerts.models import Subscriber
 from tracker.alerts.planning import PlannedAlert
 from tracker.alerts.recording import AlertPlan
-from tracker.schedule.models import Change
+from tracker.catalog.models import Change
+from tracker.catalog.treaties import Treaty
 from tracker.settings import DigestSettings
-from tracker.treaties.models import Treaty
 
 REPLAN = timedelta(hours=1)
 

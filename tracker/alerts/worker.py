@@ -13,11 +13,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.alerts import change_events, digesting, outbox, planning, recording, ticking
-from tracker.alerts.outbox import Channels
+from tracker.alerts import change_events, digesting, planning, recording, ticking
 from tracker.clock import Clock
 from tracker.db import transaction
 from tracker.notifiers.base import Notifier
+from tracker.outbox import delivery, entries
+from tracker.outbox.entries import Channels
 from tracker.settings import Settings
 
 log = logging.getLogger("tracker.worker")
@@ -79,7 +80,7 @@ class Worker:
         return Round(alerts, changes, digests, memory.next_at())
 
     def deliver(self, stop: Callable[[], bool] = lambda: False) -> int:
-        return outbox.deliver_due(
+        return delivery.deliver_due(
             self.sessions, self.notifiers, self.clock, self.settings.delivery, stop
         )
 
@@ -92,7 +93,7 @@ class Worker:
     def recover(self) -> int:
         """Requeue deliveries a killed daemon left in ``sending`` (call holding the lock)."""
         with transaction(self.sessions) as session:
-            released = outbox.release_claims(session)
+            released = entries.release_claims(session)
         if released:
             log.warning("requeued %d delivery(ies) left in hand by a stopped daemon", released)
         return released

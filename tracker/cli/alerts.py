@@ -168,7 +168,7 @@ def alerts() -> None:
 @pass_app
 def alerts_list(app: App, failed: bool, as_json: bool) -> None:
     """List deliveries, newest first."""
-    from tracker.alerts import outbox
+    from tracker.outbox import entries as outbox
 
     with app.sessions() as session:
         rows: list[dict[str, Any]] = [
@@ -215,9 +215,9 @@ def alerts_list(app: App, failed: bool, as_json: bool) -> None:
 @pass_app
 def alerts_retry(app: App, ids: tuple[int, ...], all_failed: bool) -> None:
     """Requeue failed deliveries; the daemon sends them at its next tick."""
-    from tracker.alerts import outbox
     from tracker.db import transaction
     from tracker.errors import InvalidInput
+    from tracker.outbox import entries as outbox
 
     if not ids and not all_failed:
         raise InvalidInput("name delivery IDs or use --all-failed")

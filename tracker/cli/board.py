@@ -31,8 +31,8 @@ def countdown(
     Default: the nearest 50 deadlines not yet passed or passed in the last 30 days, in
     date order (cancelled and superseded ones left out).
     """
-    from tracker.schedule.agenda import deadline_entry
-    from tracker.schedule.board import BOARD_SIZE, RECENTLY_PASSED, select_countdowns
+    from tracker.views.countdowns import BOARD_SIZE, RECENTLY_PASSED, select_countdowns
+    from tracker.views.items import deadline_entry
 
     if show_all:
         limit = None
@@ -82,9 +82,9 @@ def upcoming(
     app: App, within: str, kinds: tuple[str, ...], treaty: str | None, as_json: bool
 ) -> None:
     """One agenda of deadlines and meetings, in date order."""
+    from tracker.catalog import queries
     from tracker.dates import parse_duration
-    from tracker.schedule import queries
-    from tracker.schedule.agenda import agenda
+    from tracker.views.items import agenda
 
     window = parse_duration(within)
     flt = queries.Filter(today=app.today, within=window, treaty=treaty, kinds=kinds)

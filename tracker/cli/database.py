@@ -13,7 +13,7 @@ pass_app = click.make_pass_decorator(App)
 
 
 def _seed(app: App, paths: tuple[Path, ...]) -> str:
-    from tracker import seeding
+    from tracker.catalog import seeding
     from tracker.db import transaction
 
     with progress("seeding") as update, transaction(app.sessions) as session:

@@ -58,8 +58,8 @@ def add(
     slug: str | None,
 ) -> None:
     """Add a deadline."""
+    from tracker.catalog import editing
     from tracker.db import transaction
-    from tracker.schedule import editing
 
     fields = editing.DeadlineFields.parse(
         title=title, due=due, kind=kind, status=status, alert=alert, note=note, tz=tz
@@ -113,8 +113,8 @@ def _edit(
     treaty: str | None = None,
     **values: str | None,
 ) -> None:
+    from tracker.catalog import editing
     from tracker.db import transaction
-    from tracker.schedule import editing
 
     fields = editing.DeadlineFields.parse(**values)
     with transaction(app.sessions) as session:
@@ -138,8 +138,8 @@ def done(app: App, slug: str, missed: bool) -> None:
 @pass_app
 def remove(app: App, slug: str) -> None:
     """Remove a deadline (its history stays)."""
+    from tracker.catalog import editing, queries
     from tracker.db import transaction
-    from tracker.schedule import editing, queries
 
     with transaction(app.sessions) as session:
         editing.remove(session, queries.deadline(session, slug), now=app.as_of)
@@ -158,8 +158,8 @@ def list_(
     as_json: bool,
 ) -> None:
     """List deadlines with their countdowns."""
-    from tracker.schedule import queries
-    from tracker.schedule.agenda import deadline_entry
+    from tracker.catalog import queries
+    from tracker.views.items import deadline_entry
 
     flt = build_filter(app.today, scope, within, treaty, kinds)
     with app.sessions() as session:
@@ -184,9 +184,9 @@ def list_(
 @pass_app
 def show(app: App, slug: str, as_json: bool) -> None:
     """Show a deadline, its sources and its history."""
+    from tracker.catalog import history, queries
     from tracker.cli.history import changes_as_dicts
-    from tracker.schedule import history, queries
-    from tracker.schedule.agenda import deadline_entry
+    from tracker.views.items import deadline_entry
 
     with app.sessions() as session:
         item = queries.deadline(session, slug)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from tracker.schedule.models import Change
+    from tracker.catalog.models import Change
 
 
 def changes_as_dicts(changes: Iterable[Change]) -> list[dict[str, Any]]:

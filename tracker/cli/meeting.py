@@ -58,8 +58,8 @@ def add(
     **values: str | None,
 ) -> None:
     """Add a meeting."""
+    from tracker.catalog import editing
     from tracker.db import transaction
-    from tracker.schedule import editing
 
     fields = editing.MeetingFields.parse(title=title, **values)
     with transaction(app.sessions) as session:
@@ -89,8 +89,8 @@ def _edit(
     source: str | None = None,
     **values: str | None,
 ) -> None:
+    from tracker.catalog import editing
     from tracker.db import transaction
-    from tracker.schedule import editing
 
     fields = editing.MeetingFields.parse(**values)
     with transaction(app.sessions) as session:
@@ -115,8 +115,8 @@ def cancel(app: App, slug: str, postpone: bool, source: str | None) -> None:
 @pass_app
 def remove(app: App, slug: str) -> None:
     """Remove a meeting (its history stays)."""
+    from tracker.catalog import editing, queries
     from tracker.db import transaction
-    from tracker.schedule import editing, queries
 
     with transaction(app.sessions) as session:
         editing.remove(session, queries.meeting(session, slug), now=app.as_of)
@@ -137,8 +137,8 @@ def list_(
     """List meetings (recurring ones by their next occurrences)."""
     from datetime import date, timedelta
 
-    from tracker.schedule import queries
-    from tracker.schedule.agenda import agenda
+    from tracker.catalog import queries
+    from tracker.views.items import agenda
 
     flt = build_filter(app.today, scope, within, treaty, kinds)
     horizon = app.today + (
@@ -167,9 +167,9 @@ def list_(
 @pass_app
 def show(app: App, slug: str, as_json: bool) -> None:
     """Show a meeting, its delegations, sources and history."""
+    from tracker.catalog import history, queries
     from tracker.cli.history import changes_as_dicts, print_sources_and_history
-    from tracker.schedule import history, queries
-    from tracker.schedule.agenda import meeting_entries
+    from tracker.views.items import meeting_entries
 
     with app.sessions() as session:
         item = queries.meeting(session, slug)

@@ -106,7 +106,7 @@ def feed() -> None:
 @click.pass_obj
 def build(app: App, out: Path | None) -> None:
     """Write feed.xml, atom.xml, calendar.ics and the per-treaty feeds now."""
-    from tracker.feeds.build import build_feeds
+    from tracker.publish.build import build_feeds
 
     with app.sessions() as session:
         report = build_feeds(session, app.settings, out, as_of=app.as_of)

@@ -36,8 +36,8 @@ def listing(func: F) -> F:
 def build_filter(
     today: Any, scope: str, within: str | None, treaty: str | None, kinds: tuple[str, ...]
 ) -> Any:
+    from tracker.catalog.queries import Filter, Scope
     from tracker.dates import parse_duration
-    from tracker.schedule.queries import Filter, Scope
 
     return Filter(
         today=today,

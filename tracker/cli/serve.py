@@ -20,7 +20,7 @@ def serve(app: App, host: str | None, port: int | None, build: bool) -> None:
     from tracker.web.server import make_server
 
     if build:
-        from tracker.feeds.build import build_feeds
+        from tracker.publish.build import build_feeds
 
         with app.sessions() as session:
             build_feeds(session, app.settings, as_of=app.as_of)

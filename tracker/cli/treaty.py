@@ -44,8 +44,8 @@ def treaty() -> None:
 @pass_app
 def add(app: App, /, name: str, slug: str | None, source: str | None, **values: str | None) -> None:
     """Add a treaty."""
+    from tracker.catalog import treaty_editing as service
     from tracker.db import transaction
-    from tracker.treaties import service
 
     parsed = service.treaty_values(name=name, **values)
     with transaction(app.sessions) as session:
@@ -60,8 +60,8 @@ def add(app: App, /, name: str, slug: str | None, source: str | None, **values: 
 @pass_app
 def edit(app: App, /, slug: str, source: str | None, **values: str | None) -> None:
     """Change a treaty's facts."""
+    from tracker.catalog import treaty_editing as service
     from tracker.db import transaction
-    from tracker.treaties import service
 
     parsed = service.treaty_values(**values)
     with transaction(app.sessions) as session:
@@ -75,7 +75,7 @@ def edit(app: App, /, slug: str, source: str | None, **values: str | None) -> No
 @pass_app
 def list_(app: App, status: str | None, as_json: bool) -> None:
     """List treaties with their status and US/Russia standing."""
-    from tracker.treaties import service
+    from tracker.catalog import treaty_editing as service
 
     with app.sessions() as session:
         rows = [service.treaty_dict(t, app.today) for t in service.list_treaties(session, status)]
@@ -106,9 +106,9 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
 @pass_app
 def show(app: App, slug: str, as_json: bool) -> None:
     """Show a treaty with its participation events and sources."""
+    from tracker.catalog import queries
+    from tracker.catalog import treaty_editing as service
     from tracker.cli.history import print_sources_and_history
-    from tracker.schedule import queries
-    from tracker.treaties import service
 
     with app.sessions() as session:
         data = service.treaty_dict(queries.treaty(session, slug), app.today, events=True)

@@ -31,7 +31,7 @@ def configured_notifiers(settings: Settings) -> dict[str, Notifier]:
 def rebuild_feeds(sessions: sessionmaker[Session], settings: Settings, as_of: datetime) -> None:
     """Rebuild the feed files and the board; files whose content is the same stay untouched."""
     try:
-        from tracker.feeds.build import build_feeds
+        from tracker.publish.build import build_feeds
     except ImportError:  # feeds not installed: nothing to rebuild
         return
     try:

@@ -20,9 +20,9 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from tracker.feeds.writer import write_if_changed
 from tracker.notifiers.base import DeliveryError, Message
 from tracker.notifiers.compose import Composer, compose, one_line
+from tracker.publish.writer import write_if_changed
 
 if TYPE_CHECKING:
     from tracker.settings import Settings, SmtpSettings

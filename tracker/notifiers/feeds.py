@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    from tracker.feeds.build import BuildReport, Kind
+    from tracker.publish.build import BuildReport, Kind
     from tracker.settings import Settings
 
 
@@ -52,7 +52,7 @@ class FeedNotifier:
         (a batch of deliveries recorded together rebuilds once). None when skipped."""
         from sqlalchemy.exc import SQLAlchemyError
 
-        from tracker.feeds.build import build_feeds
+        from tracker.publish.build import build_feeds
 
         try:
             with self.sessions()() as session:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from tracker.notifiers.feeds import FeedNotifier
 
 if TYPE_CHECKING:
-    from tracker.feeds.build import Kind
+    from tracker.publish.build import Kind
 
 
 class IcsNotifier(FeedNotifier):

@@ -12,8 +12,8 @@ UPCOMING_WITHIN = "180d"
 
 def countdowns(session: Session, today: date, as_of: datetime) -> list[dict[str, Any]]:
     """``tracker countdown --json``: the default board."""
-    from tracker.schedule.agenda import deadline_entry
-    from tracker.schedule.board import BOARD_SIZE, RECENTLY_PASSED, select_countdowns
+    from tracker.views.countdowns import BOARD_SIZE, RECENTLY_PASSED, select_countdowns
+    from tracker.views.items import deadline_entry
 
     chosen = select_countdowns(session, (), today=today, recent=RECENTLY_PASSED, limit=BOARD_SIZE)
     return [deadline_entry(d, as_of).as_countdown() for d in chosen]
@@ -29,8 +29,8 @@ def upcoming(
     kinds: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     """``tracker upcoming --json``."""
-    from tracker.schedule import queries
-    from tracker.schedule.agenda import agenda
+    from tracker.catalog import queries
+    from tracker.views.items import agenda
 
     flt = queries.Filter(today=today, within=within, treaty=treaty, kinds=kinds)
     entries = agenda(
@@ -45,14 +45,14 @@ def upcoming(
 
 def treaties(session: Session, today: date, status: str | None = None) -> list[dict[str, Any]]:
     """``tracker treaty list --json``."""
-    from tracker.treaties import service
+    from tracker.catalog import treaty_editing as service
 
     return [service.treaty_dict(t, today) for t in service.list_treaties(session, status)]
 
 
 def treaty(session: Session, today: date, slug: str) -> dict[str, Any]:
     """``tracker treaty show SLUG --json``; raises NotFound."""
-    from tracker.schedule import queries
-    from tracker.treaties import service
+    from tracker.catalog import queries
+    from tracker.catalog import treaty_editing as service
 
     return service.treaty_dict(queries.treaty(session, slug), today, events=True)

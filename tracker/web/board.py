@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
+from tracker.catalog.models import Deadline, Meeting
 from tracker.dates import LONGEST_WINDOW, DateWindow, Precision, zone
-from tracker.schedule.agenda import Entry
-from tracker.schedule.board import HIDDEN
-from tracker.schedule.models import Deadline, Meeting
+from tracker.views.countdowns import HIDDEN
+from tracker.views.items import Entry
 from tracker.web.timeline import Point
 
 if TYPE_CHECKING:
@@ -61,14 +61,14 @@ class Board:
 
 
 def _shown_deadlines() -> Any:
-    from tracker.schedule.board import HIDDEN
+    from tracker.views.countdowns import HIDDEN
 
     return select(Deadline).options(lazyload(Deadline.treaty)).where(Deadline.status.not_in(HIDDEN))
 
 
 def _cards(session: Session, today: date, as_of: datetime) -> list[Entry]:
     """The nearest deadlines not passed: read a few at a time until there are enough."""
-    from tracker.schedule.agenda import deadline_entry
+    from tracker.views.items import deadline_entry
 
     since = today - ZONE_SLACK
     # The first-day bound lets the index on (due_earliest, due_latest) serve the search.
@@ -87,7 +87,7 @@ def _cards(session: Session, today: date, as_of: datetime) -> list[Entry]:
 
 
 def _passed(session: Session, today: date, as_of: datetime) -> list[Entry]:
-    from tracker.schedule.agenda import deadline_entry
+    from tracker.views.items import deadline_entry
 
     since = today - RECENT
     query = _shown_deadlines().where(
@@ -113,8 +113,8 @@ def _timeline_points(
     Deadlines are read as columns (a mark needs no countdown, no sources). A recurring
     meeting is marked where the meetings table has it (the next year): expanding its rule
     over the whole chart again cost more than the rest of the board."""
-    from tracker.schedule import queries
-    from tracker.treaties.models import Treaty
+    from tracker.catalog import queries
+    from tracker.catalog.treaties import Treaty
 
     first = today - TIMELINE_PAST
     columns = select(
@@ -151,9 +151,9 @@ def _timeline_points(
 
 
 def gather(session: Session, settings: Settings, as_of: datetime) -> Board:
-    from tracker.schedule import queries
-    from tracker.schedule.agenda import agenda
-    from tracker.treaties import service
+    from tracker.catalog import queries
+    from tracker.catalog import treaty_editing as service
+    from tracker.views.items import agenda
     from tracker.web.timeline import timeline
 
     today = as_of.astimezone(zone(settings.timezone)).date()

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from tracker.catalog.treaties import Treaty
 from tracker.dates import DateWindow
-from tracker.treaties.models import Treaty
 
 WIDTH = 1200
 LABEL = 150

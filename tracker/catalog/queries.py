@@ -11,10 +11,10 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.interfaces import LoaderOption
 
+from tracker.catalog.models import Deadline, Meeting
+from tracker.catalog.treaties import Treaty
 from tracker.dates import LONGEST_WINDOW
 from tracker.errors import NotFound
-from tracker.schedule.models import Deadline, Meeting
-from tracker.treaties.models import Treaty
 
 
 class Scope(StrEnum):

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from tracker.catalog.models import Deadline, DeadlineStatus
+from tracker.catalog.queries import line_loading
+from tracker.catalog.treaties import Treaty
 from tracker.dates import LONGEST_WINDOW
 from tracker.errors import NotFound
-from tracker.schedule.models import Deadline, DeadlineStatus
-from tracker.schedule.queries import line_loading
-from tracker.treaties.models import Treaty
 
 HIDDEN = (DeadlineStatus.CANCELLED.value, DeadlineStatus.SUPERSEDED.value)
 RECENTLY_PASSED = timedelta(days=30)

@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from tracker.catalog.models import Deadline, Meeting
 from tracker.dates import DateWindow
-from tracker.schedule.countdown import Countdown, countdown
-from tracker.schedule.models import Deadline, Meeting
+from tracker.views.countdown import Countdown, countdown
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import dates, text
-from tracker.errors import InvalidInput
-from tracker.recurrence import validate_rule
-from tracker.schedule import queries
-from tracker.schedule.history import (
+from tracker.catalog import queries
+from tracker.catalog.history import (
     apply_changes,
     record,
     source_for_url,
     subject_type,
     unique_slug,
 )
-from tracker.schedule.models import (
+from tracker.catalog.models import (
     Change,
     Deadline,
     DeadlineKind,
@@ -34,6 +32,8 @@ from tracker.schedule.models import (
     MeetingStatus,
     stable_uid,
 )
+from tracker.errors import InvalidInput
+from tracker.recurrence import validate_rule
 
 UNSET: Any = object()
 

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.catalog.sources import Source, citation_table
+from tracker.catalog.treaties import Treaty
 from tracker.dates import DateWindow, Precision
 from tracker.db import Base, slug
-from tracker.sources import Source, citation_table
-from tracker.treaties.models import Treaty
 
 
 class DeadlineKind(StrEnum):

@@ -1,7 +1,7 @@
 """The outbox: record events with their deliveries, then claim and deliver them.
 
 Recording comes first, in one transaction with everything that decided it. Delivery
-(:mod:`tracker.alerts.delivery`) claims due rows in batches with a compare-and-swap
+(:mod:`tracker.outbox.delivery`) claims due rows in batches with a compare-and-swap
 ``UPDATE ... WHERE status='pending'`` (and ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
 two workers never send the same row; each outcome is written before the next message
 goes out, so a crash repeats at most the one delivery in hand.
@@ -19,21 +19,16 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracker.alerts.claims import backoff as backoff
-from tracker.alerts.claims import claim as claim
-from tracker.alerts.claims import claim_batch as claim_batch
-from tracker.alerts.delivery import deliver_due as deliver_due
-from tracker.alerts.delivery import message_for as message_for
-from tracker.alerts.models import (
-    BROADCAST,
-    Delivery,
-    DeliveryStatus,
-    Event,
-    Subscriber,
-)
+from tracker.alerts.models import Subscriber
 from tracker.notifiers.base import Notifier
+from tracker.outbox.claims import backoff as backoff
+from tracker.outbox.claims import claim as claim
+from tracker.outbox.claims import claim_batch as claim_batch
+from tracker.outbox.delivery import deliver_due as deliver_due
+from tracker.outbox.delivery import message_for as message_for
+from tracker.outbox.models import BROADCAST, Delivery, DeliveryStatus, Notice
 
-_EVENTS = cast(Table, Event.__table__)
+_EVENTS = cast(Table, Notice.__table__)
 _DELIVERIES = cast(Table, Delivery.__table__)
 
 log = logging.getLogger("tracker.outbox")
@@ -55,7 +50,7 @@ class Channels:
 
 
 @dataclass(frozen=True)
-class NewEvent:
+class NewNotice:
     identity: str
     kind: str
     title: str
@@ -72,7 +67,7 @@ class NewEvent:
 
 
 def exists(session: Session, identity: str) -> bool:
-    return session.scalar(select(Event.id).where(Event.identity == identity)) is not None
+    return session.scalar(select(Notice.id).where(Notice.identity == identity)) is not None
 
 
 def _targets(
@@ -84,7 +79,7 @@ def _targets(
     return targets
 
 
-def _event_values(new: NewEvent, now: datetime) -> dict[str, Any]:
+def _event_values(new: NewNotice, now: datetime) -> dict[str, Any]:
     return {
         "identity": new.identity,
         "kind": new.kind,
@@ -116,18 +111,18 @@ def _delivery_values(channel: str, recipient: str, now: datetime) -> dict[str, A
 
 def record(
     session: Session,
-    new: NewEvent,
+    new: NewNotice,
     subscribers: Sequence[Subscriber],
     channels: Channels,
     *,
     now: datetime,
     broadcast: bool = True,
-) -> Event | None:
+) -> Notice | None:
     """Write the event and one pending delivery per subscriber channel and broadcast
     channel; None (and nothing written) when an event with this identity exists."""
     if exists(session, new.identity):
         return None
-    event = Event(**_event_values(new, now))
+    event = Notice(**_event_values(new, now))
     targets = _targets(subscribers, channels, broadcast)
     for channel, recipient in targets:
         event.deliveries.append(Delivery(**_delivery_values(channel, recipient, now)))
@@ -148,7 +143,7 @@ def record(
 
 def record_many(
     session: Session,
-    events: Sequence[tuple[NewEvent, Sequence[Subscriber]]],
+    events: Sequence[tuple[NewNotice, Sequence[Subscriber]]],
     channels: Channels,
     *,
     now: datetime,
@@ -161,7 +156,9 @@ def record_many(
         chunk = events[start : start + 500]
         known = set(
             session.scalars(
-                select(Event.identity).where(Event.identity.in_([new.identity for new, _ in chunk]))
+                select(Notice.identity).where(
+                    Notice.identity.in_([new.identity for new, _ in chunk])
+                )
             )
         )
         fresh = [(new, subs) for new, subs in chunk if new.identity not in known]
@@ -173,8 +170,8 @@ def record_many(
                 session.execute(insert(_EVENTS), [_event_values(new, now) for new, _ in fresh])
                 # Their ids by identity (unique): RETURNING in order costs a statement per row.
                 found = session.execute(
-                    select(Event.identity, Event.id).where(
-                        Event.identity.in_([new.identity for new, _ in fresh])
+                    select(Notice.identity, Notice.id).where(
+                        Notice.identity.in_([new.identity for new, _ in fresh])
                     )
                 )
                 ids = {event_identity: event_id for event_identity, event_id in found}
@@ -228,5 +225,5 @@ def listing(session: Session, *, status: str | None = None, limit: int = 200) ->
     if status:
         query = query.where(Delivery.status == status)
     return list(
-        session.scalars(query.order_by(Event.due_at.desc(), Delivery.id).limit(limit)).unique()
+        session.scalars(query.order_by(Notice.due_at.desc(), Delivery.id).limit(limit)).unique()
     )

@@ -16,10 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import dates, text
-from tracker.errors import InvalidInput, NotFound
-from tracker.schedule import editing, history, queries
-from tracker.schedule.models import Deadline, Meeting
-from tracker.seed_records import (
+from tracker.catalog import editing, history, queries
+from tracker.catalog.models import Deadline, Meeting
+from tracker.catalog.seed_records import (
     DeadlineRecord,
     HistoryRecord,
     MeetingRecord,
@@ -31,11 +30,12 @@ from tracker.seed_records import (
     read_records,
     seed_files,
 )
-from tracker.sources import Source
+from tracker.catalog.sources import Source
+from tracker.errors import InvalidInput, NotFound
 
 __all__ = ["SeedReport", "default_paths", "load"]
-from tracker.treaties import service as treaties
-from tracker.treaties.models import ParticipationEvent, ParticipationEventKind, Treaty
+from tracker.catalog import treaty_editing as treaties
+from tracker.catalog.treaties import ParticipationEvent, ParticipationEventKind, Treaty
 
 FieldsT = TypeVar("FieldsT", editing.DeadlineFields, editing.MeetingFields)
 

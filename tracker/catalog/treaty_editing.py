@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import dates, text
+from tracker.catalog import queries
+from tracker.catalog.history import source_for_url
+from tracker.catalog.treaties import Treaty, TreatyKind, TreatyStatus
 from tracker.errors import InvalidInput
-from tracker.schedule import queries
-from tracker.schedule.history import source_for_url
-from tracker.treaties.models import Treaty, TreatyKind, TreatyStatus
 
 WATCHED_STATES = ("US", "RU")
 DATE_FIELDS = ("signed", "entered_into_force", "expires")

@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.catalog.sources import Source, citation_table
 from tracker.db import Base, slug
-from tracker.sources import Source, citation_table
 
 
 class TreatyKind(StrEnum):

@@ -5,11 +5,11 @@ each change, and ``DTSTAMP``/``LAST-MODIFIED`` from the item's last change rathe
 clock, so the same database always gives the same bytes.
 
 Each VEVENT is written once per build as the content lines icalendar would write (its
-property order, escaping and folding: :mod:`tracker.feeds.ical_text`), and the same text
+property order, escaping and folding: :mod:`tracker.publish.ical_text`), and the same text
 goes into ``calendar.ics`` and into its treaty's calendar. The VTIMEZONEs come from
 icalendar's ``Timezone.from_tzid``, made once per zone and range in a process. Building
 icalendar objects and calling ``to_ical`` cost about a millisecond per event, more than a
-whole build may take. Which items a calendar holds: :mod:`tracker.feeds.calendar_items`.
+whole build may take. Which items a calendar holds: :mod:`tracker.publish.calendar_items`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from tracker.dates import DateWindow, Precision, zone
-from tracker.feeds.calendar_items import CalendarItem
-from tracker.feeds.events import item_link, one_line
-from tracker.feeds.ical_text import day, escape_text, ical_value, instant, line, text, utc
+from tracker.publish.calendar_items import CalendarItem
+from tracker.publish.events import item_link, one_line
+from tracker.publish.ical_text import day, escape_text, ical_value, instant, line, text, utc
 
 PRODID = "-//tracker//arms control treaty tracker//EN"
 

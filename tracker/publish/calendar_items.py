@@ -23,16 +23,16 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from tracker.dates import LONGEST_WINDOW, DateWindow
-from tracker.schedule.models import (
+from tracker.catalog.models import (
     Deadline,
     Meeting,
     deadline_sources,
     meeting_sources,
     stored_window,
 )
-from tracker.sources import Source
-from tracker.treaties.models import Treaty
+from tracker.catalog.sources import Source
+from tracker.catalog.treaties import Treaty
+from tracker.dates import LONGEST_WINDOW, DateWindow
 
 PAST_CAP = 200
 AHEAD_CAP = 1000

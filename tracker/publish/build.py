@@ -3,12 +3,12 @@
 Used by ``tracker feed build``, ``tracker serve`` and the daemon (directly, and through the
 rss and ics notifiers) after every change or fired alert. The files fall into three parts
 (``rss``, ``ics``, ``board``); a part whose inputs did not change since it was last built
-is not rendered at all (see :mod:`tracker.feeds.state`), and of a part that is, each file
+is not rendered at all (see :mod:`tracker.publish.state`), and of a part that is, each file
 is rewritten only when its content changed.
 
 What the files hold is bounded whatever the size of the database: the feeds the newest
 ``max_entries`` events (a treaty's feed: its share of those), the calendars the items of
-the last year and the nearest ahead (:mod:`tracker.feeds.ics`), the board the nearest
+the last year and the nearest ahead (:mod:`tracker.publish.ics`), the board the nearest
 cards and marks (:mod:`tracker.web.board`).
 """
 
@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.catalog.treaties import Treaty
 from tracker.dates import zone
-from tracker.feeds import state
-from tracker.feeds.events import feed_events
-from tracker.feeds.writer import write_changed
-from tracker.treaties.models import Treaty
+from tracker.publish import state
+from tracker.publish.events import feed_events
+from tracker.publish.writer import write_changed
 
 if TYPE_CHECKING:
     from tracker.settings import Settings
@@ -66,7 +66,7 @@ def _url(base: str, relative: str) -> str:
 
 
 def _build_rss(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
-    from tracker.feeds.rss import (
+    from tracker.publish.rss import (
         FeedMeta,
         RenderedEntry,
         atom_document,
@@ -104,8 +104,8 @@ def _build_rss(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
 
 
 def _build_ics(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
-    from tracker.feeds.calendar_items import calendar_items
-    from tracker.feeds.ics import (
+    from tracker.publish.calendar_items import calendar_items
+    from tracker.publish.ics import (
         CalendarMeta,
         RenderedEvent,
         assemble,

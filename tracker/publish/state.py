@@ -30,7 +30,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from tracker.db import Base
-from tracker.feeds.writer import write_if_changed
+from tracker.publish.writer import write_if_changed
 
 STATE_FILE = ".build-state.json"
 # Bump when what a build writes changes for the same rows: old state then misses.
@@ -69,9 +69,9 @@ _LINKS = {
 
 def signatures(session: Session) -> dict[str, Any]:
     """A value per table that changes whenever the tracker changes what it holds."""
-    from tracker.alerts.models import Delivery, Event
-    from tracker.schedule.models import Change, Deadline, Meeting
-    from tracker.treaties import models  # noqa: F401 - its tables, in the metadata
+    from tracker.catalog import treaties as models  # noqa: F401 - its tables, in the metadata
+    from tracker.catalog.models import Change, Deadline, Meeting
+    from tracker.outbox.models import Delivery, Notice
 
     found: dict[str, Any] = {}
     for name, item in (("deadlines", Deadline), ("meetings", Meeting)):
@@ -83,7 +83,7 @@ def signatures(session: Session) -> dict[str, Any]:
         found[name] = list(row)
     found["changes"] = list(session.execute(select(func.count(), func.max(Change.id))).one())
     tables = set(inspect(session.get_bind()).get_table_names())
-    for name, added in (("events", Event.id), ("deliveries", Delivery.id)):
+    for name, added in (("events", Notice.id), ("deliveries", Delivery.id)):
         # Only ever added to (alerts are never edited or pruned): the newest id says it.
         found[name] = session.scalar(select(func.max(added))) if name in tables else None
     for name in ("treaties", "participation_events", "sources"):

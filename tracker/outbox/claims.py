@@ -17,9 +17,9 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.alerts.models import Delivery, DeliveryStatus
 from tracker.db import transaction
 from tracker.notifiers.base import DeliveryError, Message
+from tracker.outbox.models import Delivery, DeliveryStatus
 from tracker.settings import DeliverySettings
 
 log = logging.getLogger("tracker.outbox")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape, quoteattr
 
-from tracker.feeds.events import FeedEvent, one_line
+from tracker.publish.events import FeedEvent, one_line
 
 # The date of an empty feed: fixed, so an empty feed is byte-identical too.
 EMPTY_FEED_DATE = datetime(2000, 1, 1, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """What a feed shows: alerts, changes and new items, as :class:`FeedEvent` values.
 
 Changes and new items come from the recorded history (``Change`` rows: a date moved, a
-status changed, an item added), alerts from the outbox (``Event`` rows of kind alert
+status changed, an item added), alerts from the outbox (``Notice`` rows of kind alert
 sent to the broadcast channels). A change has the identity of the outbox's change event
 (``change:<id>``), so its GUID is the same whether or not the daemon has seen it. Each
 event's identity, time and text derive only from stored rows, so rebuilding the feeds
@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from tracker.catalog.models import NAMESPACE, Change, Deadline, Meeting
+from tracker.catalog.treaties import Treaty
 from tracker.dates import DateWindow, Precision
-from tracker.schedule.countdown import countdown
-from tracker.schedule.models import NAMESPACE, Change, Deadline, Meeting
-from tracker.treaties.models import Treaty
+from tracker.views.countdown import countdown
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ufffe\uffff]+")
 _FIELD_WORDS = {
@@ -192,27 +192,27 @@ def events_from_outbox(
     "Newest" is by when the alert was recorded, which the outbox indexes, so the query
     reads ``limit`` rows however long the history; entries show the instant it fell due.
     """
-    from tracker.alerts.models import BROADCAST, Delivery, Event
+    from tracker.outbox.models import BROADCAST, Delivery, Notice
 
-    if not inspect(session.get_bind()).has_table(Event.__tablename__):
+    if not inspect(session.get_bind()).has_table(Notice.__tablename__):
         return []  # a database the daemon's migration has not reached yet
     broadcast = (
         select(Delivery.id)
-        .where(Delivery.event_id == Event.id, Delivery.recipient == BROADCAST)
+        .where(Delivery.event_id == Notice.id, Delivery.recipient == BROADCAST)
         .exists()
     )
     alerts = session.execute(
         select(
-            Event.identity,
-            Event.title,
-            Event.body,
-            Event.subject_type,
-            Event.subject_slug,
-            Event.treaty_slug,
-            Event.due_at,
+            Notice.identity,
+            Notice.title,
+            Notice.body,
+            Notice.subject_type,
+            Notice.subject_slug,
+            Notice.treaty_slug,
+            Notice.due_at,
         )
-        .where(Event.kind == "alert", broadcast)
-        .order_by(Event.recorded_at.desc(), Event.id.desc())
+        .where(Notice.kind == "alert", broadcast)
+        .order_by(Notice.recorded_at.desc(), Notice.id.desc())
         .limit(limit)
     ).all()
     events = []

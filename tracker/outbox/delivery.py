@@ -1,6 +1,6 @@
 """Delivering the outbox in batches: claim, send over one connection, record outcomes.
 
-A batch of due deliveries is claimed (:mod:`tracker.alerts.claims`), so two workers
+A batch of due deliveries is claimed (:mod:`tracker.outbox.claims`), so two workers
 never send the same row. Each outcome is written as soon as the notifier gives it, before
 the next message goes out, so a killed worker repeats at most the one delivery in hand
 (writing outcomes in groups was a few per cent faster, and repeated a group). Claimed rows
@@ -18,10 +18,11 @@ from sqlalchemy import Engine, Text, func, select
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.alerts.claims import InHand, Outcome, claim_batch, release, write_outcomes
-from tracker.alerts.models import BROADCAST, Delivery, Event, Subscriber
+from tracker.alerts.models import Subscriber
 from tracker.clock import Clock
 from tracker.notifiers.base import DeliveryError, Message, MessageKind, Notifier, Recipient
+from tracker.outbox.claims import InHand, Outcome, claim_batch, release, write_outcomes
+from tracker.outbox.models import BROADCAST, Delivery, Notice
 from tracker.settings import DeliverySettings
 
 log = logging.getLogger("tracker.outbox")
@@ -64,13 +65,13 @@ def load(session: Session, ids: Sequence[int]) -> list[InHand]:
             Delivery.recipient,
             Delivery.attempts,
             func.coalesce(Delivery.requeued_at, Delivery.created_at),
-            Event.identity,
-            Event.kind,
-            Event.title,
-            Event.body,
-            Event.due_at,
-            Event.late,
-            cast_(Event.payload, Text),
+            Notice.identity,
+            Notice.kind,
+            Notice.title,
+            Notice.body,
+            Notice.due_at,
+            Notice.late,
+            cast_(Notice.payload, Text),
         )
         .join(Delivery.event)
         .where(Delivery.id.in_(ids))

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import text
+from tracker.catalog.models import Change, Deadline, Meeting
+from tracker.catalog.sources import Source
 from tracker.errors import InvalidInput
-from tracker.schedule.models import Change, Deadline, Meeting
-from tracker.sources import Source
 
 Item = Deadline | Meeting
 
