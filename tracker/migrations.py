@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from alembic import command
 from tracker import resources
+from tracker.errors import TrackerError
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, location: Path | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(resources.path("alembic")))
+    config.set_main_option("script_location", str(location or resources.path("alembic")))
     config.attributes["engine"] = engine
     return config
 
@@ -48,3 +55,68 @@ def differences(engine: Engine) -> list[Any]:
             connection, opts={"compare_type": True, "render_as_batch": True}
         )
         return list(compare_metadata(context, metadata))
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    compared: bool  # False: the database was not reachable, the revision is empty
+
+
+def checkout_alembic(location: Path) -> Path:
+    """``location`` when it is the top-level ``alembic/`` of a source checkout; an installed
+    wheel carries a copy inside the package, where a new revision would be lost."""
+    if not (location.parent / "pyproject.toml").is_file():
+        raise TrackerError(
+            f"`tracker db revision` writes into a source checkout's alembic/versions/, "
+            f"and this tracker runs from an installed copy ({location}): "
+            "run it from a clone of the repository (pip install -e .)"
+        )
+    return location
+
+
+def revision(engine: Engine, message: str, location: Path) -> Written:
+    """Write the next revision into ``location``/versions: what the models add over the
+    database (which must be at head), or an empty one when the database cannot be reached."""
+    config = alembic_config(engine, location)
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    _format_with_ruff(config)
+    latest = ScriptDirectory.from_config(config).get_current_head()
+    number = f"{int(latest) + 1:04d}" if latest and latest.isdigit() else None
+    compared = _reachable(engine)
+    try:
+        script = command.revision(config, message, autogenerate=compared, rev_id=number)
+    except CommandError as exc:
+        if "not up to date" in str(exc):
+            raise TrackerError(
+                f"the database is at revision {current(engine) or 'base'}, not {latest}: "
+                "run `tracker db upgrade` first, so the new revision holds only what the "
+                "models add"
+            ) from None
+        raise
+    assert script is not None and not isinstance(script, list)  # one revision, one head
+    return Written(Path(script.path), compared)
+
+
+def _reachable(engine: Engine) -> bool:
+    try:
+        with engine.connect():
+            return True
+    except OperationalError:
+        return False
+
+
+def _format_with_ruff(config: Config) -> None:
+    """Leave the new file lint-clean (unused template imports dropped, formatted) when the
+    contributor's environment has ruff, as the dev extra installs it."""
+    ruff = Path(sys.executable).parent / "ruff"
+    executable = str(ruff) if ruff.is_file() else shutil.which("ruff")
+    if executable is None:
+        return
+    config.set_section_option("post_write_hooks", "hooks", "fix, format")
+    for hook, options in (("fix", "check --fix --quiet"), ("format", "format --quiet")):
+        config.set_section_option("post_write_hooks", f"{hook}.type", "exec")
+        config.set_section_option("post_write_hooks", f"{hook}.executable", executable)
+        config.set_section_option(
+            "post_write_hooks", f"{hook}.options", f"{options} REVISION_SCRIPT_FILENAME"
+        )

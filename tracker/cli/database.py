@@ -42,7 +42,7 @@ def seed(app: App, paths: tuple[Path, ...]) -> None:
 
 @click.group()
 def db() -> None:
-    """Database schema: upgrade, downgrade, current revision."""
+    """Database schema: upgrade, downgrade, current revision; new revisions."""
 
 
 @db.command()
@@ -77,6 +77,20 @@ def current(app: App) -> None:
     head = migrations.head(app.engine)
     state = "up to date" if revision == head else f"head is {head}"
     click.echo(f"{revision or 'base'} ({state})")
+
+
+@db.command()
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+@pass_app
+def revision(app: App, message: str) -> None:
+    """Write a new migration into the checkout's alembic/versions/ (for contributors): what
+    the models add over the database, or an empty one when it cannot be reached."""
+    from tracker import migrations, resources
+
+    location = migrations.checkout_alembic(resources.path("alembic"))
+    written = migrations.revision(app.engine, message, location)
+    how = "compared with the database" if written.compared else "empty: no database reached"
+    click.echo(f"wrote {written.path} ({how})")
 
 
 COMMANDS = [init, seed, db]

@@ -7,7 +7,7 @@ by the outbox, permanent ones end the delivery as ``failed``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -53,7 +53,9 @@ class DeliveryError(Exception):
 @runtime_checkable
 class Notifier(Protocol):
     """One delivery channel. ``audience`` says whether it sends to each subscriber
-    (``"subscriber"``: email) or once to a shared place (``"broadcast"``: chat, feeds)."""
+    (``"subscriber"``: email) or to each of its own configured places (``"broadcast"``:
+    chat and push services), which ``recipients()`` names: the outbox records one delivery
+    per name and hands it over as ``message.recipient.address``."""
 
     name: ClassVar[str]
     audience: ClassVar[Literal["subscriber", "broadcast"]]
@@ -61,6 +63,10 @@ class Notifier(Protocol):
     @classmethod
     def from_settings(cls, settings: Settings) -> Notifier | None:
         """Build from settings; None when this channel is not configured."""
+        ...
+
+    def recipients(self) -> Sequence[str]:
+        """The names of the places a broadcast notifier reaches; () for a subscriber one."""
         ...
 
     def deliver(self, message: Message) -> None: ...
