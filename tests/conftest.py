@@ -1,8 +1,16 @@
-"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when configured)."""
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when configured).
+
+The suite is hermetic: on import (before any test module is collected) this reads the
+test-control variables, removes every other ``TRACKER_*`` setting from the environment and
+points HOME at an empty folder, so neither the caller's settings nor ``~`` reach a test.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,8 +23,22 @@ from tracker import migrations
 from tracker.db import make_engine, make_session_factory
 
 CURRENT_TIME = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-POSTGRES_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
 REPO = Path(__file__).resolve().parent.parent
+
+# Variables that steer the tests, not the tracker: kept, and read here once.
+TEST_CONTROL = ("TRACKER_TEST_DATABASE_URL", "TRACKER_KILL_CYCLES", "TRACKER_KILL_SEED")
+POSTGRES_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
+KILL_CYCLES = int(os.environ.get("TRACKER_KILL_CYCLES") or 30)
+KILL_SEED = int(os.environ["TRACKER_KILL_SEED"]) if os.environ.get("TRACKER_KILL_SEED") else None
+
+for _name in [n for n in os.environ if n.startswith("TRACKER_") and n not in TEST_CONTROL]:
+    del os.environ[_name]
+HOME = Path(tempfile.mkdtemp(prefix="tracker-tests-home-"))
+os.environ["HOME"] = str(HOME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(HOME, ignore_errors=True)
 
 
 def _reset_postgres(url: str) -> None:
@@ -71,3 +93,14 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def now() -> datetime:
     return CURRENT_TIME
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Processes a test starts (``tracker daemon``); killed at the end if still running."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)

@@ -3,7 +3,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,16 +60,6 @@ def test_every_spelling_of_one_sqlite_file_meets_the_same_lock(
         assert not any(other.acquire() for other in others)
     finally:
         first.release()
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
 
 
 @pytest.mark.slow

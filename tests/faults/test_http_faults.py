@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import socket
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -90,10 +89,9 @@ def test_a_slow_client_does_not_block_the_others(base: tuple[str, int]) -> None:
     try:
         for sock in slow:
             sock.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\n")  # and then nothing more
-        started = time.monotonic()
+        # a blocked server would let these time out (5 s each) instead of answering
         for _ in range(5):
             assert request(base, "GET", "/feed.xml")[0] == 200
-        assert time.monotonic() - started < 2
     finally:
         for sock in slow:
             sock.close()

@@ -7,9 +7,8 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,16 +58,6 @@ def restart_postgres() -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
-@pytest.fixture
-def daemons(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-
-
 def test_the_daemon_reconnects_after_postgresql_restarts(
     url: str,
     tmp_path: Path,
@@ -116,11 +105,10 @@ def test_of_two_daemons_on_one_database_exactly_one_delivers(
 
     assert wait_for(lambda: email_deliveries(url) == (6, 6), 60)
     assert all(wait_for(settled(log), 20) for log in logs)
-    time.sleep(1)
+    for daemon in daemons:  # stopped, they send nothing more: the mailbox is final
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(20) == 0
     texts = [log.read_text() for log in logs]
     assert sorted("active: holding" in t for t in texts) == [False, True], texts
     assert sorted("standing by" in t for t in texts) == [False, True], texts
     assert sorted(Counter(str(m["Subject"]) for m in box.received).values()) == [1] * 6
-    for daemon in daemons:
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(20) == 0
