@@ -8,6 +8,7 @@ named by ``--config`` or ``TRACKER_CONFIG``, then ``TRACKER_*`` environment vari
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,8 @@ from pydantic_settings import (
 from tracker import resources
 from tracker.dates import parse_durations, parse_zone
 from tracker.errors import ConfigError, InvalidInput
+
+_SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class Section(BaseModel):
@@ -79,7 +82,28 @@ class FeedSettings(Section):
 
 
 class AppriseSettings(Section):
+    """Chat and push services. They often hold tokens, so they are secrets, never shown."""
+
+    # By name: the outbox addresses each alert to each service by its name.
+    services: dict[str, SecretStr] = Field(default_factory=dict)
+    # The older form, a list: each is named by its position, "1", "2"…
     urls: list[SecretStr] = Field(default_factory=list)
+
+    @field_validator("services")
+    @classmethod
+    def _names_are_plain(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name in value:
+            if not _SERVICE_NAME.fullmatch(name) or name.isdigit():
+                raise ValueError(
+                    f"apprise service name {name!r}: letters, digits, '.', '_' or '-', "
+                    "not only digits (those name the urls list's entries)"
+                )
+        return value
+
+    def named(self) -> dict[str, SecretStr]:
+        """Every service by its name: the named ones, then the list's by position."""
+        by_position = {str(index): url for index, url in enumerate(self.urls, start=1)}
+        return {**self.services, **by_position}
 
 
 class ServerSettings(Section):

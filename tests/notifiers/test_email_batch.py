@@ -1,8 +1,7 @@
-"""A batch of emails: made from cached contents, sent over one connection, outcomes in order."""
+"""Emails made by the encoder (each content once), sent in a batch over one connection."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 
 from tracker.notifiers.base import DeliversEach, Message, Recipient
-from tracker.notifiers.compose import Composer, compose
+from tracker.notifiers.compose import Encoder, message_id
 from tracker.notifiers.email import EmailNotifier
 from tracker.settings import Settings
 
@@ -29,53 +28,76 @@ def parsed(data: bytes) -> EmailMessage:
     return mail
 
 
-def shape(mail: EmailMessage) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Headers (the boundary left out) and each part's type and decoded content."""
-    headers = [(k, re.sub(r'boundary="[^"]+"', "", str(v))) for k, v in mail.items()]
-    parts = [
+def body(mail: EmailMessage) -> list[tuple[str, str]]:
+    """Each part's type and decoded content."""
+    return [
         (part.get_content_type(), part.get_content())
         for part in mail.walk()
         if not part.is_multipart()
     ]
-    return headers, parts
 
 
 @pytest.mark.parametrize(
-    "message",
+    ("message", "to"),
     [
-        digest(),
-        digest(late=True),
-        digest(recipient=Recipient("ana@example.org", "Ana Ünal")),
-        digest(recipient=Recipient("ana@example.org", "A. N. Other, PhD")),
-        digest(recipient=Recipient("ana@example.org")),
-        digest(title="x" * 300 + " = and — long"),
-        alert(),
-        alert(subject=HOSTILE, text=HOSTILE + "\n\n" + "y" * 200),
+        (digest(), "Ana Analyst <ana@example.org>"),
+        (digest(late=True), "Ana Analyst <ana@example.org>"),
+        (digest(recipient=Recipient("ana@example.org", "Ana Ünal")), "Ana Ünal <ana@example.org>"),
+        (
+            digest(recipient=Recipient("ana@example.org", "A. N. Other, PhD")),
+            '"A. N. Other, PhD" <ana@example.org>',
+        ),
+        (digest(recipient=Recipient("ana@example.org")), "ana@example.org"),
+        (digest(title="x" * 300 + " = and — long"), "Ana Analyst <ana@example.org>"),
+        (alert(), "ana@example.org"),
+        (alert(subject=HOSTILE, text=HOSTILE + "\n\n" + "y" * 200), "ana@example.org"),
     ],
     ids=["digest", "late", "non-ascii-name", "quoted-name", "no-name", "long", "alert", "hostile"],
 )
-def test_the_quick_email_reads_as_the_composed_one(message: Message) -> None:
-    composer = Composer(SENDER, UNSUBSCRIBE)
-    quick = parsed(composer(message))
-    slow = parsed(compose(message, sender=SENDER, unsubscribe=UNSUBSCRIBE).as_bytes())
-    assert shape(quick) == shape(slow)
-    assert quick.defects == [] and all(part.defects == [] for part in quick.walk())
+def test_every_email_reads_back_whole_with_its_own_headers(message: Message, to: str) -> None:
+    mail = parsed(Encoder(SENDER, UNSUBSCRIBE)(message))
+    assert mail.defects == [] and all(part.defects == [] for part in mail.walk())
+    assert mail["To"] == to
+    assert mail["From"] == SENDER
+    assert mail["Message-ID"] == message_id(message, SENDER)
+    assert mail["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
+    assert [k for k, v in mail.items()].count("Subject") == 1
+    assert mail["Subject"].startswith("[late]") == message.late
+    assert [kind for kind, _ in body(mail)] == ["text/plain", "text/html"]
+    assert all(len(line) <= 998 for line in Encoder(SENDER)(message).split(b"\r\n"))
 
 
 def test_recipients_of_one_content_differ_only_in_their_own_headers() -> None:
-    composer = Composer(SENDER)
+    encoder = Encoder(SENDER)
     ana = digest()
     bo = replace(ana, identity="digest:bo@example.org:2026-11-23", recipient=Recipient("bo@x.org"))
-    first, second = parsed(composer(ana)), parsed(composer(bo))
+    first, second = parsed(encoder(ana)), parsed(encoder(bo))
     assert (first["To"], second["To"]) == ("Ana Analyst <ana@example.org>", "bo@x.org")
     assert first["Message-ID"] != second["Message-ID"]
-    assert shape(first)[1] == shape(second)[1]
-    late = parsed(composer(replace(ana, late=True)))
+    assert body(first) == body(second)
+    assert first.get_boundary() == second.get_boundary()  # the same content, made once
+    late = parsed(encoder(replace(ana, late=True)))
     assert late["Subject"].startswith("[late]")  # a different content is made anew
 
 
+def test_an_address_that_is_not_ascii_is_sent_with_smtputf8(
+    smtp_server: StartServer, tmp_path: Path
+) -> None:
+    server = smtp_server(enable_SMTPUTF8=True)
+    notifier = EmailNotifier.from_settings(settings_for(server.port, tmp_path))
+    jurgen = Recipient("jürgen@bücher.example", "Jürgen")
+    try:
+        assert list(notifier.deliver_each([digest(recipient=jurgen)])) == [None]
+    finally:
+        notifier.close()
+    assert server.mailbox.envelopes == [("tracker@example.org", ["jürgen@bücher.example"])]
+    [mail] = server.mailbox.received
+    assert mail["To"] == "Jürgen <jürgen@bücher.example>"
+
+
 def settings_for(port: int, tmp_path: Path, **smtp: Any) -> Settings:
-    return Settings(data_dir=tmp_path, smtp={"host": "127.0.0.1", "port": port} | smtp)
+    values = {"host": "127.0.0.1", "port": port, "sender": SENDER}
+    return Settings(data_dir=tmp_path, smtp=values | smtp)
 
 
 def test_a_batch_goes_over_one_connection_with_an_outcome_each(
@@ -94,7 +116,7 @@ def test_a_batch_goes_over_one_connection_with_an_outcome_each(
     assert len(server.mailbox.peers) == 1
     assert [to for _, (to,) in server.mailbox.envelopes] == [p.address for p in people]
     assert [m["Message-ID"] for m in server.mailbox.received] == [
-        compose(m, sender=notifier.sender)["Message-ID"] for m in messages
+        message_id(m, notifier.sender) for m in messages
     ]
 
 

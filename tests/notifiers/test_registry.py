@@ -64,7 +64,7 @@ def test_broken_plugins_are_reported_and_the_others_still_load(
     assert "rejects its settings: ValueError: postcard.stamp must be" in problems["bad-settings"]
     assert "cannot be imported: ModuleNotFoundError" in problems["broken-import"]
     assert "from tracker-test-plugin 1.0" in problems["broken-import"]
-    assert "lacks audience, deliver, close" in problems["no-audience"]
+    assert "lacks audience, recipients, deliver, close" in problems["no-audience"]
     assert "is a function, not a class" in problems["not-a-class"]
     loaded.close()
 

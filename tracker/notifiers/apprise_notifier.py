@@ -1,15 +1,17 @@
 """The apprise notifier: alerts and changes as short text to chat and push services.
 
-Needs the optional extra ``tracker[apprise]``. The URLs (``json://``, ``ntfy://``,
-``slack://``, ``mailto://``…) come from ``[apprise] urls`` in the settings; they often
-hold tokens, so they are secrets and never shown.
+Needs the optional extra ``tracker[apprise]``. The services' URLs (``json://``,
+``ntfy://``, ``slack://``, ``mailto://``…) come from ``[apprise] services`` (by name) and
+``[apprise] urls`` (named by position, "1", "2"…) in the settings; they often hold tokens,
+so they are secrets and never shown. The outbox records one delivery per service, addressed
+to its name, and each delivery is sent to that service only.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -45,7 +47,8 @@ class AppriseNotifier:
     name: ClassVar[str] = "apprise"
     audience: ClassVar[Literal["subscriber", "broadcast"]] = "broadcast"
 
-    def __init__(self, urls: Sequence[str]) -> None:
+    def __init__(self, services: Mapping[str, str]) -> None:
+        """``services``: each URL by its name."""
         with _quiet():
             try:
                 import apprise
@@ -53,25 +56,36 @@ class AppriseNotifier:
                 raise DeliveryError(
                     "apprise is not installed: pip install 'tracker[apprise]'", permanent=True
                 ) from None
-            self._apprise: Any = apprise.Apprise()
-            for index, url in enumerate(urls, start=1):
-                if not self._apprise.add(url):
-                    # The URL itself may hold a token: name it by position only.
-                    raise ValueError(f"apprise URL number {index} is not one apprise can use")
+            self._services: dict[str, Any] = {}
+            for name, url in services.items():
+                service = apprise.Apprise()
+                if not service.add(url):
+                    # The URL itself may hold a token: name it by its name only.
+                    label = f"number {name}" if name.isdigit() else f"named {name!r}"
+                    raise ValueError(f"apprise URL {label} is not one apprise can use")
+                self._services[name] = service
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppriseNotifier | None:
-        urls = [url.get_secret_value() for url in settings.apprise.urls]
-        return cls(urls) if urls else None
+        named = {name: url.get_secret_value() for name, url in settings.apprise.named().items()}
+        return cls(named) if named else None
+
+    def recipients(self) -> tuple[str, ...]:
+        return tuple(self._services)
 
     def deliver(self, message: Message) -> None:
         if message.kind == "digest":
             return  # digests are personal; chat channels get alerts and changes
+        name = message.recipient.address if message.recipient else None
+        service = self._services.get(name) if name is not None else None
+        if service is None:
+            raise DeliveryError(f"no apprise service named {name!r}", permanent=True)
         title, body = short_text(message)
         with _quiet():
-            sent = self._apprise.notify(title=title, body=body)
+            sent = service.notify(title=title, body=body)
         if not sent:
-            raise DeliveryError("apprise could not notify every URL (see the log)")
+            raise DeliveryError(f"apprise could not notify {name!r} (see the log)")
 
     def close(self) -> None:
-        self._apprise.clear()
+        for service in self._services.values():
+            service.clear()

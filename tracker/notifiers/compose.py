@@ -1,7 +1,8 @@
 """Turning a :class:`Message` into an email: subject, headers, text and HTML parts.
 
-Pure: no I/O. A digest's ``payload`` (see ``tracker.alerts.digest.Digest.payload``)
-carries its sections, which the templates render; missing keys are left out::
+One encoder: the email package with the SMTP policy (:class:`Encoder`). Pure: no I/O.
+A digest's ``payload`` (see ``tracker.alerts.digest.Digest.payload``) carries its
+sections, which the templates render; missing keys are left out::
 
     {"period": "2026-W48" | "2026-11-23", "agenda_days": 60,
      "alerts": [{"title": ..., "late": ...}], "changes": [{"title": ...}],
@@ -12,17 +13,16 @@ Without sections, the message's text is the body.
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import json
-import random
 import re
-import sys
 from datetime import date, datetime
+from email import message_from_bytes
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as _SMTP_POLICY
-from email.utils import format_datetime, parseaddr
+from email.policy import EmailPolicy
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 # Long lines rather than folding: the stdlib's folding of encoded words can double a space.
 POLICY = _SMTP_POLICY.clone(max_line_length=998)
+# For addresses that are not ASCII: headers in UTF-8, sent with SMTPUTF8.
+POLICY_UTF8 = POLICY.clone(utf8=True)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _SECTIONS = ("alerts", "changes", "board", "agenda")
 _ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})")
@@ -151,85 +153,96 @@ def _address(value: str) -> Address:
     return Address(display_name=name, username=username, domain=domain)
 
 
-def compose(message: Message, *, sender: str, unsubscribe: str | None = None) -> EmailMessage:
-    """The email for ``message``: multipart/alternative, text first, then HTML."""
+def _header(name: str, value: str | Address, policy: EmailPolicy[EmailMessage] = POLICY) -> bytes:
+    """One header line (folded when too long) as the email package writes it. An ASCII
+    value given as text is a "source value" to the policy: written as it is unless too
+    long, without parsing it again; anything else is parsed into a header object first."""
+    if isinstance(value, str) and value.isascii():
+        return policy.fold_binary(name, value)
+    return policy.fold_binary(name, policy.header_factory(name, value))
+
+
+@lru_cache(maxsize=16)
+def _from_header(sender: str, policy: EmailPolicy[EmailMessage] = POLICY) -> bytes:
+    return _header("From", _address(sender), policy)
+
+
+@lru_cache(maxsize=256)
+def _date_header(when: datetime) -> bytes:
+    return _header("Date", format_datetime(when))
+
+
+# What an address needs to be written as it is: one "@", none of the characters that end
+# or quote it; anything else goes through the email package's parser, which refuses it.
+_ADDR_SPEC = re.compile(r"[^\s<>()\[\],;:\"\\@]+@[^\s<>()\[\],;:\"\\@]+")
+
+
+def _to_header(recipient: Recipient, policy: EmailPolicy[EmailMessage]) -> bytes:
+    name, address = one_line(recipient.name or ""), one_line(recipient.address)
+    if address.isascii() and _ADDR_SPEC.fullmatch(address):
+        # formataddr quotes or RFC 2047-encodes the name: an ASCII value for the policy.
+        return _header("To", formataddr((name, address)), policy)
+    username, at, domain = address.rpartition("@")
+    if not (at and username and domain):
+        raise ValueError(f"not an email address: {recipient.address!r}")
+    # Given in parts: the parser refuses a local part that is not ASCII, which SMTPUTF8 allows.
+    return _header("To", Address(display_name=name, username=username, domain=domain), policy)
+
+
+def international(message: Message, sender: str) -> bool:
+    """Whether an address is not ASCII: then the email needs SMTPUTF8 (RFC 6531)."""
+    recipient = message.recipient.address if message.recipient else ""
+    return not (recipient.isascii() and _envelope_sender(sender).isascii())
+
+
+@lru_cache(maxsize=16)
+def _envelope_sender(sender: str) -> str:
+    return parseaddr(one_line(sender))[1]
+
+
+def envelope(message: Message, sender: str) -> tuple[str, str]:
+    """The SMTP envelope: the sender's and the recipient's plain addresses."""
     if message.recipient is None:
         raise ValueError("an email needs a recipient")
-    mail = EmailMessage(policy=POLICY)
-    mail["From"] = _address(sender)
-    recipient = message.recipient
-    mail["To"] = _recipient(recipient)
-    mail["Subject"] = subject(message)
-    mail["Date"] = format_datetime(message.created_at)
-    mail["Message-ID"] = message_id(message, sender)
-    _add_body(mail, message, unsubscribe)
-    return mail
+    return _envelope_sender(sender), one_line(message.recipient.address)
 
 
-def _recipient(recipient: Recipient) -> Address:
-    return Address(
-        display_name=one_line(recipient.name or ""), addr_spec=one_line(recipient.address)
-    )
-
-
-def _add_body(mail: EmailMessage, message: Message, unsubscribe: str | None) -> None:
-    """The headers and parts that do not depend on the recipient."""
+def content(message: Message, unsubscribe: str | None) -> EmailMessage:
+    """What every recipient of this content gets alike: the subject, the automatic-mail
+    headers and the multipart/alternative body (text first, then HTML)."""
     text, html = render(message, unsubscribe)
+    mail = EmailMessage(policy=POLICY)
+    mail["Subject"] = subject(message)
     mail["Auto-Submitted"] = "auto-generated"
     mail["X-Auto-Response-Suppress"] = "All"
     if unsubscribe:
         mail["List-Unsubscribe"] = f"<{one_line(unsubscribe)}>"
     mail.set_content(text, subtype="plain", cte="quoted-printable")
     mail.add_alternative(html, subtype="html", cte="quoted-printable")
+    return mail
 
 
-# Names and addresses the header folder would leave exactly as they are.
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9 ]*")
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
-_PLAIN_ID = re.compile(r"<[A-Za-z0-9.]+@[A-Za-z0-9.-]+>")
+class Encoder:
+    """Each message's email as bytes, every part written by the email package (POLICY).
 
-
-def _header(name: str, value: Any) -> bytes:
-    return POLICY.fold_binary(name, POLICY.header_store_parse(name, value)[1])
-
-
-@lru_cache(maxsize=1024)
-def _fixed_header(name: str, value: str) -> bytes:
-    """A header whose value repeats from message to message (sender, date, subject)."""
-    return _header(name, _address(value) if name == "From" else value)
-
-
-def _quoted_printable(text: str) -> bytes:
-    """The body as ``set_content(cte="quoted-printable")`` has it: lines ended by CRLF,
-    the last one too; lines soft-broken at 76 characters rather than 998."""
-    lines = text.encode("utf-8").splitlines()
-    encoded = binascii.b2a_qp(b"\n".join(lines) + b"\n", istext=True)
-    return encoded.replace(b"\n", b"\r\n")
-
-
-@lru_cache(maxsize=256)
-def _date_header(when: datetime) -> bytes:
-    return _fixed_header("Date", format_datetime(when))
-
-
-class Composer:
-    """Makes ``compose(...).as_bytes()`` (but for the MIME boundary) quickly: what depends
-    only on the content (the templates see neither recipient nor identity) is rendered and
-    encoded once per distinct content, so a digest sent to many people is made once and
-    only the recipient's own headers are made per message."""
+    A digest goes to many people with the same content: the content (see :func:`content`)
+    is made and flattened once per distinct content, and each message adds only its own
+    headers before it (From, To, Date, Message-ID). Header order carries no meaning.
+    """
 
     MAX_CONTENTS = 4096
 
     def __init__(self, sender: str, unsubscribe: str | None = None) -> None:
         self.sender = sender
         self.unsubscribe = unsubscribe
-        self._contents: dict[bytes, tuple[bytes, bytes]] = {}
-        self._seen: dict[tuple[Any, ...], tuple[str, dict[str, Any], tuple[bytes, bytes]]] = {}
+        _from_header(sender)  # an unusable sender is refused here, not per message
+        self._contents: dict[bytes, bytes] = {}
+        self._seen: dict[tuple[Any, ...], tuple[str, dict[str, Any], bytes]] = {}
 
-    def _content(self, message: Message) -> tuple[bytes, bytes]:
-        """The Subject header, and every header and part after Message-ID, as bytes."""
-        # Messages loaded together share their text and payload objects when equal: then
-        # the content is found without serialising and hashing it again.
+    def _content(self, message: Message) -> bytes:
+        # Messages loaded together share their text and payload objects when equal (see
+        # tracker.outbox.delivery.load): then the content is found without serialising and
+        # hashing the payload again.
         same = (id(message.text), id(message.payload), message.kind, message.subject, message.late)
         held = self._seen.get(same)
         if held is not None and held[0] is message.text and held[1] is message.payload:
@@ -241,7 +254,7 @@ class Composer:
         if found is None:
             if len(self._contents) >= self.MAX_CONTENTS:
                 self._contents.clear()
-            found = (_fixed_header("Subject", subject(message)), self._body(message))
+            found = content(message, self.unsubscribe).as_bytes()
             self._contents[key] = found
         if len(self._seen) >= self.MAX_CONTENTS:
             self._seen.clear()
@@ -249,56 +262,18 @@ class Composer:
         self._seen[same] = (message.text, message.payload, found)
         return found
 
-    def _body(self, message: Message) -> bytes:
-        """What ``_add_body`` makes, without the email package's per-header parsing:
-        the fixed headers, then the text and HTML parts in quoted-printable."""
-        text, html = render(message, self.unsubscribe)
-        boundary = f"{'=' * 15}{random.randrange(sys.maxsize):019d}=="
-        fixed = b"Auto-Submitted: auto-generated\r\nX-Auto-Response-Suppress: All\r\n"
-        if self.unsubscribe:
-            fixed += _fixed_header("List-Unsubscribe", f"<{one_line(self.unsubscribe)}>")
-        return b"".join(
-            (
-                fixed,
-                b"MIME-Version: 1.0\r\n",
-                f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode(),
-                f"--{boundary}\r\n".encode(),
-                b'Content-Type: text/plain; charset="utf-8"\r\n',
-                b"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
-                _quoted_printable(text),
-                f"\r\n--{boundary}\r\n".encode(),
-                b'Content-Type: text/html; charset="utf-8"\r\n',
-                b"Content-Transfer-Encoding: quoted-printable\r\nMIME-Version: 1.0\r\n\r\n",
-                _quoted_printable(html),
-                f"\r\n--{boundary}--\r\n".encode(),
-            )
-        )
-
     def __call__(self, message: Message) -> bytes:
-        recipient = message.recipient
-        if recipient is None:
+        """The email for ``message``; ValueError when it cannot be one."""
+        if message.recipient is None:
             raise ValueError("an email needs a recipient")
-        subject_header, rest = self._content(message)
-        name, address = one_line(recipient.name or ""), one_line(recipient.address)
-        if _PLAIN_NAME.fullmatch(name) and _PLAIN_ADDRESS.fullmatch(address) and len(name) < 400:
-            to = f"To: {name} <{address}>\r\n" if name else f"To: {address}\r\n"
-            to_header = to.encode("ascii")
-        else:
-            to_header = _header("To", _recipient(recipient))
-        identifier = message_id(message, self.sender)
-        id_header = (
-            f"Message-ID: {identifier}\r\n".encode("ascii")
-            if _PLAIN_ID.fullmatch(identifier)
-            else _header("Message-ID", identifier)
-        )
+        policy = POLICY_UTF8 if international(message, self.sender) else POLICY
         return b"".join(
             (
-                _fixed_header("From", self.sender),
-                to_header,
-                subject_header,
+                _from_header(self.sender, policy),
+                _to_header(message.recipient, policy),
                 _date_header(message.created_at),
-                id_header,
-                rest,
+                _header("Message-ID", message_id(message, self.sender)),
+                self._content(message),
             )
         )
 
@@ -307,6 +282,10 @@ class Composer:
         self._seen.clear()
 
 
-def compose_bytes(message: Message, *, sender: str, unsubscribe: str | None = None) -> bytes:
-    """``compose(...).as_bytes()`` but for the MIME boundary (see :class:`Composer`)."""
-    return Composer(sender, unsubscribe)(message)
+def compose(message: Message, *, sender: str, unsubscribe: str | None = None) -> EmailMessage:
+    """The email for ``message`` as an :class:`EmailMessage`: the encoder's bytes, read back."""
+    data = Encoder(sender, unsubscribe)(message)
+    policy = POLICY_UTF8 if international(message, sender) else POLICY
+    mail = message_from_bytes(data, policy=policy)
+    assert isinstance(mail, EmailMessage)
+    return mail

@@ -8,24 +8,34 @@ it. Replies in the 4xx range and connection failures are temporary (the outbox r
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable, Iterator
-from email.message import EmailMessage
-from email.utils import parseaddr
-from functools import lru_cache, partial
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from tracker.notifiers.base import DeliveryError, Message
-from tracker.notifiers.compose import Composer, compose, one_line
+from tracker.notifiers.compose import Encoder, envelope, international, message_id
 from tracker.publish.writer import write_if_changed
 
 if TYPE_CHECKING:
     from tracker.settings import Settings, SmtpSettings
+
+# What smtplib's send_message asks for when an address is not ASCII (RFC 6531).
+_INTERNATIONAL = ("SMTPUTF8", "BODY=8BITMIME")
+
+
+@dataclass(frozen=True)
+class Email:
+    """One email ready to go: its envelope, its Message-ID and its bytes."""
+
+    sender: str
+    recipient: str
+    message_id: str
+    data: bytes
+    international: bool = False
 
 
 def classify(exc: Exception) -> DeliveryError:
@@ -83,12 +93,13 @@ class SmtpTransport:
     def connected(self) -> bool:
         return self._connection is not None
 
-    def send(self, mail: EmailMessage) -> None:
-        self._attempt(lambda connection: connection.send_message(mail))
-
-    def send_bytes(self, sender: str, recipient: str, data: bytes) -> None:
-        """Send a message already made: what ``send_message`` does after flattening."""
-        self._attempt(lambda connection: _sendmail(connection, sender, recipient, data))
+    def send(self, email: Email) -> None:
+        options = _INTERNATIONAL if email.international else ()
+        self._attempt(
+            lambda connection: connection.sendmail(
+                email.sender, [email.recipient], email.data, mail_options=options
+            )
+        )
 
     def _attempt(self, action: Callable[[smtplib.SMTP], object]) -> None:
         reused = self._connection is not None
@@ -124,55 +135,19 @@ class SmtpTransport:
             connection.close()
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+")
-
-
-def _sendmail(connection: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
-    """``connection.sendmail(sender, [recipient], data)``: the same commands, replies and
-    exceptions, without parsing both plain addresses again for every message."""
-    if not (_PLAIN.fullmatch(sender) and _PLAIN.fullmatch(recipient)):
-        connection.sendmail(sender, [recipient], data)
-        return
-    connection.ehlo_or_helo_if_needed()
-    size = f" size={len(data)}" if connection.does_esmtp and connection.has_extn("size") else ""
-    connection.putcmd("mail", f"FROM:<{sender}>{size}")
-    code, reply = connection.getreply()
-    if code != 250:
-        _give_up(connection, code)
-        raise smtplib.SMTPSenderRefused(code, reply, sender)
-    connection.putcmd("rcpt", f"TO:<{recipient}>")
-    code, reply = connection.getreply()
-    if code not in (250, 251):
-        _give_up(connection, code)
-        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
-    code, reply = connection.data(data)
-    if code != 250:
-        _give_up(connection, code)
-        raise smtplib.SMTPDataError(code, reply)
-
-
-def _give_up(connection: smtplib.SMTP, code: int) -> None:
-    """What smtplib does after a refusal: close on 421, else reset the session."""
-    if code == 421:
-        connection.close()
-        return
-    with contextlib.suppress(smtplib.SMTPServerDisconnected):
-        connection.rset()
-
-
 class EmlDirectory:
-    """The stand-in transport: each message as an ``.eml`` file, named after its identity."""
+    """The stand-in transport: each message as an ``.eml`` file, named after its Message-ID."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def path_for(self, mail: EmailMessage) -> Path:
-        key = hashlib.sha256(str(mail["Message-ID"]).encode()).hexdigest()[:16]
+    def path_for(self, email: Email) -> Path:
+        key = hashlib.sha256(email.message_id.encode()).hexdigest()[:16]
         return self.directory / f"{key}.eml"
 
-    def send(self, mail: EmailMessage) -> None:
+    def send(self, email: Email) -> None:
         try:
-            write_if_changed(self.path_for(mail), mail.as_bytes())
+            write_if_changed(self.path_for(email), email.data)
         except OSError as exc:
             raise DeliveryError(f"cannot write to {self.directory}: {exc}") from exc
 
@@ -194,7 +169,7 @@ class EmailNotifier:
         self.transport = transport
         self.sender = sender
         self.unsubscribe = unsubscribe
-        self._composer = Composer(sender, unsubscribe)
+        self._encoder = Encoder(sender, unsubscribe)
 
     @classmethod
     def from_settings(
@@ -210,93 +185,62 @@ class EmailNotifier:
         )
         return cls(transport, sender=smtp.sender, unsubscribe=smtp.list_unsubscribe)
 
-    def render(self, message: Message) -> EmailMessage:
+    def recipients(self) -> tuple[str, ...]:
+        """None of its own: it writes to each subscriber."""
+        return ()
+
+    def email(self, message: Message) -> Email:
+        """The email for ``message``; a permanent DeliveryError when it cannot be made."""
         try:
-            return compose(message, sender=self.sender, unsubscribe=self.unsubscribe)
+            sender, recipient = envelope(message, self.sender)
+            return Email(
+                sender,
+                recipient,
+                message_id(message, self.sender),
+                self._encoder(message),
+                international(message, self.sender),
+            )
         except ValueError as exc:
             raise DeliveryError(f"cannot compose the email: {exc}", permanent=True) from exc
 
     def deliver(self, message: Message) -> None:
-        self.transport.send(self.render(message))
+        self.transport.send(self.email(message))
 
     def deliver_each(self, messages: Iterable[Message]) -> Iterator[DeliveryError | None]:
         """Send ``messages`` over one connection, yielding each one's outcome, in order,
         once the server has answered it.
 
-        Messages are made with the notifier's :class:`Composer` (each distinct content
-        once) and handed to smtplib as bytes. ``messages`` is taken one at a time, so it
-        can end early. When the connection is lost and cannot be reopened, the rest get
-        the same (temporary) error without waiting out a timeout each.
+        ``messages`` is taken one at a time, so it can end early. When the connection is
+        lost and cannot be reopened, the rest get the same (temporary) error without
+        waiting out a timeout each.
 
         Sending from a thread while the next message is made was tried and was slower:
         the client waits on the server four times per message and the thread then waits
         for the GIL.
         """
-        transport = self.transport
-        if not isinstance(transport, SmtpTransport):
-            for message in messages:
-                yield _outcome(partial(self.deliver, message))
-            return
-        sending = _Sending(transport)
+        lost: DeliveryError | None = None
         for message in messages:
-            yield sending.send(self._prepare(message))
+            try:
+                email = self.email(message)
+            except DeliveryError as exc:
+                yield exc
+                continue
+            if lost is not None:
+                yield lost
+                continue
+            try:
+                self.transport.send(email)
+            except DeliveryError as exc:
+                if self._connection_lost():
+                    lost = exc
+                yield exc
+                continue
+            yield None
 
-    def _prepare(self, message: Message) -> Prepared:
-        """What goes to the server for ``message``: bytes and envelope when it can be made
-        quickly, the message itself when it needs SMTPUTF8, or why it cannot be sent."""
-        envelope_from = _envelope(self.sender)
-        recipient = message.recipient.address if message.recipient else ""
-        try:
-            if not (envelope_from.isascii() and recipient.isascii()):
-                return self.render(message)  # let smtplib see to SMTPUTF8
-            return envelope_from, one_line(recipient), self._composer(message)
-        except ValueError as exc:
-            return DeliveryError(f"cannot compose the email: {exc}", permanent=True)
-        except DeliveryError as exc:
-            return exc
+    def _connection_lost(self) -> bool:
+        transport = self.transport
+        return isinstance(transport, SmtpTransport) and not transport.connected
 
     def close(self) -> None:
         self.transport.close()
-        self._composer.clear()
-
-
-Prepared = tuple[str, str, bytes] | EmailMessage | DeliveryError
-
-
-class _Sending:
-    """Sends prepared messages in turn; once the connection is lost for good, fails the
-    rest with that error."""
-
-    def __init__(self, transport: SmtpTransport) -> None:
-        self.transport = transport
-        self.lost: DeliveryError | None = None
-
-    def send(self, prepared: Prepared) -> DeliveryError | None:
-        if isinstance(prepared, DeliveryError):
-            return prepared
-        if self.lost is not None:
-            return self.lost
-        try:
-            if isinstance(prepared, EmailMessage):
-                self.transport.send(prepared)
-            else:
-                self.transport.send_bytes(*prepared)
-        except DeliveryError as exc:
-            if not self.transport.connected:
-                self.lost = exc
-            return exc
-        return None
-
-
-def _outcome(action: Callable[[], None]) -> DeliveryError | None:
-    try:
-        action()
-    except DeliveryError as exc:
-        return exc
-    return None
-
-
-@lru_cache(maxsize=16)
-def _envelope(sender: str) -> str:
-    """The envelope sender ``send_message`` would take from the From header."""
-    return parseaddr(one_line(sender))[1]
+        self._encoder.clear()

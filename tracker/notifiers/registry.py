@@ -64,7 +64,7 @@ class Plugin:
         if instance is not None and not isinstance(instance, Notifier):
             raise BrokenNotifier(
                 f"notifier {self.name!r}: from_settings returned {type(instance).__name__}, "
-                "which lacks deliver() or close()"
+                "which lacks recipients(), deliver() or close()"
             )
         return instance
 
@@ -91,7 +91,7 @@ def check_notifier_class(name: str, obj: object) -> None:
         raise BrokenNotifier(f"notifier {name!r} is a {type(obj).__name__}, not a class")
     missing = [
         attr
-        for attr in ("name", "audience", "from_settings", "deliver", "close")
+        for attr in ("name", "audience", "from_settings", "recipients", "deliver", "close")
         if not hasattr(obj, attr)
     ]
     if missing:

@@ -22,6 +22,9 @@ class PostcardNotifier:
     def from_settings(cls, settings: Any) -> PostcardNotifier:
         return cls(f"Greetings from {settings.feeds.title}")
 
+    def recipients(self) -> tuple[str, ...]:
+        return ("fridge-door",)
+
     def deliver(self, message: Any) -> None:
         DELIVERED.append((self.greeting, message))
 
