@@ -1,0 +1,84 @@
+"""The one wording of a change and of an item's one-line summary, for every reader.
+
+Alerts, digests, the feeds and the pages all say "X: date moved from A to B" and
+"X: in 30 days (2026-12-22)" the same way, from these functions.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Protocol
+
+from tracker.dates import DateWindow, Precision
+from tracker.views.countdown import countdown
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ufffe\uffff]+")
+# What a history row's field is called in a sentence; a date moves, anything else changes.
+_FIELD_NAMES = {"due": "date", "starts": "start", "ends": "end"}
+_DATE_FIELDS = frozenset(_FIELD_NAMES)
+
+
+def one_line(value: str) -> str:
+    """Text safe in any one-line place (a subject, a feed title): control characters and
+    line breaks become single spaces."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def change_title(
+    subject_type: str, subject_title: str, field: str, old: str | None, new: str | None
+) -> str:
+    """One history row as one line: ``New deadline: X (2026-02-05)``, ``Removed meeting: X``,
+    ``X: date moved from 2026-02-05 to 2026-03-01``, ``X: status changed from A to B``."""
+    name = one_line(subject_title)
+    before, after = one_line(old or ""), one_line(new or "")
+    if field == "created":
+        return f"New {subject_type}: {name}" + (f" ({after})" if after else "")
+    if field == "removed":
+        return f"Removed {subject_type}: {name}"
+    what = _FIELD_NAMES.get(field, one_line(field))
+    verb = "moved" if field in _DATE_FIELDS else "changed"
+    if before and after:
+        return f"{name}: {what} {verb} from {before} to {after}"
+    if after:
+        return f"{name}: {what} set to {after}"
+    if before:
+        return f"{name}: {what} cleared (was {before})"
+    return f"{name}: {what} cleared"
+
+
+class Summarised(Protocol):
+    """What a one-line summary needs of an item (an ``Item``, or what alerts plan)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def when(self) -> DateWindow: ...
+
+    @property
+    def tz(self) -> str: ...
+
+
+def expected_phrase(when: DateWindow) -> str:
+    """``expected in the first week of October 2023``, ``expected at the end of …``."""
+    text = when.text
+    if when.precision is Precision.WEEK:
+        return f"expected in the {text}"
+    if text.startswith("end of"):
+        return f"expected at the {text}"
+    return f"expected in {text}"
+
+
+def when_phrase(when: DateWindow, tz: str, as_of: datetime) -> str:
+    """``in 30 days (2026-12-22)``; for an imprecise date, ``expected in October 2026
+    (imprecise date; its start is in 2 months)``."""
+    human = countdown(when, as_of, tz).human
+    if when.is_exact:
+        return f"{human} ({one_line(when.text)})"
+    return f"{expected_phrase(when)} (imprecise date; its start is {human})"
+
+
+def item_summary(item: Summarised, *, as_of: datetime) -> str:
+    """An item in one line as of an instant: ``New START expires: in 30 days (2026-02-05)``."""
+    return one_line(f"{item.title}: {when_phrase(item.when, item.tz, as_of)}")
