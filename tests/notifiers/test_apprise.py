@@ -132,3 +132,13 @@ def test_an_unusable_url_is_reported_without_showing_it(
 def test_a_service_name_of_digits_only_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="not only digits"):
         Settings(data_dir=tmp_path, apprise={"services": {"2": "json://127.0.0.1/x"}})
+
+
+def test_config_show_masks_each_named_service(tmp_path: Path) -> None:
+    from tracker.cli.config import render
+
+    secret = "tk_0123456789"
+    settings = Settings(data_dir=tmp_path, apprise={"services": {"team": f"ntfy://{secret}@x/y"}})
+    shown = render(settings)
+    assert secret not in shown
+    assert 'services = {"team": "**********"}' in shown.splitlines()
