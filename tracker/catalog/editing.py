@@ -6,9 +6,11 @@ touching the session, so a refused command changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from enum import StrEnum
+from typing import Any, ClassVar, Self, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,116 +37,71 @@ from tracker.catalog.models import (
 from tracker.errors import InvalidInput
 from tracker.recurrence import validate_rule
 
-UNSET: Any = object()
+# An option's column and how its text is read (each raises InvalidInput on bad input).
+Option = tuple[str, Callable[[str], Any]]
+
+
+def alert_leads(value: str) -> str:
+    """Alert lead times ("30d, 1h"), each written the one way ("30d,1h")."""
+    return ",".join(dates.format_duration(lead) for lead in dates.parse_durations(value))
+
+
+def _shared_options(noun: str, kinds: type[StrEnum], statuses: type[StrEnum]) -> dict[str, Option]:
+    return {
+        "title": ("title", text.title),
+        "tz": ("tz", dates.parse_zone),
+        "kind": ("kind", lambda value: text.choice(value, kinds, f"{noun} kind")),
+        "status": ("status", lambda value: text.choice(value, statuses, f"{noun} status")),
+        "alert": ("alert_leads", alert_leads),
+    }
 
 
 @dataclass
-class DeadlineFields:
-    """Validated values for a deadline; UNSET means 'leave as it is'."""
+class Fields:
+    """Validated column values for a deadline or a meeting; a column not given is left
+    as it is."""
 
-    title: Any = UNSET
-    due: Any = UNSET
-    kind: Any = UNSET
-    status: Any = UNSET
-    alert_leads: Any = UNSET
-    notes: Any = UNSET
-    tz: Any = UNSET
+    OPTIONS: ClassVar[dict[str, Option]] = {}
+    columns: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def parse(
-        cls,
-        *,
-        title: str | None = None,
-        due: str | None = None,
-        kind: str | None = None,
-        status: str | None = None,
-        alert: str | None = None,
-        note: str | None = None,
-        tz: str | None = None,
-    ) -> DeadlineFields:
+    def parse(cls, **options: str | None) -> Self:
+        """Read the options given (None: not given), by their command-line names."""
         fields = cls()
-        if title is not None:
-            fields.title = text.title(title)
-        if due is not None:
-            fields.due = dates.parse(due)
-        if kind is not None:
-            fields.kind = text.choice(kind, DeadlineKind, "deadline kind")
-        if status is not None:
-            fields.status = text.choice(status, DeadlineStatus, "deadline status")
-        if alert is not None:
-            fields.alert_leads = ",".join(
-                dates.format_duration(lead) for lead in dates.parse_durations(alert)
-            )
-        if note is not None:
-            fields.notes = text.note(note)
-        if tz is not None:
-            fields.tz = dates.parse_zone(tz)
+        for option, value in options.items():
+            if option not in cls.OPTIONS:
+                raise TypeError(f"{cls.__name__} has no option {option!r}")
+            if value is not None:
+                column, read = cls.OPTIONS[option]
+                fields.columns[column] = read(value)
         return fields
-
-    def values(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not UNSET}
-
-
-@dataclass
-class MeetingFields:
-    title: Any = UNSET
-    starts: Any = UNSET
-    ends: Any = UNSET
-    tz: Any = UNSET
-    location: Any = UNSET
-    series: Any = UNSET
-    kind: Any = UNSET
-    status: Any = UNSET
-    recurrence: Any = UNSET
-    outcome: Any = UNSET
-    alert_leads: Any = UNSET
-    delegations: Any = UNSET
 
     @classmethod
-    def parse(
-        cls,
-        *,
-        title: str | None = None,
-        starts: str | None = None,
-        ends: str | None = None,
-        tz: str | None = None,
-        location: str | None = None,
-        series: str | None = None,
-        kind: str | None = None,
-        status: str | None = None,
-        repeat: str | None = None,
-        outcome: str | None = None,
-        alert: str | None = None,
-    ) -> MeetingFields:
-        fields = cls()
-        if title is not None:
-            fields.title = text.title(title)
-        if starts is not None:
-            fields.starts = dates.parse(starts)
-        if ends is not None:
-            fields.ends = dates.parse(ends)
-        if tz is not None:
-            fields.tz = dates.parse_zone(tz)
-        if location is not None:
-            fields.location = text.title(location, "location")
-        if series is not None:
-            fields.series = text.title(series, "series")
-        if kind is not None:
-            fields.kind = text.choice(kind, MeetingKind, "meeting kind")
-        if status is not None:
-            fields.status = text.choice(status, MeetingStatus, "meeting status")
-        if repeat is not None:
-            fields.recurrence = validate_rule(repeat) if repeat else None
-        if outcome is not None:
-            fields.outcome = text.note(outcome, "outcome")
-        if alert is not None:
-            fields.alert_leads = ",".join(
-                dates.format_duration(lead) for lead in dates.parse_durations(alert)
-            )
-        return fields
+    def holds(cls, column: str) -> bool:
+        return any(column == name for name, _ in cls.OPTIONS.values())
 
     def values(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not UNSET}
+        return dict(self.columns)
+
+
+class DeadlineFields(Fields):
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        **_shared_options("deadline", DeadlineKind, DeadlineStatus),
+        "due": ("due", dates.parse),
+        "note": ("notes", text.note),
+    }
+
+
+class MeetingFields(Fields):
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        **_shared_options("meeting", MeetingKind, MeetingStatus),
+        "starts": ("starts", dates.parse),
+        "ends": ("ends", dates.parse),
+        "location": ("location", lambda value: text.title(value, "location")),
+        "series": ("series", lambda value: text.title(value, "series")),
+        "repeat": ("recurrence", lambda value: validate_rule(value) if value else None),
+        "outcome": ("outcome", lambda value: text.note(value, "outcome")),
+    }
 
 
 def _check_order(starts: dates.DateWindow | None, ends: dates.DateWindow | None) -> None:
@@ -161,7 +118,7 @@ def add_deadline(
     treaty: str | None = None,
     source: str | None = None,
 ) -> Deadline:
-    if fields.title is UNSET or fields.due is UNSET:
+    if not {"title", "due"} <= fields.columns.keys():
         raise InvalidInput("a deadline needs a title and --due")
     values = {"kind": "other", "status": "pending", "tz": "UTC", **fields.values()}
     return _create(session, Deadline(), values, now=now, slug=slug, treaty=treaty, source=source)
@@ -189,11 +146,11 @@ def add_meeting(
     treaty: str | None = None,
     source: str | None = None,
 ) -> Meeting:
-    if fields.title is UNSET:
+    if "title" not in fields.columns:
         raise InvalidInput("a meeting needs a title")
-    starts = None if fields.starts is UNSET else fields.starts
-    _check_order(starts, None if fields.ends is UNSET else fields.ends)
-    if fields.recurrence not in (UNSET, None) and starts is None:
+    starts = fields.columns.get("starts")
+    _check_order(starts, fields.columns.get("ends"))
+    if fields.columns.get("recurrence") and starts is None:
         raise InvalidInput("a repeating meeting needs --starts")
     values = {
         "kind": "consultation",

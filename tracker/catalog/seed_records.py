@@ -34,12 +34,12 @@ class TreatyRecord(Record):
     short_name: str
     kind: str
     status: str
+    sources: list[str] = []
     signed: date | None = None
     entered_into_force: date | None = None
     expires: date | None = None
     depositary: str | None = None
     summary: str | None = None
-    sources: list[str] = []
 
 
 class ParticipationRecord(Record):

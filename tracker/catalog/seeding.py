@@ -7,7 +7,7 @@ value is updated and recorded in history, so an edited seed reads like an edit.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tracker import dates, text
 from tracker.catalog import editing, history, queries
+from tracker.catalog import treaty_editing as treaties
 from tracker.catalog.models import Deadline, Meeting
 from tracker.catalog.seed_records import (
     DeadlineRecord,
@@ -31,13 +32,12 @@ from tracker.catalog.seed_records import (
     seed_files,
 )
 from tracker.catalog.sources import Source
+from tracker.catalog.treaties import ParticipationEvent, ParticipationEventKind, Treaty
 from tracker.errors import InvalidInput, NotFound
 
 __all__ = ["SeedReport", "default_paths", "load"]
-from tracker.catalog import treaty_editing as treaties
-from tracker.catalog.treaties import ParticipationEvent, ParticipationEventKind, Treaty
 
-FieldsT = TypeVar("FieldsT", editing.DeadlineFields, editing.MeetingFields)
+FieldsT = TypeVar("FieldsT", bound=editing.Fields)
 
 
 @dataclass
@@ -131,18 +131,11 @@ class _Loader:
 
     def treaty(self, record: TreatyRecord) -> None:
         values = treaties.treaty_values(
-            name=record.name,
-            short_name=record.short_name,
-            kind=record.kind,
-            status=record.status,
-            depositary=record.depositary,
-            summary=record.summary,
+            **record.model_dump(
+                include={"name", "short_name", "kind", "status", "depositary", "summary"}
+            )
         )
-        values.update(
-            signed=record.signed,
-            entered_into_force=record.entered_into_force,
-            expires=record.expires,
-        )
+        values |= record.model_dump(include={"signed", "entered_into_force", "expires"})
         treaty = self.session.scalar(select(Treaty).where(Treaty.slug == record.slug))
         created = treaty is None
         if treaty is None:
@@ -177,36 +170,26 @@ class _Loader:
 
     def deadline(self, record: DeadlineRecord) -> None:
         fields = editing.DeadlineFields.parse(
-            title=record.title,
-            due=record.due,
-            kind=record.kind,
-            status=record.status,
-            alert=",".join(record.alert_leads) if record.alert_leads else None,
+            **record.model_dump(include={"title", "due", "kind", "status", "tz"}),
             note=record.notes or "",
-            tz=record.tz,
         )
-        if record.alert_leads is None:
-            fields.alert_leads = None
-        self._upsert("deadlines", Deadline, record, fields)
+        self._upsert("deadlines", Deadline, record, _with_alerts(fields, record.alert_leads))
 
     def meeting(self, record: MeetingRecord) -> None:
         fields = editing.MeetingFields.parse(
-            title=record.title,
-            tz=record.tz,
-            kind=record.kind,
-            status=record.status,
+            **record.model_dump(include={"title", "tz", "kind", "status"}),
             repeat=record.recurrence or "",
             outcome=record.outcome or "",
-            alert=",".join(record.alert_leads) if record.alert_leads else None,
         )
-        fields.starts = dates.parse(record.starts) if record.starts else None
-        fields.ends = dates.parse(record.ends) if record.ends else None
-        fields.location = text.title(record.location, "location") if record.location else None
-        fields.series = text.title(record.series, "series") if record.series else None
-        if record.alert_leads is None:
-            fields.alert_leads = None
-        fields.delegations = [d.model_dump() for d in record.delegation]
-        self._upsert("meetings", Meeting, record, fields)
+        # A seed states the whole meeting: what it leaves out is cleared, not kept.
+        fields.columns |= {
+            "starts": dates.parse(record.starts) if record.starts else None,
+            "ends": dates.parse(record.ends) if record.ends else None,
+            "location": text.title(record.location, "location") if record.location else None,
+            "series": text.title(record.series, "series") if record.series else None,
+            "delegations": [d.model_dump() for d in record.delegation],
+        }
+        self._upsert("meetings", Meeting, record, _with_alerts(fields, record.alert_leads))
 
     def _upsert(
         self,
@@ -281,12 +264,21 @@ def _value(field_name: str, raw: str | None) -> Any:
     return raw
 
 
+def _with_alerts(fields: FieldsT, leads: list[str] | None) -> FieldsT:
+    """A record without alert_leads has none; an empty list leaves them as they are."""
+    if leads is None:
+        fields.columns["alert_leads"] = None
+    elif leads:
+        fields.columns["alert_leads"] = editing.alert_leads(",".join(leads))
+    return fields
+
+
 def _initial(fields: FieldsT, entries: list[HistoryRecord]) -> FieldsT:
     """The fields as they were before the first recorded change of each."""
-    initial = replace(fields)
+    initial = type(fields)(dict(fields.columns))
     seen: set[str] = set()
     for entry in sorted(entries, key=lambda e: e.at):
-        if entry.field not in seen and hasattr(initial, entry.field):
-            setattr(initial, entry.field, _value(entry.field, entry.old))
+        if entry.field not in seen and initial.holds(entry.field):
+            initial.columns[entry.field] = _value(entry.field, entry.old)
             seen.add(entry.field)
     return initial
