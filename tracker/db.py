@@ -90,7 +90,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """The one session factory: its sessions write the plan marks of what they edit."""
+    from tracker import plan  # it maps a table on Base, defined above
+
+    factory = sessionmaker(engine, expire_on_commit=False)
+    plan.watch(factory)
+    return factory
 
 
 @contextmanager

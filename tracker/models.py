@@ -1,7 +1,8 @@
 """Every mapped class, imported once so ``Base.metadata`` knows all tables (alembic, tests)."""
 
 import tracker.alerts.models
-import tracker.outbox.models  # noqa: F401  (entries, deliveries)
+import tracker.outbox.models
+import tracker.plan  # noqa: F401  (notices, deliveries; the plan)
 from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.catalog.sources import Source
 from tracker.catalog.treaties import ParticipationEvent, Treaty

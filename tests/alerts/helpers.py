@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ClassVar, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.alerts.models import Subscriber
-from tracker.alerts.worker import Worker
 from tracker.clock import FixedClock
 from tracker.notifiers.base import DeliveryError, Message, Notifier
+from tracker.outbox.worker import Worker
 from tracker.settings import Settings
 
 
@@ -30,6 +30,9 @@ class RecordingNotifier:
     def from_settings(cls, settings: Settings) -> Notifier | None:
         return cls()
 
+    def recipients(self) -> Sequence[str]:
+        return ()
+
     def deliver(self, message: Message) -> None:
         if self.before is not None:
             self.before(message)
@@ -44,9 +47,14 @@ class RecordingNotifier:
         return [m.identity for m in self.sent]
 
 
-class RecordingFeed(RecordingNotifier):
-    name: ClassVar[str] = "feed"
+class RecordingService(RecordingNotifier):
+    """A channel to one shared service (a chat room), as apprise is."""
+
+    name: ClassVar[str] = "chat"
     audience: ClassVar[Literal["subscriber", "broadcast"]] = "broadcast"
+
+    def recipients(self) -> Sequence[str]:
+        return ("team-room",)
 
 
 def make_worker(

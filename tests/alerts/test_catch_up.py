@@ -75,8 +75,8 @@ def test_a_digest_holds_changes_and_is_sent_once_per_period(
     make_worker(session_factory, tomorrow + timedelta(hours=1), email).tick()
     assert email.identities() == ["digest:ana@example.org:2026-11-23"]
     digest = email.sent[0]
-    assert "New deadline Talks" in digest.text
-    assert digest.payload["changes"][0]["title"].startswith("New deadline Talks")
+    assert "New deadline: Talks" in digest.text  # the one wording (tracker.views.wording)
+    assert digest.payload["changes"][0]["title"].startswith("New deadline: Talks")
     # nothing new the day after: no digest (send_when_empty is off)
     make_worker(session_factory, tomorrow + DAY, email).tick()
     assert len(email.sent) == 1

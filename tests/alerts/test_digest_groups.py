@@ -9,21 +9,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import make_deadline, make_meeting, make_treaty
-from tracker.alerts import digesting
-from tracker.alerts.digest import Digest, Happening, Period, assemble
+from tracker.alerts.digests import Digest, Happening, Period, assemble
 from tracker.alerts.models import Subscriber
 from tracker.catalog import queries
 from tracker.catalog.queries import Filter
 from tracker.db import transaction
-from tracker.outbox import entries as outbox
+from tracker.outbox import digest_notices
+from tracker.outbox import notices as outbox
 from tracker.outbox.models import Notice, NoticeKind
 from tracker.settings import Settings
-from tracker.views.countdowns import HIDDEN
-from tracker.views.items import agenda, deadline_entry
+from tracker.views.board import HIDDEN
+from tracker.views.items import agenda, from_deadline
 
 from .helpers import add_subscriber
 
 SETTINGS = Settings(digest={"send_when_empty": True})
+EMAIL = outbox.Channels(("email",))
 
 
 def built_alone(
@@ -50,7 +51,7 @@ def built_alone(
     days = timedelta(days=settings.digest.agenda_days)
     flt = Filter(today=today, within=days)
     board = [
-        deadline_entry(d, as_of).as_countdown()
+        from_deadline(d, as_of).as_countdown()
         for d in queries.deadlines(session, flt)
         if d.status not in HIDDEN and sub.concerns(d.treaty.slug if d.treaty else None, d.kind)
     ]
@@ -133,14 +134,16 @@ def test_digests_recorded_together_match_each_built_alone(
     with session_factory() as session:
         for sub in session.scalars(select(Subscriber)):
             since = sub.created_at
-            for period in digesting._periods(SETTINGS, sub, now):
+            for period in digest_notices._periods(SETTINGS, sub, now):
                 digest = built_alone(session, SETTINGS, sub, period, since)
                 expected[digest.identity] = digest
                 since = last_due[sub.email] = period.due_at
     assert len(expected) > 6  # catch-up: daily subscribers have several periods due
 
     with transaction(session_factory) as session:
-        recorded = digesting.record_due_digests(session, SETTINGS, outbox.Channels(("email",)), now)
+        recorded = digest_notices.record_due_digests(
+            session, SETTINGS, outbox.Channels(("email",)), now
+        )
 
     assert recorded == len(expected)
     with session_factory() as session:
@@ -156,7 +159,9 @@ def test_digests_recorded_together_match_each_built_alone(
         through = {s.email: s.digest_through for s in session.scalars(select(Subscriber))}
         assert through == last_due
     with transaction(session_factory) as session:  # each period once
-        again = digesting.record_due_digests(session, SETTINGS, outbox.Channels(("email",)), now)
+        again = digest_notices.record_due_digests(
+            session, SETTINGS, outbox.Channels(("email",)), now
+        )
     assert again == 0
 
 
@@ -168,6 +173,6 @@ def test_the_preview_is_what_the_grouped_digest_holds(
         sub = session.scalars(select(Subscriber).where(Subscriber.email == "p1@example.org")).one()
         since = sub.created_at
         period = Period("today", since, now)
-        assert digesting.build(session, SETTINGS, sub, period, since) == built_alone(
+        assert digest_notices.build(session, SETTINGS, sub, period, since) == built_alone(
             session, SETTINGS, sub, period, since
         )

@@ -11,10 +11,11 @@ from tracker.catalog import editing
 from tracker.clock import FixedClock
 from tracker.db import transaction
 from tracker.notifiers.base import DeliveryError, Message
-from tracker.outbox import entries as outbox
+from tracker.outbox import notices as outbox
+from tracker.outbox.claims import claim
 from tracker.outbox.models import Delivery, Notice
 
-from .helpers import RecordingFeed, RecordingNotifier, add_subscriber, make_worker
+from .helpers import RecordingNotifier, RecordingService, add_subscriber, make_worker
 
 DAY = timedelta(days=1)
 
@@ -58,13 +59,14 @@ def test_two_workers_at_once_deliver_it_once(
     assert email.identities() == ["alert:deadline:data-exchange:7d:2026-11-29"]
 
 
-def test_broadcast_channels_get_one_delivery(
+def test_a_shared_service_gets_one_delivery_by_its_name(
     session_factory: sessionmaker[Session], now: datetime
 ) -> None:
     setup(session_factory, now)
-    email, feed = RecordingNotifier(), RecordingFeed()
-    make_worker(session_factory, now, email, feed).tick()
-    assert len(feed.sent) == 1 and feed.sent[0].recipient is None
+    email, chat = RecordingNotifier(), RecordingService()
+    make_worker(session_factory, now, email, chat).tick()
+    assert len(chat.sent) == 1 and chat.sent[0].recipient is not None
+    assert chat.sent[0].recipient.address == "team-room"
     assert email.sent[0].recipient is not None
     assert email.sent[0].recipient.address == "ana@example.org"
 
@@ -150,7 +152,7 @@ def test_a_killed_worker_repeats_at_most_the_delivery_in_hand(
     email = RecordingNotifier()
     worker = make_worker(session_factory, now, email)
     worker.record()
-    in_hand = outbox.claim(session_factory, now)  # claimed, then the process dies
+    in_hand = claim(session_factory, now)  # claimed, then the process dies
     assert in_hand is not None
     worker.deliver()
     assert len(email.sent) == 1  # the other delivery went out; the claimed one did not

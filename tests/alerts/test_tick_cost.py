@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tracker.alerts.recording import plannables
+from tracker.alerts.plannables import plannables
 from tracker.settings import Settings
 
 from ..conftest import CURRENT_TIME

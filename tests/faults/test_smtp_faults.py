@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.clock import FixedClock
 from tracker.notifiers.email import EmailNotifier
-from tracker.outbox import entries as outbox
+from tracker.outbox import notices as outbox
+from tracker.outbox.delivery import deliver_due
 from tracker.outbox.models import Delivery
 from tracker.settings import Settings
 
@@ -94,7 +95,7 @@ def deliver(
     settings = Settings(data_dir=tmp_path, smtp=smtp)
     notifier = EmailNotifier.from_settings(settings, **kw)
     try:
-        return outbox.deliver_due(factory, {"email": notifier}, FixedClock(at), settings.delivery)
+        return deliver_due(factory, {"email": notifier}, FixedClock(at), settings.delivery)
     finally:
         notifier.close()
 

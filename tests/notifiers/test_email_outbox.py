@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.alerts.digest import Happening, Period, assemble
+from tracker.alerts.digests import Happening, Period, assemble
 from tracker.clock import FixedClock
 from tracker.notifiers.base import Message, Recipient
 from tracker.notifiers.compose import compose
 from tracker.notifiers.email import EmailNotifier
-from tracker.outbox import entries as outbox
+from tracker.outbox import notices as outbox
+from tracker.outbox.delivery import deliver_due
 from tracker.outbox.models import Delivery
 from tracker.settings import Settings
 
@@ -63,7 +64,7 @@ def test_smtp_replies_end_as_sent_retry_or_failure_in_the_outbox(
     record_alert(session_factory)
     clock = FixedClock(NOW)
 
-    outbox.deliver_due(session_factory, {"email": notifier}, clock, settings.delivery)
+    deliver_due(session_factory, {"email": notifier}, clock, settings.delivery)
     notifier.close()
 
     with session_factory() as session:

@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from tracker.dates import zone
+from tracker.settings import DigestSettings
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_CATCH_UP_PERIODS = 31
@@ -60,6 +61,26 @@ def periods_since(
         found.append(period)
         moment = period.due_at - timedelta(seconds=1)
     return found[::-1]
+
+
+def next_period_due(
+    frequency: str, settings: DigestSettings, tz: str, *, after: datetime
+) -> datetime | None:
+    """When the first period after ``after`` falls due (periods are a day or a week
+    apart, give or take a daylight-saving hour, so at most two fall in the probe)."""
+    step = timedelta(days=7 if frequency == "weekly" else 1)
+    probe, found = after + step + timedelta(hours=2), None
+    while True:
+        period = latest_period(
+            frequency,
+            weekday=settings.weekday,
+            local_hour=settings.local_hour,
+            tz=tz,
+            as_of=probe,
+        )
+        if period is None or period.due_at <= after:
+            return found
+        found, probe = period.due_at, period.due_at - timedelta(seconds=1)
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,31 @@
-"""Turning the schedule into outbox events: due alerts (with catch-up) and change events."""
+"""The catalogue's deadlines and meetings as planning sees them, and their alerts.
+
+Two ways to choose the items: those within reach (that can call for an alert before the
+next sweep: the sweep's choice), or those that plan rows name (an edit, or an item's next
+alert instant come due). Either way only pending deadlines and scheduled meetings, and
+only within reach: an item further ahead than its longest lead is the next sweep's.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tracker.alerts import planning
 from tracker.alerts.models import Subscriber
 from tracker.alerts.planning import Plannable, PlannedAlert
+from tracker.alerts.subscribers import subscriber_leads
 from tracker.catalog.models import Change, Deadline, Meeting
-from tracker.dates import format_duration, parse_durations
-from tracker.outbox.entries import Channels, NewNotice, record
-from tracker.outbox.models import Notice, NoticeKind
+from tracker.dates import parse_durations
 from tracker.settings import AlertSettings
 
-# An alert recorded more than this after its instant is marked late.
-LATE_AFTER = timedelta(minutes=5)
 DATE_FIELDS = ("created", "due", "starts", "recurrence")
+# The sweep plans every item within reach once a day; the reach holds two days more.
+SWEEP_EVERY = timedelta(days=1)
 
 
 def leads_of(text: str | None, default: Sequence[str]) -> tuple[timedelta, ...]:
@@ -33,21 +37,30 @@ def plannables(
     settings: AlertSettings,
     today_floor: datetime,
     extra_leads: Sequence[timedelta] = (),
+    *,
+    only: Collection[str] | None = None,
 ) -> list[Plannable]:
-    """Pending deadlines and scheduled meetings that can call for an alert by tomorrow.
+    """Pending deadlines and scheduled meetings that can call for an alert by tomorrow
+    (of those ``only`` names as ``deadline:<slug>``/``meeting:<slug>``, when given).
 
-    An item further ahead than its longest lead cannot, so the tick's cost follows the
-    alerts coming due, not the size of the schedule; items with their own leads and
-    recurring meetings are always planned (they are few)."""
+    An item further ahead than its longest lead cannot, so the work follows the alerts
+    coming due, not the size of the schedule; items with their own leads and recurring
+    meetings are always within reach (they are few)."""
     since = (today_floor - planning.RECURRENCE_LOOKBACK).date()
 
     def reach(leads: Sequence[str]) -> date:
         longest = max([*parse_durations(",".join(leads)), *extra_leads])
-        return (today_floor + longest + timedelta(days=2)).date()
+        return (today_floor + longest + 2 * SWEEP_EVERY).date()
+
+    def named(kind: str, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+        if only is None:
+            return true()
+        return column.in_([key.split(":", 1)[1] for key in only if key.startswith(kind + ":")])
 
     deadlines = list(
         session.scalars(
             select(Deadline).where(
+                named("deadline", Deadline.slug),
                 Deadline.status == "pending",
                 Deadline.due_latest >= since,
                 or_(
@@ -60,6 +73,7 @@ def plannables(
     meetings = list(
         session.scalars(
             select(Meeting).where(
+                named("meeting", Meeting.slug),
                 Meeting.status == "scheduled",
                 Meeting.starts_earliest.is_not(None),
                 or_(
@@ -125,10 +139,6 @@ def _dated_at(session: Session, kind: str, ids: list[int]) -> dict[str, datetime
     return found
 
 
-def subscriber_leads(subscribers: Sequence[Subscriber]) -> set[timedelta]:
-    return {lead for sub in subscribers if sub.leads for lead in parse_durations(sub.leads)}
-
-
 def plan(
     items: Sequence[Plannable],
     settings: AlertSettings,
@@ -148,141 +158,32 @@ def plan(
     )
 
 
-def recipients(
-    alert: PlannedAlert, own_leads: set[timedelta], subscribers: Sequence[Subscriber]
-) -> list[Subscriber]:
-    """Immediate subscribers concerned by the item and wanting this lead time."""
-    chosen = []
-    for sub in subscribers:
-        wanted = set(parse_durations(sub.leads)) if sub.leads else own_leads
-        if (
-            sub.immediate
-            and alert.lead in wanted
-            and sub.concerns(alert.item.treaty, alert.item.kind)
-        ):
-            chosen.append(sub)
-    return chosen
-
-
 @dataclass(frozen=True)
 class AlertPlan:
-    """Every valid alert of the items that can fall due by tomorrow, and each item's own
-    leads (keyed by slug and type)."""
+    """Every valid alert of the items planned, and each item's own leads (keyed by its
+    plan key, ``deadline:<slug>``)."""
 
     alerts: list[PlannedAlert]
     own: dict[str, set[timedelta]]
 
+    def next_instants(self, now: datetime) -> dict[str, datetime]:
+        """Each item's first alert instant after ``now`` (items with none left out)."""
+        found: dict[str, datetime] = {}
+        for alert in self.alerts:  # in firing order: the first seen is the earliest
+            if alert.fires_at > now:
+                found.setdefault(alert.item.key, alert.fires_at)
+        return found
 
-def plan_alerts(session: Session, settings: AlertSettings, now: datetime) -> AlertPlan:
-    subscribers = list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
-    items = plannables(session, settings, now, sorted(subscriber_leads(subscribers)))
-    own = {item.slug + item.type: set(item.leads) for item in items}
-    return AlertPlan(plan(items, settings, subscribers, now), own)
 
-
-def record_alerts(
+def plan_alerts(
     session: Session,
-    candidates: Sequence[PlannedAlert],
-    own: dict[str, set[timedelta]],
-    channels: Channels,
+    settings: AlertSettings,
     now: datetime,
-) -> tuple[int, int]:
-    """Record those of ``candidates`` (alerts due by ``now``) not recorded yet; those of
-    items already over are folded into one "while the tracker was down" summary per
-    subscriber. Says how many were recorded and how many of them folded."""
-    recorded = _recorded(session, [a.identity for a in candidates])
-    due = [a for a in candidates if a.identity not in recorded]
-    if not due:
-        return 0, 0
-    subscribers = list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
-    folded: list[PlannedAlert] = []
-    for alert in due:
-        own_leads = own.get(alert.item.slug + alert.item.type, set())
-        over = alert.ends_at <= now
-        # An alert that fell due before its item got this date could not have gone out.
-        late = now - alert.fires_at > LATE_AFTER and alert.fires_at >= alert.item.valid_from
-        record(
-            session,
-            _event(alert, late=late),
-            [] if over else recipients(alert, own_leads, subscribers),
-            channels,
-            now=now,
-            broadcast=not over and alert.lead in own_leads,
-        )
-        if over:
-            folded.append(alert)
-    if folded:
-        _record_summaries(session, folded, own, subscribers, channels, now)
-    return len(due), len(folded)
-
-
-def _recorded(session: Session, identities: list[str]) -> set[str]:
-    """Which of these alerts are in the outbox already: one query per 500."""
-    found: set[str] = set()
-    for start in range(0, len(identities), 500):
-        chunk = identities[start : start + 500]
-        found |= set(session.scalars(select(Notice.identity).where(Notice.identity.in_(chunk))))
-    return found
-
-
-def _event(alert: PlannedAlert, *, late: bool) -> NewNotice:
-    item = alert.item
-    return NewNotice(
-        identity=alert.identity,
-        kind=NoticeKind.ALERT.value,
-        title=alert.title,
-        body=alert.body,
-        due_at=alert.fires_at,
-        late=late,
-        subject_type=item.type,
-        subject_slug=item.slug,
-        subject_kind=item.kind,
-        treaty_slug=item.treaty,
-        lead=format_duration(alert.lead),
-    )
-
-
-def _record_summaries(
-    session: Session,
-    folded: Sequence[PlannedAlert],
-    own: dict[str, set[timedelta]],
     subscribers: Sequence[Subscriber],
-    channels: Channels,
-    now: datetime,
-) -> None:
-    digest = hashlib.sha1("\n".join(a.identity for a in folded).encode()).hexdigest()[:12]
-    audiences: list[tuple[str, list[Subscriber], list[PlannedAlert]]] = [
-        ("*", [], [a for a in folded if a.lead in own.get(a.item.slug + a.item.type, set())])
-    ]
-    for sub in subscribers:
-        mine = [
-            a
-            for a in folded
-            if sub in recipients(a, own.get(a.item.slug + a.item.type, set()), [sub])
-        ]
-        audiences.append((str(sub.id), [sub], mine))
-    for who, subs, mine in audiences:
-        if not mine:
-            continue
-        title = f"While the tracker was down: {len(mine)} alert(s) for items now past"
-        body = (
-            title
-            + "\n\n"
-            + "\n".join(f"- {a.title} (due {a.fires_at:%Y-%m-%d %H:%M} UTC)" for a in mine)
-            + "\n"
-        )
-        record(
-            session,
-            NewNotice(
-                identity=f"catch-up:{digest}:{who}",
-                kind=NoticeKind.ALERT.value,
-                title=title,
-                body=body,
-                due_at=now,
-                late=True,
-            ),
-            subs,
-            channels,
-            now=now,
-            broadcast=who == "*",
-        )
+    *,
+    only: Collection[str] | None = None,
+) -> AlertPlan:
+    """The alerts of the items within reach (of those ``only`` names, when given)."""
+    items = plannables(session, settings, now, sorted(subscriber_leads(subscribers)), only=only)
+    own = {item.key: set(item.leads) for item in items}
+    return AlertPlan(plan(items, settings, subscribers, now), own)

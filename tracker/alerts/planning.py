@@ -40,6 +40,11 @@ class Plannable:
     def zone_name(self) -> str:
         return self.when.tz or self.tz
 
+    @property
+    def key(self) -> str:
+        """The item's key in the plan (and in its alerts' identities)."""
+        return f"{self.type}:{self.slug}"
+
 
 @dataclass(frozen=True)
 class PlannedAlert:
@@ -146,10 +151,6 @@ def plan(
 
 def due(alerts: Sequence[PlannedAlert], as_of: datetime) -> list[PlannedAlert]:
     return [alert for alert in alerts if alert.fires_at <= as_of]
-
-
-def next_instant(alerts: Sequence[PlannedAlert], as_of: datetime) -> datetime | None:
-    return min((alert.fires_at for alert in alerts if alert.fires_at > as_of), default=None)
 
 
 def _day_start(instant: datetime, zone_name: str) -> datetime:

@@ -1,16 +1,18 @@
-"""Adding, editing and removing subscribers, with their input checked."""
+"""Subscribers: adding, editing and removing them (input checked), and their filters:
+which alerts each one wants."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.alerts.models import DigestFrequency, Subscriber
+from tracker.alerts.planning import PlannedAlert
 from tracker.catalog.models import DeadlineKind, MeetingKind
 from tracker.dates import format_duration, parse_durations, parse_zone
 from tracker.errors import InvalidInput, NotFound
@@ -112,3 +114,24 @@ def as_dict(sub: Subscriber) -> dict[str, Any]:
         "created_at": sub.created_at.isoformat(),
         "digest_through": sub.digest_through.isoformat() if sub.digest_through else None,
     }
+
+
+def subscriber_leads(subscribers: Sequence[Subscriber]) -> set[timedelta]:
+    """Every lead time some subscriber asked for (planned for every item)."""
+    return {lead for sub in subscribers if sub.leads for lead in parse_durations(sub.leads)}
+
+
+def recipients(
+    alert: PlannedAlert, own_leads: set[timedelta], subscribers: Sequence[Subscriber]
+) -> list[Subscriber]:
+    """Immediate subscribers concerned by the item and wanting this lead time."""
+    chosen = []
+    for sub in subscribers:
+        wanted = set(parse_durations(sub.leads)) if sub.leads else own_leads
+        if (
+            sub.immediate
+            and alert.lead in wanted
+            and sub.concerns(alert.item.treaty, alert.item.kind)
+        ):
+            chosen.append(sub)
+    return chosen

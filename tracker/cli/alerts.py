@@ -168,7 +168,7 @@ def alerts() -> None:
 @pass_app
 def alerts_list(app: App, failed: bool, as_json: bool) -> None:
     """List deliveries, newest first."""
-    from tracker.outbox import entries as outbox
+    from tracker.outbox import notices as outbox
 
     with app.sessions() as session:
         rows: list[dict[str, Any]] = [
@@ -217,7 +217,7 @@ def alerts_retry(app: App, ids: tuple[int, ...], all_failed: bool) -> None:
     """Requeue failed deliveries; the daemon sends them at its next tick."""
     from tracker.db import transaction
     from tracker.errors import InvalidInput
-    from tracker.outbox import entries as outbox
+    from tracker.outbox import notices as outbox
 
     if not ids and not all_failed:
         raise InvalidInput("name delivery IDs or use --all-failed")
@@ -238,17 +238,20 @@ def digest(app: App, preview: bool, send: bool, email: str | None) -> None:
     if preview == send:
         raise InvalidInput("use exactly one of --preview and --send")
     if preview:
-        from tracker.alerts import digesting, subscribers
+        from tracker.alerts import subscribers
+        from tracker.outbox import digest_notices
 
         with app.sessions() as session:
             subs = [subscribers.get(session, email)] if email else subscribers.listing(session)
             for sub in subs:
-                click.echo(digesting.preview(session, app.settings, sub, app.clock.now()).text())
+                shown = digest_notices.preview(session, app.settings, sub, app.clock.now())
+                click.echo(shown.text())
         return
-    from tracker.alerts import digesting, subscribers
-    from tracker.alerts.worker import Worker
+    from tracker.alerts import subscribers
     from tracker.daemon.hooks import configured_notifiers
     from tracker.db import transaction
+    from tracker.outbox import digest_notices
+    from tracker.outbox.worker import Worker
 
     worker = Worker(app.sessions, app.settings, app.clock, configured_notifiers(app.settings))
     done = worker.record()
@@ -257,7 +260,7 @@ def digest(app: App, preview: bool, send: bool, email: str | None) -> None:
         subs = [subscribers.get(session, email)] if email else subscribers.listing(session)
         for sub in subs:
             if sub.digest != "none":
-                recorded += digesting.record_digest_now(
+                recorded += digest_notices.record_digest_now(
                     session, app.settings, worker.channels, sub, app.clock.now()
                 )
     sent = worker.deliver()

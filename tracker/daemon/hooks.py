@@ -1,4 +1,4 @@
-"""The daemon's edges: notifier plugins, the feed builder, systemd and logging."""
+"""The daemon's hooks into its surroundings: notifier plugins, systemd and logging."""
 
 from __future__ import annotations
 
@@ -6,11 +6,7 @@ import logging
 import os
 import socket
 import sys
-from datetime import datetime
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from tracker.db import transaction
 from tracker.notifiers.base import Notifier
 from tracker.settings import Settings
 
@@ -26,19 +22,6 @@ def configured_notifiers(settings: Settings) -> dict[str, Notifier]:
     for problem in loaded.problems:
         log.warning("notifier %s skipped: %s", problem.name, problem.message)
     return {notifier.name: notifier for notifier in loaded.notifiers}
-
-
-def rebuild_feeds(sessions: sessionmaker[Session], settings: Settings, as_of: datetime) -> None:
-    """Rebuild the feed files and the board; files whose content is the same stay untouched."""
-    try:
-        from tracker.publish.build import build_feeds
-    except ImportError:  # feeds not installed: nothing to rebuild
-        return
-    try:
-        with transaction(sessions) as session:
-            build_feeds(session, settings, as_of=as_of)
-    except Exception:
-        log.exception("rebuilding the feeds failed")
 
 
 def systemd_notify(state: str) -> None:

@@ -12,17 +12,19 @@ import signal
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from types import FrameType
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.alerts.worker import Worker
 from tracker.clock import Clock
 from tracker.daemon import hooks
 from tracker.daemon.lock import DaemonLock
+from tracker.db import transaction
 from tracker.notifiers.base import Notifier
+from tracker.outbox.worker import Worker
+from tracker.publish.build import build_feeds
 from tracker.settings import Settings
 
 log = logging.getLogger("tracker.daemon")
@@ -109,7 +111,7 @@ class Daemon:
         return Worker(self.sessions, settings, self.clock, notifiers)
 
     def tick(self) -> None:
-        """Record and deliver what is due, then wake up for the next alert instant."""
+        """Record and deliver what is due, then wake up for the next instant in the plan."""
         with self._busy:
             if self.stop_event.is_set() or self.worker is None:
                 return
@@ -122,7 +124,7 @@ class Daemon:
             now = self.clock.now()
             # The board counts days: a new day changes it even when no row has.
             if done.changes or done.alerts or now.date() != self._feeds_built_on:
-                hooks.rebuild_feeds(self.sessions, self.worker.settings, now)
+                self._publish(now)
                 self._feeds_built_on = now.date()
         if done.next_at is not None and self._scheduler is not None:
             when = done.next_at + timedelta(milliseconds=100)
@@ -130,6 +132,15 @@ class Daemon:
                 self._scheduler.add_job(
                     self.tick, "date", run_date=when, id="due", replace_existing=True
                 )
+
+    def _publish(self, now: datetime) -> None:
+        """Rebuild the feed files; those whose content is the same stay untouched."""
+        assert self.worker is not None
+        try:
+            with transaction(self.sessions) as session:
+                build_feeds(session, self.worker.settings, as_of=now)
+        except Exception:  # the feeds failing must not stop alerts and deliveries
+            log.exception("rebuilding the feeds failed")
 
     def heartbeat(self) -> None:
         if not self.lock.healthy():

@@ -1,7 +1,8 @@
-"""Change events: one outbox event for each history row, for the subscribers it concerns."""
+"""Change notices: one for each history row, for the subscribers it concerns."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -9,35 +10,24 @@ from sqlalchemy.orm import Session
 
 from tracker.alerts.models import Subscriber
 from tracker.catalog.models import Change, Deadline, Meeting
-from tracker.outbox.entries import Channels, NewNotice, record
 from tracker.outbox.models import Notice, NoticeKind
+from tracker.outbox.notices import Channels, NewNotice, record
+from tracker.views.wording import change_title
 
 
-def change_title(change: Change) -> str:
-    what = f"{change.subject_type} {change.subject_title}"
-    if change.field == "created":
-        return f"New {what}" + (f": {change.new}" if change.new else "")
-    if change.field == "removed":
-        return f"Removed {what}"
-    if change.field in ("due", "starts", "ends"):
-        return f"{change.subject_title}: moved from {change.old} to {change.new}"
-    return f"{change.subject_title}: {change.field} changed from {change.old} to {change.new}"
-
-
-def record_changes(session: Session, channels: Channels, now: datetime) -> int:
-    """Record a change event for each history row written since the first subscriber
-    appeared (seeded history before that alerts nobody)."""
+def record_changes(
+    session: Session, channels: Channels, now: datetime, ids: Collection[int] | None = None
+) -> int:
+    """Record a change notice for each history row (of ``ids``, or every one not recorded
+    yet) written since the first subscriber appeared (seeded history alerts nobody)."""
     first = session.scalar(select(func.min(Subscriber.created_at)))
-    if first is None:
+    if first is None or (ids is not None and not ids):
         return 0
     done = select(Notice.change_id).where(Notice.change_id.is_not(None))
-    changes = list(
-        session.scalars(
-            select(Change)
-            .where(Change.recorded_at > first, Change.id.not_in(done))
-            .order_by(Change.id)
-        )
-    )
+    query = select(Change).where(Change.recorded_at > first, Change.id.not_in(done))
+    if ids is not None:
+        query = query.where(Change.id.in_(sorted(ids)))
+    changes = list(session.scalars(query.order_by(Change.id)))
     subscribers = list(session.scalars(select(Subscriber).where(Subscriber.immediate)))
     for change in changes:
         item: Deadline | Meeting | None = (
@@ -50,7 +40,9 @@ def record_changes(session: Session, channels: Channels, now: datetime) -> int:
         chosen = [
             s for s in subscribers if s.created_at < change.recorded_at and s.concerns(treaty, kind)
         ]
-        title = change_title(change)
+        title = change_title(
+            change.subject_type, change.subject_title, change.field, change.old, change.new
+        )
         body = f"{title}\n\nRecorded {change.recorded_at:%Y-%m-%d %H:%M} UTC."
         if change.note:
             body += f"\nNote: {change.note}"
@@ -71,5 +63,6 @@ def record_changes(session: Session, channels: Channels, now: datetime) -> int:
             chosen,
             channels,
             now=now,
+            services=True,  # chat and push hear of changes; the feeds read the history
         )
     return len(changes)

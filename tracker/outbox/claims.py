@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker import plan
 from tracker.db import transaction
 from tracker.notifiers.base import DeliveryError, Message
 from tracker.outbox.models import Delivery, DeliveryStatus
@@ -140,14 +141,17 @@ def write_outcomes(
         if error is None:
             log.info("sent %s via %s to %s", held.identity, held.channel, held.recipient)
             continue
+        values = _failed_values(held, error, now, settings)
         connection.execute(
             update(_deliveries)
             .where(
                 _deliveries.c.id == held.id,
                 _deliveries.c.status == DeliveryStatus.SENDING.value,
             )
-            .values(**_failed_values(held, error, now, settings))
+            .values(**values)
         )
+        if values["status"] == DeliveryStatus.PENDING.value:  # the retry's instant
+            plan.mark(connection, [(plan.Work.DELIVERY.value, "", values["next_attempt_at"])])
 
 
 def release(factory: sessionmaker[Session], untried: Sequence[InHand]) -> None:
@@ -164,3 +168,4 @@ def release(factory: sessionmaker[Session], untried: Sequence[InHand]) -> None:
             .values(status=DeliveryStatus.PENDING.value, attempts=Delivery.attempts - 1)
             .execution_options(synchronize_session=False)
         )
+        plan.mark(session.connection(), [(plan.Work.DELIVERY.value, "", plan.DUE_NOW)])

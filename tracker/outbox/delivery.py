@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Engine, Text, func, select
@@ -22,38 +22,15 @@ from tracker.alerts.models import Subscriber
 from tracker.clock import Clock
 from tracker.notifiers.base import DeliveryError, Message, MessageKind, Notifier, Recipient
 from tracker.outbox.claims import InHand, Outcome, claim_batch, release, write_outcomes
-from tracker.outbox.models import BROADCAST, Delivery, Notice
+from tracker.outbox.models import Delivery, Notice
 from tracker.settings import DeliverySettings
 
 log = logging.getLogger("tracker.outbox")
 
 
-def message_for(session: Session, delivery: Delivery) -> Message:
-    recipient = None
-    if delivery.recipient != BROADCAST:
-        sub = session.scalar(select(Subscriber).where(Subscriber.email == delivery.recipient))
-        recipient = Recipient(sub.email, sub.name, sub.tz) if sub is not None else None
-    return _message(delivery, recipient)
-
-
-def _message(delivery: Delivery, recipient: Recipient | None) -> Message:
-    if delivery.recipient != BROADCAST and recipient is None:
-        raise DeliveryError(f"no subscriber {delivery.recipient}", permanent=True)
-    event = delivery.event
-    return Message(
-        kind=cast(MessageKind, event.kind),
-        identity=event.identity,
-        subject=event.title,
-        text=event.body,
-        created_at=event.due_at,
-        recipient=recipient,
-        late=event.late,
-        payload=dict(event.payload),
-    )
-
-
-def load(session: Session, ids: Sequence[int]) -> list[InHand]:
-    """The claimed deliveries with their messages: two queries for the whole batch.
+def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> list[InHand]:
+    """The claimed deliveries with their messages: two queries for the whole batch. On
+    the ``personal`` channels a recipient is a subscriber; on the others, a service name.
 
     Equal bodies and payloads come out as one shared object each (payloads decoded once):
     a digest's content is the same for many recipients, and the notifier can tell at once.
@@ -76,7 +53,7 @@ def load(session: Session, ids: Sequence[int]) -> list[InHand]:
         .join(Delivery.event)
         .where(Delivery.id.in_(ids))
     ).all()
-    emails = {row[2] for row in rows if row[2] != BROADCAST}
+    emails = {row[2] for row in rows if row[1] in personal}
     people = {
         email: Recipient(email, name, tz)
         for email, name, tz in session.execute(
@@ -89,9 +66,9 @@ def load(session: Session, ids: Sequence[int]) -> list[InHand]:
     found = {}
     for delivery_id, channel, address, attempts, since, identity, *event in rows:
         kind, title, body, due_at, late, raw = event
-        recipient = people.get(address)
+        recipient = people.get(address) if channel in personal else Recipient(address)
         message: Message | DeliveryError
-        if address != BROADCAST and recipient is None:
+        if recipient is None:
             message = DeliveryError(f"no subscriber {address}", permanent=True)
         else:
             if raw not in shared:
@@ -184,7 +161,8 @@ def send_batch(
     """Deliver claimed deliveries, channel by channel, writing outcomes as they come;
     the number sent."""
     with factory() as session:
-        batch = load(session, ids)
+        personal = [name for name, n in notifiers.items() if n.audience == "subscriber"]
+        batch = load(session, ids, personal)
     by_channel: dict[str, list[InHand]] = {}
     for held in batch:
         by_channel.setdefault(held.channel, []).append(held)

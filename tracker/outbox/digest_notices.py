@@ -1,92 +1,41 @@
-"""Recording due digests: per subscriber, per period, once; previews for the CLI.
+"""Digest notices: per subscriber, per period, once.
 
-Subscribers whose digests cover the same span share what goes in them: the events, the
-countdown board and the meetings ahead are queried once per span (:class:`Shared`) and
-filtered per subscriber in Python; each distinct content is rendered once.
+``digest_through`` moves forward in the transaction that records the period's notice,
+so a period is never built twice; the plan's digest rows say when the next period of
+each frequency and zone falls due.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tracker.alerts.digest import (
+from tracker import plan
+from tracker.alerts.digest_content import Selectable, Shared, gather
+from tracker.alerts.digests import (
     Digest,
     Happening,
     Period,
-    assemble,
-    identity,
     latest_period,
+    next_period_due,
     periods_since,
 )
 from tracker.alerts.models import Subscriber
-from tracker.alerts.recording import LATE_AFTER
-from tracker.catalog import queries
-from tracker.catalog.queries import Filter
 from tracker.dates import zone
-from tracker.outbox.entries import Channels, NewNotice, record, record_many
+from tracker.db import UTCDateTime
 from tracker.outbox.models import Notice, NoticeKind
+from tracker.outbox.notices import LATE_AFTER, Channels, NewNotice, record, record_many
 from tracker.settings import Settings
-from tracker.views.countdowns import HIDDEN
-from tracker.views.items import agenda, deadline_entry
-
-# Something a subscriber's filters select on: its treaty, its kind, and what it shows.
-Item = tuple[str | None, str | None, Any]
-# The indices of the happenings, board entries and agenda entries a subscriber gets.
-Chosen = tuple[tuple[int, ...], ...]
 
 
-@dataclass
-class Shared:
-    """What every digest of one span is chosen from, in digest order."""
-
-    happenings: list[Item]
-    board: list[Item]
-    agenda: list[Item]
-    _chosen: dict[tuple[Any, ...], Chosen] = field(default_factory=dict)
-    _made: dict[tuple[Any, ...], tuple[Digest, str, dict[str, Any]]] = field(default_factory=dict)
-
-    def chosen(self, sub: Subscriber) -> Chosen:
-        """Which items concern ``sub``; it depends only on the subscriber's filters."""
-        key = (tuple(sub.treaties or ()), tuple(sub.kinds or ()))
-        if key not in self._chosen:
-            self._chosen[key] = tuple(
-                tuple(i for i, (treaty, kind, _) in enumerate(items) if sub.concerns(treaty, kind))
-                for items in (self.happenings, self.board, self.agenda)
-            )
-        return self._chosen[key]
-
-    def digest(self, sub: Subscriber, period: Period) -> tuple[Digest, str, dict[str, Any]]:
-        """``sub``'s digest of ``period`` with its text and payload: assembled and rendered
-        once per content and zone, only the identity is the subscriber's own."""
-        chosen = self.chosen(sub)
-        key = (period, chosen, sub.tz)
-        made = self._made.get(key)
-        if made is None:
-            happenings, board, ahead = chosen
-            digest = assemble(
-                sub.email,
-                period,
-                [self.happenings[i][2] for i in happenings],
-                board=[self.board[i][2] for i in board],
-                agenda=[self.agenda[i][2] for i in ahead],
-                tz=sub.tz,
-            )
-            made = self._made[key] = (digest, digest.text(), digest.payload())
-        digest, text, payload = made
-        return replace(digest, identity=identity(sub.email, period)), text, payload
-
-
-def gather(session: Session, settings: Settings, period: Period, since: datetime) -> Shared:
-    """Events recorded in ``[since, due)``, the countdown board and the meetings ahead as
-    of the period's due instant: everything any subscriber's digest may hold."""
-    events = session.scalars(
+def happenings(session: Session, period: Period, since: datetime) -> list[Selectable]:
+    """The alert and change notices recorded in ``[since, due)``, with what filters see."""
+    notices = session.scalars(
         select(Notice)
         .where(
             Notice.recorded_at >= since,
@@ -96,34 +45,14 @@ def gather(session: Session, settings: Settings, period: Period, since: datetime
         )
         .order_by(Notice.due_at, Notice.id)
     )
-    happenings: list[Item] = [
-        (e.treaty_slug, e.subject_kind, Happening(e.kind, e.title, e.due_at, e.late))
-        for e in events
+    return [
+        (n.treaty_slug, n.subject_kind, Happening(n.kind, n.title, n.due_at, n.late))
+        for n in notices
     ]
-    as_of = period.due_at
-    today = as_of.date()
-    days = timedelta(days=settings.digest.agenda_days)
-    flt = Filter(today=today, within=days)
-    board: list[Item] = []
-    for deadline in queries.deadlines(session, flt):
-        if deadline.status not in HIDDEN:
-            entry = deadline_entry(deadline, as_of)
-            board.append((entry.treaty, entry.kind, entry.as_countdown()))
-    # Each entry comes from one meeting and keeps its treaty and kind, so filtering the
-    # entries gives what the agenda of the subscriber's meetings alone would.
-    ahead: list[Item] = [
-        (e.treaty, e.kind, e.as_agenda())
-        for e in agenda([], queries.meetings(session, flt), as_of, today, today + days)
-    ]
-    return Shared(happenings, board, ahead)
 
 
-def build(
-    session: Session, settings: Settings, sub: Subscriber, period: Period, since: datetime
-) -> Digest:
-    """The digest of ``period``: events recorded in ``[since, due)`` that concern ``sub``,
-    the countdown board and the meetings ahead as of the period's due instant."""
-    return gather(session, settings, period, since).digest(sub, period)[0]
+def shared(session: Session, settings: Settings, period: Period, since: datetime) -> Shared:
+    return gather(session, settings, period, happenings(session, period, since))
 
 
 def _periods(settings: Settings, sub: Subscriber, now: datetime) -> list[Period]:
@@ -148,7 +77,7 @@ class _Spans:
     def of(self, period: Period, since: datetime) -> Shared:
         key = (since, period.due_at)
         if key not in self.found:
-            self.found[key] = gather(self.session, self.settings, period, since)
+            self.found[key] = shared(self.session, self.settings, period, since)
         return self.found[key]
 
 
@@ -196,7 +125,7 @@ def record_due_digests(
         periods = shared_periods[key]
         for period in periods:
             since = sub.digest_through or sub.created_at
-            new = _new_event(settings, spans.of(period, since), sub, period, now)
+            new = _new_notice(settings, spans.of(period, since), sub, period, now)
             # Written below, one statement per instant, rather than one per subscriber.
             set_committed_value(sub, "digest_through", period.due_at)
             if new is not None:
@@ -211,9 +140,7 @@ def record_due_digests(
                 .values(digest_through=instant)
                 .execution_options(synchronize_session=False)
             )
-    return record_many(
-        session, due, Channels(subscriber=channels.subscriber), now=now, broadcast=False
-    )
+    return record_many(session, due, channels.personal, now=now)
 
 
 def record_digest_now(
@@ -226,29 +153,26 @@ def record_digest_now(
         return 0
     local = now.astimezone(zone(sub.tz))
     period = Period(f"as of {local:%d %b %Y %H:%M}", since, now)
-    shared = gather(session, settings, period, since)
+    content = shared(session, settings, period, since)
     # Asked for by a person, not the schedule: a board with nothing new is still worth sending.
-    new = _new_event(settings, shared, sub, period, now, asked=True)
+    new = _new_notice(settings, content, sub, period, now, asked=True)
     sub.digest_through = period.due_at
     if new is None:
         return 0
-    event = record(
-        session, new, [sub], Channels(subscriber=channels.subscriber), now=now, broadcast=False
-    )
-    return int(event is not None)
+    return int(record(session, new, [sub], channels.personal, now=now) is not None)
 
 
-def _new_event(
+def _new_notice(
     settings: Settings,
-    shared: Shared,
+    content: Shared,
     sub: Subscriber,
     period: Period,
     now: datetime,
     *,
     asked: bool = False,
 ) -> NewNotice | None:
-    """The digest event of ``period`` for ``sub``; None when it is empty and not wanted."""
-    digest, text, payload = shared.digest(sub, period)
+    """The digest notice of ``period`` for ``sub``; None when it is empty and not wanted."""
+    digest, text, payload = content.digest(sub, period)
     has_content = not digest.is_empty or (asked and bool(digest.board or digest.agenda))
     if not has_content and not settings.digest.send_when_empty:
         return None
@@ -261,6 +185,14 @@ def _new_event(
         late=now - period.due_at > LATE_AFTER,
         payload=payload,
     )
+
+
+def build(
+    session: Session, settings: Settings, sub: Subscriber, period: Period, since: datetime
+) -> Digest:
+    """The digest of ``period``: notices recorded in ``[since, due)`` that concern ``sub``,
+    the countdown board and the meetings ahead as of the period's due instant."""
+    return shared(session, settings, period, since).digest(sub, period)[0]
 
 
 def preview(session: Session, settings: Settings, sub: Subscriber, now: datetime) -> Digest:
@@ -276,3 +208,22 @@ def preview(session: Session, settings: Settings, sub: Subscriber, now: datetime
     since = sub.digest_through or sub.created_at
     period = Period(last.key if last else now.date().isoformat(), since, now)
     return build(session, settings, sub, period, since)
+
+
+def next_digests(session: Session, settings: Settings) -> list[plan.Mark]:
+    """When each frequency and zone's next digest falls due: the first period after the
+    least handled of its subscribers. One query."""
+    handled = func.min(
+        func.coalesce(Subscriber.digest_through, Subscriber.created_at), type_=UTCDateTime()
+    )
+    groups = session.execute(
+        select(Subscriber.digest, Subscriber.tz, handled)
+        .where(Subscriber.digest != "none")
+        .group_by(Subscriber.digest, Subscriber.tz)
+    )
+    marks = []
+    for frequency, tz, after in groups:
+        instant = next_period_due(frequency, settings.digest, tz, after=after)
+        if instant is not None:
+            marks.append((plan.Work.DIGEST.value, f"{frequency}:{tz}", instant))
+    return marks

@@ -1,8 +1,8 @@
-"""The outbox: entries (alerts, changes, digests) and their deliveries.
+"""The outbox: notices (alerts, changes, digests) and their deliveries.
 
-Every entry is a row, unique by identity, before anything is sent; a delivery row per
-channel and recipient tracks sending. Nothing is sent without a row; a ``sent`` row is
-never sent again.
+Every notice is a row, unique by identity, before anything is sent; a delivery row per
+channel and recipient (a subscriber's address, or a service's name) tracks sending.
+Nothing is sent without a row; a ``sent`` row is never sent again.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base
-
-BROADCAST = "*"
 
 
 class NoticeKind(StrEnum):
@@ -34,7 +32,11 @@ class DeliveryStatus(StrEnum):
 
 class Notice(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_recorded_at", "recorded_at"),)
+    __table_args__ = (
+        Index("ix_events_recorded_at", "recorded_at"),
+        # The feeds read the newest public alerts: without it, a scan of every notice.
+        Index("ix_events_public_recorded_at", "public", "recorded_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identity: Mapped[str] = mapped_column(String(400), unique=True)
@@ -51,6 +53,8 @@ class Notice(Base):
     due_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An alert of the item's own lead times: what the public feeds show (no delivery row).
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
 
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="event", cascade="all, delete-orphan"

@@ -1,6 +1,7 @@
-"""The outbox: record events with their deliveries, then claim and deliver them.
+"""The outbox's notices: each recorded with its deliveries, once, by its identity.
 
-Recording comes first, in one transaction with everything that decided it. Delivery
+Recording comes first, in one transaction with everything that decided it, and marks the
+plan's delivery row due. Delivery
 (:mod:`tracker.outbox.delivery`) claims due rows in batches with a compare-and-swap
 ``UPDATE ... WHERE status='pending'`` (and ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
 two workers never send the same row; each outcome is written before the next message
@@ -12,23 +13,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tracker import plan
 from tracker.alerts.models import Subscriber
 from tracker.notifiers.base import Notifier
-from tracker.outbox.claims import backoff as backoff
-from tracker.outbox.claims import claim as claim
-from tracker.outbox.claims import claim_batch as claim_batch
-from tracker.outbox.delivery import deliver_due as deliver_due
-from tracker.outbox.delivery import message_for as message_for
-from tracker.outbox.models import BROADCAST, Delivery, DeliveryStatus, Notice
+from tracker.outbox.models import Delivery, DeliveryStatus, Notice
 
-_EVENTS = cast(Table, Notice.__table__)
+# A notice recorded more than this after its instant is marked late.
+LATE_AFTER = timedelta(minutes=5)
+_NOTICES = cast(Table, Notice.__table__)
 _DELIVERIES = cast(Table, Delivery.__table__)
 
 log = logging.getLogger("tracker.outbox")
@@ -36,17 +35,27 @@ log = logging.getLogger("tracker.outbox")
 
 @dataclass(frozen=True)
 class Channels:
-    """Channel names: those that send to each subscriber, and those sent to once."""
+    """Where notices go: the channels that send to each subscriber, and for each channel
+    that reaches shared services (chat, push) the names of those services."""
 
     subscriber: tuple[str, ...] = ()
-    broadcast: tuple[str, ...] = ()
+    services: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def of(cls, notifiers: Sequence[Notifier]) -> Channels:
         return cls(
             tuple(n.name for n in notifiers if n.audience == "subscriber"),
-            tuple(n.name for n in notifiers if n.audience == "broadcast"),
+            tuple(
+                (n.name, tuple(names))
+                for n in notifiers
+                if n.audience == "broadcast" and (names := n.recipients())
+            ),
         )
+
+    @property
+    def personal(self) -> Channels:
+        """The subscriber channels alone (digests are nobody else's)."""
+        return Channels(self.subscriber)
 
 
 @dataclass(frozen=True)
@@ -71,15 +80,15 @@ def exists(session: Session, identity: str) -> bool:
 
 
 def _targets(
-    subscribers: Sequence[Subscriber], channels: Channels, broadcast: bool
+    subscribers: Sequence[Subscriber], channels: Channels, services: bool
 ) -> list[tuple[str, str]]:
     targets = [(channel, sub.email) for sub in subscribers for channel in channels.subscriber]
-    if broadcast:
-        targets += [(channel, BROADCAST) for channel in channels.broadcast]
+    if services:
+        targets += [(channel, name) for channel, names in channels.services for name in names]
     return targets
 
 
-def _event_values(new: NewNotice, now: datetime) -> dict[str, Any]:
+def _notice_values(new: NewNotice, now: datetime, public: bool) -> dict[str, Any]:
     return {
         "identity": new.identity,
         "kind": new.kind,
@@ -95,6 +104,7 @@ def _event_values(new: NewNotice, now: datetime) -> dict[str, Any]:
         "lead": new.lead,
         "change_id": new.change_id,
         "payload": dict(new.payload),
+        "public": public,
     }
 
 
@@ -116,21 +126,25 @@ def record(
     channels: Channels,
     *,
     now: datetime,
-    broadcast: bool = True,
+    public: bool = False,
+    services: bool | None = None,
 ) -> Notice | None:
-    """Write the event and one pending delivery per subscriber channel and broadcast
-    channel; None (and nothing written) when an event with this identity exists."""
+    """Write the notice and one pending delivery per subscriber and subscriber channel,
+    and per service when ``services`` (by default: when the notice is public, the feeds'
+    to show); None (and nothing written) when a notice with this identity exists."""
     if exists(session, new.identity):
         return None
-    event = Notice(**_event_values(new, now))
-    targets = _targets(subscribers, channels, broadcast)
+    notice = Notice(**_notice_values(new, now, public))
+    targets = _targets(subscribers, channels, public if services is None else services)
     for channel, recipient in targets:
-        event.deliveries.append(Delivery(**_delivery_values(channel, recipient, now)))
+        notice.deliveries.append(Delivery(**_delivery_values(channel, recipient, now)))
     try:
         with session.begin_nested():
-            session.add(event)
+            session.add(notice)
     except IntegrityError:  # recorded meanwhile by another writer
         return None
+    if targets:
+        plan.mark(session.connection(), [(plan.Work.DELIVERY.value, "", now)])
     log.info(
         "recorded %s %s (%d deliveries%s)",
         new.kind,
@@ -138,22 +152,22 @@ def record(
         len(targets),
         ", late" if new.late else "",
     )
-    return event
+    return notice
 
 
 def record_many(
     session: Session,
-    events: Sequence[tuple[NewNotice, Sequence[Subscriber]]],
+    notices: Sequence[tuple[NewNotice, Sequence[Subscriber]]],
     channels: Channels,
     *,
     now: datetime,
-    broadcast: bool = True,
+    public: bool = False,
 ) -> int:
-    """:func:`record` for many events at once (a few statements per 500, not a few per
-    event); those whose identity exists are left out. The number recorded."""
+    """:func:`record` for many notices at once (a few statements per 500, not a few per
+    notice); those whose identity exists are left out. The number recorded."""
     recorded = 0
-    for start in range(0, len(events), 500):
-        chunk = events[start : start + 500]
+    for start in range(0, len(notices), 500):
+        chunk = notices[start : start + 500]
         known = set(
             session.scalars(
                 select(Notice.identity).where(
@@ -167,29 +181,32 @@ def record_many(
         try:
             with session.begin_nested():
                 # Core inserts: the ORM's bulk path costs more per row than the row itself.
-                session.execute(insert(_EVENTS), [_event_values(new, now) for new, _ in fresh])
+                session.execute(
+                    insert(_NOTICES), [_notice_values(new, now, public) for new, _ in fresh]
+                )
                 # Their ids by identity (unique): RETURNING in order costs a statement per row.
                 found = session.execute(
                     select(Notice.identity, Notice.id).where(
                         Notice.identity.in_([new.identity for new, _ in fresh])
                     )
                 )
-                ids = {event_identity: event_id for event_identity, event_id in found}
+                ids = {identity: notice_id for identity, notice_id in found}
                 rows = [
                     {"event_id": ids[new.identity], **_delivery_values(channel, recipient, now)}
                     for new, subs in fresh
-                    for channel, recipient in _targets(subs, channels, broadcast)
+                    for channel, recipient in _targets(subs, channels, public)
                 ]
                 if rows:
                     session.execute(insert(_DELIVERIES), rows)
+                    plan.mark(session.connection(), [(plan.Work.DELIVERY.value, "", now)])
         except IntegrityError:  # some recorded meanwhile by another writer: one at a time
             recorded += sum(
-                record(session, new, subs, channels, now=now, broadcast=broadcast) is not None
+                record(session, new, subs, channels, now=now, public=public) is not None
                 for new, subs in fresh
             )
             continue
         recorded += len(fresh)
-        log.info("recorded %d %s event(s) at once", len(fresh), fresh[0][0].kind)
+        log.info("recorded %d %s notice(s) at once", len(fresh), fresh[0][0].kind)
     return recorded
 
 
@@ -204,6 +221,7 @@ def release_claims(session: Session, *, older_than: datetime | None = None) -> i
             synchronize_session=False
         )
     )
+    plan.mark(session.connection(), [(plan.Work.DELIVERY.value, "", plan.DUE_NOW)])
     return int(getattr(result, "rowcount", 0))
 
 
@@ -217,6 +235,7 @@ def retry(session: Session, ids: Sequence[int], *, all_failed: bool, now: dateti
             status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=now, requeued_at=now
         ).execution_options(synchronize_session=False)
     )
+    plan.mark(session.connection(), [(plan.Work.DELIVERY.value, "", now)])
     return int(getattr(result, "rowcount", 0))
 
 

@@ -1,5 +1,10 @@
-"""One round of work over the database: record what fell due, then deliver the outbox.
+"""One round of work over the database: take what the plan says is due, record it,
+then deliver the outbox.
 
+A round starts with one indexed query on the plan (:func:`tracker.plan.due`); when nothing
+is due that is all it costs, whatever the size of the schedule. A worker's first round
+sweeps instead: it plans every item within reach, records every change not yet recorded
+and delivers what is pending, so a restart catches up on what fell due while it was down.
 Each unit is idempotent and keeps its state in rows, so the daemon, ``tracker digest
 --send`` and the tests all drive the same code; the clock and notifiers are injected.
 """
@@ -8,20 +13,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.alerts import change_events, digesting, planning, recording, ticking
+from tracker import plan
+from tracker.alerts import planning
+from tracker.alerts.models import Subscriber
+from tracker.alerts.plannables import SWEEP_EVERY, plan_alerts
 from tracker.clock import Clock
 from tracker.db import transaction
 from tracker.notifiers.base import Notifier
-from tracker.outbox import delivery, entries
-from tracker.outbox.entries import Channels
+from tracker.outbox import delivery, notices
+from tracker.outbox.alert_notices import record_alerts
+from tracker.outbox.change_notices import record_changes
+from tracker.outbox.digest_notices import next_digests, record_due_digests
+from tracker.outbox.notices import Channels
 from tracker.settings import Settings
 
 log = logging.getLogger("tracker.worker")
+Work = plan.Work
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,7 @@ class Round:
     changes: int
     digests: int
     next_at: datetime | None
+    busy: bool = True  # something was due: deliveries may be too
 
 
 @dataclass
@@ -38,37 +52,50 @@ class Worker:
     settings: Settings
     clock: Clock
     notifiers: Mapping[str, Notifier]
-    memory: ticking.Memory = field(default_factory=ticking.Memory)
+    swept: bool = False  # the first round (the catch-up) is done
 
     @property
     def channels(self) -> Channels:
         return Channels.of(list(self.notifiers.values()))
 
     def record(self) -> Round:
-        """Record due alerts, change events and due digests in one transaction. What the
-        tick remembers changes only once that transaction has committed."""
-        now, memory = self.clock.now(), self.memory
+        """Take the plan rows due and record their alerts, change notices and digests in
+        one transaction, with the next instants they imply."""
+        now = self.clock.now()
+        if self.swept:
+            with self.sessions() as session:
+                due, next_at = plan.due(session.connection(), now)
+            if not due:
+                return Round(0, 0, 0, next_at, busy=False)
+        catch_up = not self.swept
         with transaction(self.sessions) as session:
-            seen = ticking.mark(session)
-            planned = None
-            changes = 0
-            if memory.stale(seen, now):
-                changes = change_events.record_changes(session, self.channels, now)
-                planned = recording.plan_alerts(session, self.settings.alerts, now)
-                candidates = planning.due(planned.alerts, now)
-                own = planned.own
-            else:
-                candidates, own = memory.due(now), memory.own
-            alerts, folded = recording.record_alerts(session, candidates, own, self.channels, now)
-            digests, digests_at = 0, memory.digests_at
-            if planned is not None or digests_at is None or now >= digests_at:
-                digests = digesting.record_due_digests(session, self.settings, self.channels, now)
-                digests_at = ticking.next_digest_at(session, self.settings.digest)
-        if planned is not None:
-            memory.keep(seen, planned, now)
-        else:
-            memory.taken(now)
-        memory.digests_at = digests_at
+            taken = plan.take(session, now, [w.value for w in Work if w is not Work.DELIVERY])
+            # (the delivery row is taken by the tick, right before it delivers)
+            keys = {kind: {key for k, key in taken if k == kind} for kind in Work}
+            sweep = catch_up or bool(keys[Work.SWEEP])
+            marks: list[plan.Mark] = []
+            changes = record_changes(
+                session,
+                self.channels,
+                now,
+                None if catch_up else {int(key) for key in keys[Work.CHANGE]},
+            )
+            alerts = folded = digests = 0
+            if sweep or keys[Work.ITEM]:
+                subscribers = list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
+                only = None if sweep else keys[Work.ITEM]
+                planned = plan_alerts(session, self.settings.alerts, now, subscribers, only=only)
+                alerts, folded = record_alerts(
+                    session, planning.due(planned.alerts, now), planned.own, self.channels, now
+                )
+                marks += [(Work.ITEM.value, k, at) for k, at in planned.next_instants(now).items()]
+            if sweep:
+                marks.append((Work.SWEEP.value, "", now + SWEEP_EVERY))
+            if sweep or keys[Work.DIGEST]:
+                digests = record_due_digests(session, self.settings, self.channels, now)
+                marks += next_digests(session, self.settings)
+            plan.mark(session.connection(), marks)
+        self.swept = True
         if alerts or changes or digests:
             log.info(
                 "recorded %d alert(s) (%d folded), %d change(s), %d digest(s)",
@@ -77,23 +104,34 @@ class Worker:
                 changes,
                 digests,
             )
-        return Round(alerts, changes, digests, memory.next_at())
+        return Round(alerts, changes, digests, self.next_at())
 
     def deliver(self, stop: Callable[[], bool] = lambda: False) -> int:
+        """Deliver every due pending delivery. Whatever is left pending marks the plan
+        where it is decided (a retry's instant with its outcome, a give-back at once)."""
         return delivery.deliver_due(
             self.sessions, self.notifiers, self.clock, self.settings.delivery, stop
         )
 
     def tick(self, stop: Callable[[], bool] = lambda: False) -> Round:
-        """Record, then deliver; says what was recorded and when the next alert is due."""
+        """Record, then deliver; says what was recorded and when the next work is due."""
         done = self.record()
+        if not done.busy:
+            return done
+        with transaction(self.sessions) as session:  # the deliveries below are its work
+            plan.take(session, self.clock.now(), [Work.DELIVERY.value])
         self.deliver(stop)
-        return done
+        return replace(done, next_at=self.next_at())
+
+    def next_at(self) -> datetime | None:
+        """The first instant after now at which some work falls due."""
+        with self.sessions() as session:
+            return plan.due(session.connection(), self.clock.now())[1]
 
     def recover(self) -> int:
         """Requeue deliveries a killed daemon left in ``sending`` (call holding the lock)."""
         with transaction(self.sessions) as session:
-            released = entries.release_claims(session)
+            released = notices.release_claims(session)
         if released:
             log.warning("requeued %d delivery(ies) left in hand by a stopped daemon", released)
         return released

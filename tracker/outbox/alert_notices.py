@@ -1,0 +1,85 @@
+"""Alert notices: each due alert recorded once, for the subscribers who want it.
+
+An alert of the item's own lead times is public (the feeds show it, and the chat and
+push services get it); one only a subscriber's own lead calls for is theirs alone.
+Alerts of items already over when recorded (the tracker was down) are folded into one
+summary per audience (:mod:`tracker.outbox.catch_up`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.alerts.models import Subscriber
+from tracker.alerts.planning import PlannedAlert
+from tracker.alerts.subscribers import recipients
+from tracker.dates import format_duration
+from tracker.outbox.catch_up import record_summaries
+from tracker.outbox.models import Notice, NoticeKind
+from tracker.outbox.notices import LATE_AFTER, Channels, NewNotice, record
+
+
+def record_alerts(
+    session: Session,
+    candidates: Sequence[PlannedAlert],
+    own: dict[str, set[timedelta]],
+    channels: Channels,
+    now: datetime,
+) -> tuple[int, int]:
+    """Record those of ``candidates`` (alerts due by ``now``) not recorded yet; those of
+    items already over are folded into one "while the tracker was down" summary per
+    audience. Says how many were recorded and how many of them folded."""
+    recorded = _recorded(session, [a.identity for a in candidates])
+    due = [a for a in candidates if a.identity not in recorded]
+    if not due:
+        return 0, 0
+    subscribers = list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
+    folded: list[PlannedAlert] = []
+    for alert in due:
+        own_leads = own.get(alert.item.key, set())
+        over = alert.ends_at <= now
+        # An alert that fell due before its item got this date could not have gone out.
+        late = now - alert.fires_at > LATE_AFTER and alert.fires_at >= alert.item.valid_from
+        record(
+            session,
+            _notice(alert, late=late),
+            [] if over else recipients(alert, own_leads, subscribers),
+            channels,
+            now=now,
+            public=not over and alert.lead in own_leads,
+        )
+        if over:
+            folded.append(alert)
+    if folded:
+        record_summaries(session, folded, own, subscribers, channels, now)
+    return len(due), len(folded)
+
+
+def _recorded(session: Session, identities: list[str]) -> set[str]:
+    """Which of these alerts are in the outbox already: one query per 500."""
+    found: set[str] = set()
+    for start in range(0, len(identities), 500):
+        chunk = identities[start : start + 500]
+        found |= set(session.scalars(select(Notice.identity).where(Notice.identity.in_(chunk))))
+    return found
+
+
+def _notice(alert: PlannedAlert, *, late: bool) -> NewNotice:
+    item = alert.item
+    return NewNotice(
+        identity=alert.identity,
+        kind=NoticeKind.ALERT.value,
+        title=alert.title,
+        body=alert.body,
+        due_at=alert.fires_at,
+        late=late,
+        subject_type=item.type,
+        subject_slug=item.slug,
+        subject_kind=item.kind,
+        treaty_slug=item.treaty,
+        lead=format_duration(alert.lead),
+    )
