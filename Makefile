@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench soak clean venv
+.PHONY: run test check lint bench soak clean venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
@@ -20,8 +20,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The full suite: end-to-end processes (marked slow) and PostgreSQL when configured.
 test: lint
 	$(BIN)/pytest
+
+# Lint and the unit tests, under a minute: no end-to-end processes, no PostgreSQL.
+check: lint
+	$(BIN)/pytest -q -m "not slow and not postgres"
 
 # A demo subscriber, so a new user sees in var/outbox/ the digests the tracker would send.
 DEMO := you@example.org

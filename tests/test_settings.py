@@ -6,12 +6,6 @@ from tracker.errors import ConfigError
 from tracker.settings import load_settings
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    for name in [n for n in __import__("os").environ if n.startswith("TRACKER_")]:
-        monkeypatch.delenv(name)
-
-
 def test_defaults_come_from_the_shipped_file():
     settings = load_settings()
     assert settings.alerts.deadline_leads == ["90d", "30d", "7d", "1d", "0d"]

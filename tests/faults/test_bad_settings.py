@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +23,6 @@ class Outcome:
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The CLI in-process, with the one-line error handling of ``tracker.cli.main.main``."""
-    for name in [n for n in os.environ if n.startswith("TRACKER_")]:
-        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
     def invoke(*args: str, **env: str) -> Outcome:
