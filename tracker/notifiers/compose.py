@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from datetime import date, datetime
-from email import message_from_bytes
+from email import message_from_bytes, quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as _SMTP_POLICY
@@ -207,25 +207,48 @@ def envelope(message: Message, sender: str) -> tuple[str, str]:
     return _envelope_sender(sender), one_line(message.recipient.address)
 
 
-def content(message: Message, unsubscribe: str | None) -> EmailMessage:
-    """What every recipient of this content gets alike: the subject, the automatic-mail
-    headers and the multipart/alternative body (text first, then HTML)."""
-    text, html = render(message, unsubscribe)
-    mail = EmailMessage(policy=POLICY)
-    mail["Subject"] = subject(message)
-    mail["Auto-Submitted"] = "auto-generated"
-    mail["X-Auto-Response-Suppress"] = "All"
-    if unsubscribe:
-        mail["List-Unsubscribe"] = f"<{one_line(unsubscribe)}>"
-    mail.set_content(text, subtype="plain", cte="quoted-printable")
-    mail.add_alternative(html, subtype="html", cte="quoted-printable")
-    return mail
+class Template:
+    """What every recipient of one content gets alike: the subject, the automatic-mail
+    headers and the multipart/alternative body (text first, then HTML).
+
+    One email made by the email package once and read back, so flattening it writes its
+    fixed headers as they are instead of folding them anew; each content sets only the
+    subject and the two parts' quoted-printable payloads (the email package's encoder, as
+    ``set_content`` uses it). Quoted-printable writes every "=" as "=3D", so the boundary
+    made once can never occur in a payload.
+    """
+
+    def __init__(self, unsubscribe: str | None) -> None:
+        mail = EmailMessage(policy=POLICY)
+        mail["Subject"] = ""
+        mail["Auto-Submitted"] = "auto-generated"
+        mail["X-Auto-Response-Suppress"] = "All"
+        if unsubscribe:
+            mail["List-Unsubscribe"] = f"<{one_line(unsubscribe)}>"
+        mail.set_content("", subtype="plain", cte="quoted-printable")
+        mail.add_alternative("", subtype="html", cte="quoted-printable")
+        self.unsubscribe = unsubscribe
+        self._mail = message_from_bytes(mail.as_bytes(), policy=POLICY)
+        self._text, self._html = self._mail.iter_parts()
+
+    def __call__(self, message: Message) -> bytes:
+        text, html = render(message, self.unsubscribe)
+        self._mail.replace_header("Subject", subject(message))
+        self._text.set_payload(_quoted_printable(text))
+        self._html.set_payload(_quoted_printable(html))
+        return self._mail.as_bytes()
+
+
+def _quoted_printable(text: str) -> str:
+    """``text`` as ``set_content(text, cte="quoted-printable")`` stores it."""
+    data = b"\n".join(text.encode("utf-8").splitlines()) + b"\n"
+    return quoprimime.body_encode(data.decode("latin-1"), maxlinelen=76)
 
 
 class Encoder:
     """Each message's email as bytes, every part written by the email package (POLICY).
 
-    A digest goes to many people with the same content: the content (see :func:`content`)
+    A digest goes to many people with the same content: the content (see :class:`Template`)
     is made and flattened once per distinct content, and each message adds only its own
     headers before it (From, To, Date, Message-ID). Header order carries no meaning.
     """
@@ -236,6 +259,7 @@ class Encoder:
         self.sender = sender
         self.unsubscribe = unsubscribe
         _from_header(sender)  # an unusable sender is refused here, not per message
+        self._template = Template(unsubscribe)
         self._contents: dict[bytes, bytes] = {}
         self._seen: dict[tuple[Any, ...], tuple[str, dict[str, Any], bytes]] = {}
 
@@ -254,7 +278,7 @@ class Encoder:
         if found is None:
             if len(self._contents) >= self.MAX_CONTENTS:
                 self._contents.clear()
-            found = content(message, self.unsubscribe).as_bytes()
+            found = self._template(message)
             self._contents[key] = found
         if len(self._seen) >= self.MAX_CONTENTS:
             self._seen.clear()
