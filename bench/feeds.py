@@ -37,8 +37,8 @@ class Measured:
 
 
 def _measure(path: Path, work: Path, name: str, repeat: int) -> Measured:
-    from tracker.publish import ics
-    from tracker.publish.build import build_feeds
+    from tracker.notifiers import ics
+    from tracker.publish.build import build_feeds, installed_publishers
 
     copy = copy_db(path, work, name)
     out = work / f"{name}-out"
@@ -47,13 +47,14 @@ def _measure(path: Path, work: Path, name: str, repeat: int) -> Measured:
     )
     engine = make_engine(sqlite_url(copy))
     sessions = make_session_factory(engine)
+    publishers = installed_publishers(settings)  # loaded once, as the daemon does
     first: list[float] = []
     again: list[float] = []
     changed: list[int] = []
 
     def build(into: Path = out) -> int:
         with transaction(sessions) as session:
-            report = build_feeds(session, settings, into, as_of=AS_OF)
+            report = build_feeds(session, settings, into, publishers=publishers, as_of=AS_OF)
         return len(report.written) + len(report.rendered)
 
     cold = timed(lambda: build(work / f"{name}-warm-up"))

@@ -34,7 +34,7 @@ from tracker.catalog.treaties import Treaty
 from tracker.dates import DateWindow, parse
 from tracker.db import make_engine
 from tracker.migrations import upgrade
-from tracker.outbox.models import BROADCAST, Delivery, Notice
+from tracker.outbox.models import Delivery, Notice
 
 # The instant the data is generated "as of": fixed, so every run gets the same rows.
 AS_OF = datetime(2026, 11, 22, tzinfo=UTC)
@@ -312,8 +312,8 @@ def _deliveries(counts: Counts) -> Iterator[dict[str, Any]]:
         at = AS_OF - timedelta(days=1)
         yield {
             "event_id": i,
-            "channel": "rss",
-            "recipient": BROADCAST,
+            "channel": "apprise",
+            "recipient": "team-chat",  # a configured service, by its name
             "status": "sent",
             "attempts": 1,
             "next_attempt_at": at,

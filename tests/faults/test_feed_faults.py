@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.daemon import hooks
+from tracker.clock import FixedClock
+from tracker.daemon.lock import lock_for
+from tracker.daemon.runner import Daemon
+from tracker.outbox.worker import Worker
 from tracker.publish import writer
 from tracker.publish.writer import write_if_changed
 
@@ -77,7 +80,11 @@ def test_the_daemon_logs_a_full_disk_and_keeps_going(
     settings = schedule.settings.model_copy(
         update={"feeds": schedule.settings.feeds.model_copy(update={"directory": schedule.out})}
     )
-    hooks.rebuild_feeds(session_factory, settings, CURRENT_TIME + timedelta(days=1))
+    clock = FixedClock(CURRENT_TIME + timedelta(days=1))
+    lock = lock_for(settings.effective_database_url, settings.data_dir)  # never taken here
+    daemon = Daemon(lambda: settings, session_factory, clock, lock)
+    daemon.worker = Worker(session_factory, settings, clock, {})
+    daemon.tick()  # its first tick publishes the feeds
 
     assert "rebuilding the feeds failed" in caplog.text
     assert "No space left on device" in caplog.text

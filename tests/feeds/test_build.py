@@ -1,4 +1,4 @@
-"""``tracker feed build`` and the rss/ics notifiers, which deliver by rebuilding."""
+"""``tracker feed build``, and the rss/ics publishers it hands what the feeds show."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ from typing import Any
 import feedparser
 import pytest
 from click.testing import CliRunner
-from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.cli.main import cli
-from tracker.notifiers.ics import IcsNotifier
+from tracker.notifiers.feeds import FeedEntry, FeedTreaty, Publication
+from tracker.notifiers.ics import IcsPublisher
 from tracker.notifiers.registry import load_notifiers
-from tracker.notifiers.rss import RssNotifier
+from tracker.notifiers.rss import RssPublisher
+from tracker.publish.build import build_feeds
 from tracker.publish.state import STATE_FILE
 from tracker.publish.writer import write_if_changed
 
-from ..notifiers.messages import alert, digest
-from .conftest import Schedule
+from .conftest import Schedule, later
 
 
 def test_feed_build_writes_every_feed_into_the_chosen_directory(
@@ -57,35 +57,35 @@ def test_feed_build_writes_every_feed_into_the_chosen_directory(
     assert "0 written, 8 unchanged" in again.output
 
 
-def test_the_feed_notifiers_rebuild_their_own_files(
-    schedule: Schedule, session_factory: sessionmaker[Session]
-) -> None:
-    settings = schedule.settings
-    rss, ics = RssNotifier(settings, session_factory), IcsNotifier(settings, session_factory)
-    rss.deliver(alert())
-    assert (settings.feed_dir / "feed.xml").exists()
-    assert not (settings.feed_dir / "calendar.ics").exists()
-    ics.deliver(alert())
-    assert (settings.feed_dir / "calendar.ics").exists()
-
-    before = (settings.feed_dir / "feed.xml").stat().st_mtime_ns
-    rss.deliver(digest())  # a personal digest does not touch the public feeds
-    assert (settings.feed_dir / "feed.xml").stat().st_mtime_ns == before
-    assert feedparser.parse(str(settings.feed_dir / "feed.xml")).bozo == 0
-
-
-def test_the_feed_notifiers_load_from_settings_with_their_own_engine(
+def test_rss_and_ics_are_publisher_plugins_given_what_they_write(
     schedule: Schedule, database_url: str
 ) -> None:
     settings = schedule.settings.model_copy(update={"database_url": database_url})
     loaded = load_notifiers(settings, ["rss", "ics"])
-    for notifier in loaded.notifiers:
-        notifier.deliver(alert())
+    assert loaded.notifiers == [] and loaded.problems == []
+    assert sorted(type(p).__name__ for p in loaded.publishers) == ["IcsPublisher", "RssPublisher"]
+    publication = Publication(
+        title="Tracker",
+        base_url="http://h/",
+        treaties=[FeedTreaty("inf", "INF Treaty", "INF")],
+        entries=[FeedEntry("urn:x", "alert", "INF expires", "Soon", "http://h/x", later(1), "inf")],
+    )
+    rss = RssPublisher().publish(publication)
+    assert sorted(rss) == ["atom.xml", "feed.xml", "treaties/inf.xml"]
+    assert feedparser.parse(rss["treaties/inf.xml"]).entries[0].title == "INF expires"
+    assert sorted(IcsPublisher().publish(publication)) == ["calendar.ics", "treaties/inf.ics"]
     loaded.close()
-    assert sorted(p.name for p in settings.feed_dir.iterdir()) == [
+
+
+def test_a_build_publishes_with_the_publishers_it_is_given(schedule: Schedule) -> None:
+    with schedule.sessions() as session:
+        report = build_feeds(
+            session, schedule.settings, schedule.out, publishers=[RssPublisher()], as_of=later(0)
+        )
+    assert report.rendered == ["rss", "board"]
+    assert sorted(p.name for p in schedule.out.iterdir()) == [
         STATE_FILE,
         "atom.xml",
-        "calendar.ics",
         "feed.xml",
         "index.html",
         "treaties",
@@ -103,42 +103,17 @@ def test_a_file_is_replaced_only_when_its_content_changes(tmp_path: Path) -> Non
     assert [p.name for p in path.parent.iterdir()] == ["feed.xml"]
 
 
-def test_a_batch_of_deliveries_rebuilds_once_until_something_changes(
-    schedule: Schedule, session_factory: sessionmaker[Session]
+def test_a_build_after_an_edit_renders_again_and_an_unchanged_one_does_not(
+    schedule: Schedule,
 ) -> None:
     from tracker.catalog import editing
 
-    from .conftest import later
-
-    rss = RssNotifier(schedule.settings, session_factory)
-    assert rss.rebuild() is not None
-    assert rss.rebuild() is None
+    assert schedule.build().rendered != []
+    assert schedule.build().rendered == []
     fields = editing.DeadlineFields.parse(due="2026-02-06")
     schedule.edit(lambda s: editing.edit_deadline(s, "new-start-expiry", fields, now=later(1)))
-    report = rss.rebuild()
-    assert report is not None and schedule.settings.feed_dir / "feed.xml" in report.written
-
-
-def test_a_new_day_rebuilds_the_board_even_when_no_row_changed(
-    schedule: Schedule, session_factory: sessionmaker[Session]
-) -> None:
-    from datetime import timedelta
-
-    from tracker.clock import FixedClock
-
-    from ..conftest import CURRENT_TIME
-
-    clock = FixedClock(CURRENT_TIME)
-    rss = RssNotifier(schedule.settings, session_factory, clock)
-    board = schedule.settings.feed_dir / "index.html"
-    assert rss.rebuild() is not None
-    first = board.read_bytes()
-    clock.advance(timedelta(hours=3))
-    assert rss.rebuild() is None  # same day, same rows: nothing to do
-    clock.advance(timedelta(days=1))
-    report = rss.rebuild()
-    assert report is not None and board in report.written
-    assert board.read_bytes() != first
+    report = schedule.build()
+    assert schedule.out / "feed.xml" in report.written
 
 
 def test_a_failure_midway_through_a_build_replaces_no_file(

@@ -179,24 +179,3 @@ def test_a_large_schedule_keeps_the_nearest_items_ahead_and_the_latest_passed(
         "new-start-expiry",
         "ssd-plenary",
     }
-
-
-@pytest.mark.parametrize(
-    ("tzid", "first", "last"),
-    [
-        ("Asia/Tokyo", 2014, 2043),  # never changes: written without icalendar's search
-        ("Asia/Kolkata", 1990, 2043),
-        ("Etc/GMT+3", 2000, 2030),
-        ("America/Sao_Paulo", 2020, 2043),  # no summer time since 2019
-        ("America/Sao_Paulo", 2015, 2043),
-        ("Europe/Zurich", 2014, 2043),
-        ("Asia/Kathmandu", 1980, 2030),  # +0530, then +0545 from 1986
-    ],
-)
-def test_each_vtimezone_is_the_one_icalendar_makes(tzid: str, first: int, last: int) -> None:
-    from icalendar import Timezone
-
-    from tracker.publish.ics import _vtimezone
-
-    expected = Timezone.from_tzid(tzid, first_date=date(first, 1, 1), last_date=date(last, 1, 1))
-    assert _vtimezone.__wrapped__(tzid, first, last) == expected.to_ical().decode()

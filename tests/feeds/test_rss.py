@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import feedparser
 
 from tracker.catalog import editing
-from tracker.outbox.entries import Channels, NewNotice, record
+from tracker.outbox.notices import Channels, NewNotice, record
 from tracker.publish.state import STATE_FILE
 
 from .conftest import HOSTILE, Schedule, later
@@ -49,8 +49,9 @@ def test_an_entry_keeps_its_guid_across_rebuilds_and_changes(schedule: Schedule)
 
     new = [e.title for e in after if e.id not in before.values()]
     assert sorted(new) == [
-        "Strategic Stability Dialogue plenary moved to 2021-09-30T09:00",
-        "Strategic Stability Dialogue plenary now ends 2021-09-30T17:00",
+        "Strategic Stability Dialogue plenary: end moved from 2021-07-28T17:00 to 2021-09-30T17:00",
+        "Strategic Stability Dialogue plenary: start moved from 2021-07-28T09:00 Europe/Geneva"
+        " to 2021-09-30T09:00",
     ]
     assert {e.title: e.id for e in after if e.title not in new} == before
 
@@ -110,19 +111,19 @@ def test_hostile_titles_are_escaped_in_the_xml_and_intact_when_read(schedule: Sc
 
 
 def test_control_characters_and_line_breaks_cannot_break_the_feed(schedule: Schedule) -> None:
-    from tracker.publish.events import FeedEvent
-    from tracker.publish.rss import FeedMeta, render
+    from tracker.notifiers.feeds import FeedEntry
+    from tracker.notifiers.rss import FeedMeta, render
 
-    event = FeedEvent("x", "alert", "Line one\r\nLine two\x00\x1b", "a\rb", "http://h/", later(0))
+    entry = FeedEntry("x", "alert", "Line one\r\nLine two\x00\x1b", "a\rb", "http://h/", later(0))
     meta = FeedMeta("T", "D", "http://h/", "http://h/feed.xml", "http://h/atom.xml")
-    rss, atom = render(meta, [event])
+    rss, atom = render(meta, [entry])
     for document in (rss, atom):
         parsed = feedparser.parse(document)
         assert parsed.bozo == 0
         assert parsed.entries[0].title == "Line one Line two"
 
 
-def test_broadcast_alerts_from_the_outbox_appear_in_the_feed(schedule: Schedule) -> None:
+def test_public_alerts_from_the_outbox_appear_in_the_feed(schedule: Schedule) -> None:
     alert = NewNotice(
         identity="alert:deadline:new-start-expiry:7d:2026-02-05",
         kind="alert",
@@ -136,9 +137,8 @@ def test_broadcast_alerts_from_the_outbox_appear_in_the_feed(schedule: Schedule)
     private = NewNotice(
         identity="alert:private", kind="alert", title="Only for Ana", body="x", due_at=later(5)
     )
-    channels = Channels(broadcast=("rss",))
-    schedule.edit(lambda s: record(s, alert, [], channels, now=later(4)))
-    schedule.edit(lambda s: record(s, private, [], channels, now=later(5), broadcast=False))
+    schedule.edit(lambda s: record(s, alert, [], Channels(), now=later(4), public=True))
+    schedule.edit(lambda s: record(s, private, [], Channels(), now=later(5)))
     schedule.build()
 
     [first, *_] = parse(schedule.out / "feed.xml").entries
@@ -154,7 +154,6 @@ def test_a_treaty_feed_is_its_share_of_the_newest_entries(schedule: Schedule) ->
     assert [e.title for e in parse(schedule.out / "treaties" / "inf.xml").entries] == [
         f"New meeting: {HOSTILE} (2026-12-10)"
     ]
-    channels = Channels(broadcast=("rss",))
     for n in (1, 2):
         alert = NewNotice(
             identity=f"alert:new-start:{n}",
@@ -164,7 +163,9 @@ def test_a_treaty_feed_is_its_share_of_the_newest_entries(schedule: Schedule) ->
             due_at=later(n),
             treaty_slug="new-start",
         )
-        schedule.edit(lambda s, alert=alert, n=n: record(s, alert, [], channels, now=later(n)))
+        schedule.edit(
+            lambda s, alert=alert, n=n: record(s, alert, [], Channels(), now=later(n), public=True)
+        )
     schedule.build()
 
     titles = [e.title for e in parse(schedule.out / "feed.xml").entries]

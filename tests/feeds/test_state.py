@@ -14,15 +14,17 @@ from tracker.catalog import editing, queries
 from tracker.catalog import treaty_editing as service
 from tracker.catalog.sources import Source
 from tracker.catalog.treaties import ParticipationEvent
-from tracker.outbox.entries import Channels, NewNotice, record
-from tracker.publish import build
+from tracker.notifiers.ics import IcsPublisher
+from tracker.notifiers.rss import RssPublisher
+from tracker.outbox.notices import Channels, NewNotice, record
 from tracker.publish.build import BuildReport, build_feeds
 from tracker.publish.state import STATE_FILE
+from tracker.views import page
 
 from ..conftest import CURRENT_TIME
 from .conftest import Schedule, later
 
-EVERY_PART = ["rss", "ics", "board"]
+EVERY_PART = ["ics", "rss", "board"]  # the publishers by name, then the board
 
 
 def build_at(schedule: Schedule, days: float = 0, **settings: object) -> BuildReport:
@@ -44,7 +46,9 @@ def test_an_unchanged_build_renders_nothing_and_writes_nothing(
     def refuse(*args: object) -> None:
         raise AssertionError("rendered although nothing changed")
 
-    monkeypatch.setattr(build, "_BUILDERS", dict.fromkeys(build._BUILDERS, refuse))
+    for publisher in (RssPublisher, IcsPublisher):
+        monkeypatch.setattr(publisher, "publish", refuse)
+    monkeypatch.setattr(page, "board_page", refuse)
     again = build_at(schedule, days=0.2)  # later the same day
 
     assert again.rendered == [] and again.written == []
@@ -92,7 +96,7 @@ def _record_alert(session: Session) -> None:
         due_at=later(1),
         treaty_slug="new-start",
     )
-    record(session, alert, [], Channels(broadcast=("rss",)), now=later(1))
+    record(session, alert, [], Channels(), now=later(1), public=True)
 
 
 @pytest.mark.parametrize(
@@ -104,7 +108,7 @@ def _record_alert(session: Session) -> None:
         pytest.param(_edit_treaty, EVERY_PART, id="treaty renamed"),
         pytest.param(_add_participation, ["board"], id="participation event added"),
         pytest.param(_cite_source, ["ics", "board"], id="source cited, nothing else"),
-        pytest.param(_record_alert, ["rss"], id="broadcast alert recorded"),
+        pytest.param(_record_alert, ["rss"], id="public alert recorded"),
     ],
 )
 def test_each_kind_of_change_rebuilds_the_parts_that_show_it(
@@ -184,7 +188,7 @@ def test_the_state_is_written_only_after_every_file(
     def broken(*args: object) -> None:
         raise OSError("disk gone")
 
-    monkeypatch.setitem(build._BUILDERS, "board", broken)
+    monkeypatch.setattr(page, "board_page", broken)
     with pytest.raises(OSError):
         build_at(schedule)
     assert not (schedule.out / STATE_FILE).exists()

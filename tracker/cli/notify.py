@@ -64,12 +64,15 @@ def notifiers(ctx: click.Context, as_json: bool) -> None:
 def test_notifier(app: App, name: str, address: str | None) -> None:
     """Send a test message through the notifier NAME."""
     from tracker.errors import InvalidInput, TrackerError
-    from tracker.notifiers.base import DeliveryError, Message, Recipient
+    from tracker.notifiers.base import DeliveryError, Message, Publisher, Recipient
     from tracker.notifiers.registry import plugin
 
     notifier = plugin(name).build(app.settings)
     if notifier is None:
         raise TrackerError(f"notifier {name!r} is not configured (see `tracker notifiers`)")
+    if isinstance(notifier, Publisher):
+        notifier.close()
+        raise TrackerError(f"{name!r} publishes a feed and sends nothing: try `tracker feed build`")
     if notifier.audience == "subscriber" and not address:
         raise InvalidInput(f"notifier {name!r} sends to a person: give --to EMAIL")
     now = app.as_of

@@ -3,16 +3,20 @@
 A notifier delivers one :class:`Message` (an alert, a change, a digest or a test) and
 either returns or raises :class:`DeliveryError`; ``permanent=False`` errors are retried
 by the outbox, permanent ones end the delivery as ``failed``.
+
+A publisher (RSS, iCalendar) is the other kind of plugin: it is handed everything its
+feed shows and returns the feed's files; it delivers nothing and has no delivery rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from tracker.notifiers.feeds import Publication
     from tracker.settings import Settings
 
 MessageKind = Literal["alert", "change", "digest", "test"]
@@ -84,3 +88,26 @@ class DeliversEach(Protocol):
     the outbox can record outcomes as they come and stop between messages."""
 
     def deliver_each(self, messages: Iterable[Message]) -> Iterator[DeliveryError | None]: ...
+
+
+@runtime_checkable
+class Publisher(Protocol):
+    """One public feed (RSS and Atom, iCalendar): ``publish`` lays out what it is given as
+    files, by path relative to the feed directory; the caller writes those whose content
+    changed. It opens no database and reads no clock: the same publication, the same bytes.
+
+    A publisher may name what it shows in ``shows`` (a set of ``"entries"``, ``"items"``;
+    :data:`tracker.notifiers.feeds.EVERYTHING` when it does not), so a build that changed
+    neither leaves its files alone without calling it."""
+
+    name: ClassVar[str]
+    audience: ClassVar[Literal["feed"]]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Publisher | None:
+        """Build from settings; None when this feed is not configured."""
+        ...
+
+    def publish(self, publication: Publication) -> Mapping[str, bytes]: ...
+
+    def close(self) -> None: ...

@@ -3,7 +3,9 @@
 The built-in notifiers are registered in ``pyproject.toml`` exactly as a third party's
 would be. Discovery reads only the installed metadata; a plugin's module is imported when
 it is loaded, and a plugin that fails to import, is not a notifier, or rejects its
-settings is reported as a :class:`Problem` without stopping the others.
+settings is reported as a :class:`Problem` without stopping the others. A plugin is either
+a :class:`Notifier` (it delivers the outbox's messages) or a :class:`Publisher` (it lays
+out a public feed; the audience ``"feed"``), told apart by its ``publish`` method.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
 from tracker.errors import TrackerError
-from tracker.notifiers.base import Notifier
+from tracker.notifiers.base import Notifier, Publisher
 
 if TYPE_CHECKING:
     from tracker.settings import Settings
 
 GROUP = "tracker.notifiers"
 AUDIENCES = ("subscriber", "broadcast")
+PUBLISHER_AUDIENCE = "feed"
 
 
 class UnknownNotifier(TrackerError, LookupError):
@@ -40,7 +43,7 @@ class Plugin:
     origin: str
     entry_point: EntryPoint = field(repr=False, compare=False)
 
-    def load(self) -> type[Notifier]:
+    def load(self) -> type[Notifier] | type[Publisher]:
         try:
             loaded = self.entry_point.load()
         except Exception as exc:
@@ -49,10 +52,10 @@ class Plugin:
                 f"imported: {type(exc).__name__}: {exc}"
             ) from exc
         check_notifier_class(self.name, loaded)
-        notifier: type[Notifier] = loaded
-        return notifier
+        plugin: type[Notifier] | type[Publisher] = loaded
+        return plugin
 
-    def build(self, settings: Settings) -> Notifier | None:
+    def build(self, settings: Settings) -> Notifier | Publisher | None:
         """The configured notifier, or None when its settings leave it unconfigured."""
         cls = self.load()
         try:
@@ -61,7 +64,7 @@ class Plugin:
             raise BrokenNotifier(
                 f"notifier {self.name!r} rejects its settings: {type(exc).__name__}: {exc}"
             ) from exc
-        if instance is not None and not isinstance(instance, Notifier):
+        if instance is not None and not isinstance(instance, (Notifier, Publisher)):
             raise BrokenNotifier(
                 f"notifier {self.name!r}: from_settings returned {type(instance).__name__}, "
                 "which lacks recipients(), deliver() or close()"
@@ -78,28 +81,33 @@ class Problem:
 @dataclass
 class Loaded:
     notifiers: list[Notifier] = field(default_factory=list)
+    publishers: list[Publisher] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def close(self) -> None:
-        for notifier in self.notifiers:
-            notifier.close()
+        plugins: list[Notifier | Publisher] = [*self.notifiers, *self.publishers]
+        for plugin in plugins:
+            plugin.close()
 
 
 def check_notifier_class(name: str, obj: object) -> None:
-    """Refuse anything that does not look like a Notifier class, naming what is wrong."""
+    """Refuse anything that does not look like a Notifier or Publisher class, naming what
+    is wrong."""
     if not isinstance(obj, type):
         raise BrokenNotifier(f"notifier {name!r} is a {type(obj).__name__}, not a class")
-    missing = [
-        attr
-        for attr in ("name", "audience", "from_settings", "recipients", "deliver", "close")
-        if not hasattr(obj, attr)
-    ]
+    if hasattr(obj, "publish"):
+        needs: tuple[str, ...] = ("name", "audience", "from_settings", "publish", "close")
+        audiences: tuple[str, ...] = (PUBLISHER_AUDIENCE,)
+    else:
+        needs = ("name", "audience", "from_settings", "recipients", "deliver", "close")
+        audiences = AUDIENCES
+    missing = [attr for attr in needs if not hasattr(obj, attr)]
     if missing:
         raise BrokenNotifier(f"notifier {name!r} ({obj.__qualname__}) lacks " + ", ".join(missing))
     audience = getattr(obj, "audience", None)
-    if audience not in AUDIENCES:
+    if audience not in audiences:
         raise BrokenNotifier(
-            f"notifier {name!r} has audience {audience!r}; expected one of {', '.join(AUDIENCES)}"
+            f"notifier {name!r} has audience {audience!r}; expected one of {', '.join(audiences)}"
         )
 
 
@@ -144,7 +152,9 @@ def load_notifiers(settings: Settings, names: Iterable[str] | None = None) -> Lo
         except BrokenNotifier as exc:
             loaded.problems.append(Problem(name, str(exc)))
             continue
-        if instance is not None:
+        if isinstance(instance, Publisher):
+            loaded.publishers.append(instance)
+        elif instance is not None:
             loaded.notifiers.append(instance)
     return loaded
 

@@ -1,15 +1,16 @@
-"""Building every feed file: ``feed.xml``, ``atom.xml``, ``calendar.ics``, per treaty, the board.
+"""Publishing the feeds: every publisher's files (``feed.xml``, ``calendar.ics``, …) and the board.
 
-Used by ``tracker feed build``, ``tracker serve`` and the daemon (directly, and through the
-rss and ics notifiers) after every change or fired alert. The files fall into three parts
-(``rss``, ``ics``, ``board``); a part whose inputs did not change since it was last built
-is not rendered at all (see :mod:`tracker.publish.state`), and of a part that is, each file
-is rewritten only when its content changed.
+Used by ``tracker feed build``, ``tracker serve`` and the daemon after every change or
+fired alert. A build reads what the feeds show (the news entries: :mod:`.entries`; the
+calendars' items: :mod:`.calendar_items`), hands it to each publisher plugin (``rss``,
+``ics``: :mod:`tracker.notifiers`), and writes the files it returns. Each publisher's
+files, and the board, are a part; a part whose inputs did not change since it was last
+built is not rendered at all (see :mod:`tracker.publish.state`), and of a part that is,
+each file is rewritten only when its content changed.
 
 What the files hold is bounded whatever the size of the database: the feeds the newest
-``max_entries`` events (a treaty's feed: its share of those), the calendars the items of
-the last year and the nearest ahead (:mod:`tracker.publish.ics`), the board the nearest
-cards and marks (:mod:`tracker.web.board`).
+``max_entries`` entries (a treaty's feed: its share of those), the calendars the items
+of the last year and the nearest ahead, the board the nearest cards and marks.
 """
 
 from __future__ import annotations
@@ -18,22 +19,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.catalog.treaties import Treaty
 from tracker.dates import zone
+from tracker.notifiers.feeds import EVERYTHING, FeedTreaty, Publication
 from tracker.publish import state
-from tracker.publish.events import feed_events
 from tracker.publish.writer import write_changed
 
 if TYPE_CHECKING:
+    from tracker.notifiers.base import Publisher
     from tracker.settings import Settings
 
-Kind = Literal["rss", "ics"]
-KINDS: tuple[Kind, ...] = ("rss", "ics")
+BOARD = "board"
 
 
 @dataclass
@@ -51,105 +52,48 @@ class BuildReport:
         self.unchanged += [path for path in contents if path not in written]
 
 
-@dataclass(frozen=True)
-class _Job:
-    report: BuildReport
-    session: Session
-    settings: Settings
-    treaties: Sequence[Treaty]
-    alarm_leads: Sequence[timedelta]
-    as_of: datetime
+def installed_publishers(settings: Settings) -> list[Publisher]:
+    """The configured publisher plugins (``rss``, ``ics`` and any third party's)."""
+    from tracker.notifiers.registry import load_notifiers
+
+    return load_notifiers(settings).publishers
 
 
-def _url(base: str, relative: str) -> str:
-    return f"{base.rstrip('/')}/feed/{relative}"
+def _shows(publisher: Publisher) -> frozenset[str]:
+    return frozenset(getattr(publisher, "shows", EVERYTHING))
 
 
-def _build_rss(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
-    from tracker.publish.rss import (
-        FeedMeta,
-        RenderedEntry,
-        atom_document,
-        render_entry,
-        rss_document,
-    )
-
-    base, feeds, out = job.settings.feeds.base_url, job.settings.feeds, job.report.directory
-    entries = [render_entry(e) for e in feed_events(job.session, base, feeds.max_entries)]
-    meta = FeedMeta(
-        title=feeds.title,
-        description="Alerts, changes and new deadlines and meetings",
-        home=base,
-        rss_url=_url(base, "feed.xml"),
-        atom_url=_url(base, "atom.xml"),
-    )
-    files = {
-        out / "feed.xml": rss_document(meta, entries),
-        out / "atom.xml": atom_document(meta, entries),
-    }
-    by_treaty: dict[str | None, list[RenderedEntry]] = {}
-    for entry in entries:
-        by_treaty.setdefault(entry.event.treaty_slug, []).append(entry)
-    for treaty in job.treaties:
-        relative = f"treaties/{treaty.slug}.xml"
-        meta = FeedMeta(
-            title=f"{feeds.title}: {treaty.name}",
-            description=f"Alerts and changes for {treaty.name}",
-            home=base,
-            rss_url=_url(base, relative),
-            atom_url=_url(base, f"treaties/{treaty.slug}.atom"),
-        )
-        files[out / relative] = rss_document(meta, by_treaty.get(treaty.slug, []))
-    return files, None  # the feeds show no countdown: they do not age
+def _today(settings: Settings, as_of: datetime) -> datetime:
+    """The start of the day ``as_of`` falls on, in the tracker's zone."""
+    local = zone(settings.timezone)
+    return datetime.combine(as_of.astimezone(local).date(), datetime.min.time(), local)
 
 
-def _build_ics(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
+def _publication(
+    session: Session,
+    settings: Settings,
+    shows: frozenset[str],
+    alarm_leads: Sequence[timedelta],
+    as_of: datetime,
+) -> Publication:
+    """What the parts to render show, read once for all of them."""
     from tracker.publish.calendar_items import calendar_items
-    from tracker.publish.ics import (
-        CalendarMeta,
-        RenderedEvent,
-        assemble,
-        render_events,
-        timezones,
-    )
+    from tracker.publish.entries import feed_entries
 
-    feeds, out = job.settings.feeds, job.report.directory
-    local = zone(job.settings.timezone)
-    today = job.as_of.astimezone(local).date()
-    items = calendar_items(job.session, today)
-    meta = CalendarMeta(
-        name=feeds.title,
-        description="Deadlines and meetings of arms control treaties",
+    feeds = settings.feeds
+    treaties = session.execute(
+        select(Treaty.slug, Treaty.name, Treaty.short_name).order_by(Treaty.slug)
+    )
+    return Publication(
+        title=feeds.title,
         base_url=feeds.base_url,
-        alarm_leads=job.alarm_leads,
+        treaties=[FeedTreaty(t.slug, t.name, t.short_name) for t in treaties],
+        entries=(
+            feed_entries(session, feeds.base_url, feeds.max_entries) if "entries" in shows else ()
+        ),
+        items=(calendar_items(session, _today(settings, as_of).date()) if "items" in shows else ()),
+        alarm_leads=alarm_leads,
     )
-    events = render_events(items, meta)
-    zones = timezones(events)
-    files = {out / "calendar.ics": assemble(meta, events, zones)}
-    by_treaty: dict[int | None, list[RenderedEvent]] = {}
-    for event in events:
-        by_treaty.setdefault(event.treaty_id, []).append(event)
-    for treaty in job.treaties:
-        mine = CalendarMeta(
-            name=f"{feeds.title}: {treaty.short_name or treaty.name}",
-            description=f"Deadlines and meetings of {treaty.name}",
-            base_url=feeds.base_url,
-        )
-        own = by_treaty.get(treaty.id, [])
-        files[out / f"treaties/{treaty.slug}.ics"] = assemble(mine, own, zones)
-    # Which items are in depends on the day: the next midnight may change it.
-    tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), local)
-    return files, tomorrow
-
-
-def _build_board(job: _Job) -> tuple[dict[Path, bytes], datetime | None]:
-    from tracker.web.board import board_page
-
-    html, valid_until = board_page(job.session, job.settings, job.as_of)
-    return {job.report.directory / "index.html": html}, valid_until
-
-
-_BUILDERS = {"rss": _build_rss, "ics": _build_ics, "board": _build_board}
 
 
 def _settings_shown(settings: Settings, alarm_leads: Sequence[timedelta]) -> dict[str, Any]:
@@ -165,38 +109,53 @@ def build_feeds(
     settings: Settings,
     out: Path | None = None,
     *,
-    kinds: Sequence[Kind] = KINDS,
+    publishers: Sequence[Publisher] | None = None,
     alarm_leads: Sequence[timedelta] = (),
     as_of: datetime,
 ) -> BuildReport:
-    """Write the feeds of ``kinds`` and the board into ``out`` (default: the feed directory),
-    rendering only the parts whose inputs changed since they were last built there."""
+    """Write every publisher's files and the board into ``out`` (default: the feed
+    directory), rendering only the parts whose inputs changed since they were last built
+    there. ``publishers``: those to publish with (default: the installed ones)."""
+    from tracker.views.page import board_page
+
     report = BuildReport(out or settings.feed_dir)
     directory = report.directory
+    chosen = installed_publishers(settings) if publishers is None else publishers
     previous = state.load(directory)
     found = state.signatures(session)
     shown = _settings_shown(settings, alarm_leads)
-    current = dict(previous)
-    job: _Job | None = None
-    rendered: dict[str, tuple[str, dict[Path, bytes], datetime | None]] = {}
-    for part in (*kinds, "board"):
-        key = state.part_key(part, found, shown)
+    stale: dict[str, str] = {}
+    for part, shows in [(p.name, _shows(p)) for p in chosen] + [(BOARD, frozenset((BOARD,)))]:
+        key = state.part_key(part, shows, found, shown)
         recorded = previous.get(part)
         if recorded is not None and recorded.fresh(key, as_of, directory):
             report.unchanged.extend(directory / name for name in recorded.files)
-            continue
-        if job is None:
-            treaties = list(session.scalars(select(Treaty).order_by(Treaty.slug)))
-            job = _Job(report, session, settings, treaties, alarm_leads, as_of)
-        files, valid_until = _BUILDERS[part](job)
-        rendered[part] = (key, files, valid_until)
+        else:
+            stale[part] = key
+    rendered: dict[str, tuple[dict[Path, bytes], datetime | None]] = {}
+    todo = [p for p in chosen if p.name in stale]
+    if todo:
+        needed = frozenset().union(*(_shows(p) for p in todo))
+        publication = _publication(session, settings, needed, alarm_leads, as_of)
+        # Which items the calendars hold depends on the day: the next midnight may change it.
+        tomorrow = _today(settings, as_of) + timedelta(days=1)
+        for publisher in todo:
+            laid_out = publisher.publish(publication)
+            until = tomorrow if "items" in _shows(publisher) else None
+            rendered[publisher.name] = ({directory / n: c for n, c in laid_out.items()}, until)
+    if BOARD in stale:
+        html, valid_until = board_page(session, settings, as_of)
+        rendered[BOARD] = ({directory / "index.html": html}, valid_until)
     # All files at once: one wait for the disk, and a failure leaves every old file whole.
     report.write(
-        {path: content for _, files, _ in rendered.values() for path, content in files.items()}
+        {path: content for files, _ in rendered.values() for path, content in files.items()}
     )
-    for part, (key, files, valid_until) in rendered.items():
+    current = dict(previous)
+    for part, (written, until) in rendered.items():
         report.rendered.append(part)
-        current[part] = state.PartState(key, as_of, valid_until, state.recorded(directory, files))
+        current[part] = state.PartState(
+            stale[part], as_of, until, state.recorded(directory, written)
+        )
     if report.rendered:
         state.save(directory, current)
     return report

@@ -40,7 +40,7 @@ AHEAD_CAP = 1000
 
 @dataclass(frozen=True)
 class CalendarItem:
-    """A deadline or meeting, with what its VEVENT shows."""
+    """A deadline or meeting, with what its VEVENT and a feed entry about it show."""
 
     type: str  # deadline, meeting
     slug: str
@@ -51,11 +51,10 @@ class CalendarItem:
     kind: str
     status: str
     tz: str
-    treaty_id: int | None
-    treaty_slug: str | None
+    treaty: str | None
     treaty_name: str | None
-    start: DateWindow
-    end: DateWindow | None = None
+    when: DateWindow
+    ends: DateWindow | None = None
     notes: str | None = None
     series: str | None = None
     location: str | None = None
@@ -116,11 +115,64 @@ def _cited(rows: Sequence[Any]) -> tuple[dict[str, str | None], ...]:
     )
 
 
-def calendar_items(session: Session, today: date) -> list[CalendarItem]:
-    """The deadlines and meetings the calendars hold as of ``today`` (see the docstring)."""
+def _items(
+    session: Session, deadlines: Sequence[Any], meetings: Sequence[Any]
+) -> list[tuple[int, CalendarItem]]:
+    """Deadline and meeting rows (as columns) as items by row id, with their treaties and
+    sources (an undated meeting is left out)."""
     treaties = {
         t.id: (t.slug, t.name) for t in session.execute(select(Treaty.id, Treaty.slug, Treaty.name))
     }
+    items = []
+    for rows, link, owner in (
+        (deadlines, deadline_sources, "deadline_id"),
+        (meetings, meeting_sources, "meeting_id"),
+    ):
+        cited = _sources(session, link, owner, [row.id for row in rows])
+        for row in rows:
+            item = _item(row, treaties.get(row.treaty_id, (None, None)), cited.get(row.id, []))
+            if item is not None:
+                items.append((row.id, item))
+    return items
+
+
+def _item(
+    row: Any, treaty: tuple[str | None, str | None], cited: Sequence[Any]
+) -> CalendarItem | None:
+    meeting = "starts_text" in row._fields
+    prefix = "starts" if meeting else "due"
+    when = stored_window(*(getattr(row, f"{prefix}_{c}") for c in _WINDOW))
+    if when is None:
+        return None  # an undated meeting
+    return CalendarItem(
+        type="meeting" if meeting else "deadline",
+        slug=row.slug,
+        uid=row.uid,
+        sequence=row.sequence,
+        updated_at=row.updated_at,
+        title=row.title,
+        kind=row.kind,
+        status=row.status,
+        tz=row.tz,
+        treaty=treaty[0],
+        treaty_name=treaty[1],
+        when=when,
+        ends=stored_window(*(getattr(row, f"ends_{c}") for c in _WINDOW)) if meeting else None,
+        notes=None if meeting else row.notes,
+        series=row.series if meeting else None,
+        location=row.location if meeting else None,
+        recurrence=row.recurrence if meeting else None,
+        outcome=row.outcome if meeting else None,
+        delegations=tuple(row.delegations or ()) if meeting else (),
+        sources=_cited(cited),
+    )
+
+
+_WINDOW = ("text", "earliest", "latest", "precision", "time")
+
+
+def calendar_items(session: Session, today: date) -> list[CalendarItem]:
+    """The deadlines and meetings the calendars hold as of ``today`` (see the docstring)."""
     deadlines = _nearest(
         session,
         select(Deadline.__table__),
@@ -136,61 +188,15 @@ def calendar_items(session: Session, today: date) -> list[CalendarItem]:
     # A meeting may last longer than any date window: no bound on its first day.
     meetings = _nearest(session, single, ends, Meeting.starts_earliest, today, None)
     meetings += session.execute(dated.where(Meeting.recurrence.is_not(None)).order_by(Meeting.id))
-    cited = _sources(session, deadline_sources, "deadline_id", [d.id for d in deadlines])
-    items = []
-    for d in deadlines:
-        due = stored_window(d.due_text, d.due_earliest, d.due_latest, d.due_precision, d.due_time)
-        assert due is not None  # a deadline's due date is required
-        items.append(
-            CalendarItem(
-                type="deadline",
-                slug=d.slug,
-                uid=d.uid,
-                sequence=d.sequence,
-                updated_at=d.updated_at,
-                title=d.title,
-                kind=d.kind,
-                status=d.status,
-                tz=d.tz,
-                treaty_id=d.treaty_id,
-                treaty_slug=treaties[d.treaty_id][0] if d.treaty_id in treaties else None,
-                treaty_name=treaties[d.treaty_id][1] if d.treaty_id in treaties else None,
-                start=due,
-                notes=d.notes,
-                sources=_cited(cited.get(d.id, [])),
-            )
-        )
-    cited = _sources(session, meeting_sources, "meeting_id", [m.id for m in meetings])
-    for m in meetings:
-        start = stored_window(
-            m.starts_text, m.starts_earliest, m.starts_latest, m.starts_precision, m.starts_time
-        )
-        if start is None:
-            continue
-        items.append(
-            CalendarItem(
-                type="meeting",
-                slug=m.slug,
-                uid=m.uid,
-                sequence=m.sequence,
-                updated_at=m.updated_at,
-                title=m.title,
-                kind=m.kind,
-                status=m.status,
-                tz=m.tz,
-                treaty_id=m.treaty_id,
-                treaty_slug=treaties[m.treaty_id][0] if m.treaty_id in treaties else None,
-                treaty_name=treaties[m.treaty_id][1] if m.treaty_id in treaties else None,
-                start=start,
-                end=stored_window(
-                    m.ends_text, m.ends_earliest, m.ends_latest, m.ends_precision, m.ends_time
-                ),
-                series=m.series,
-                location=m.location,
-                recurrence=m.recurrence,
-                outcome=m.outcome,
-                delegations=tuple(m.delegations or ()),
-                sources=_cited(cited.get(m.id, [])),
-            )
-        )
-    return items
+    return [item for _, item in _items(session, deadlines, meetings)]
+
+
+def items_by_id(session: Session, ids: dict[str, set[int]]) -> dict[tuple[str, int], CalendarItem]:
+    """The deadlines and meetings of ``ids`` (by type), as they are now."""
+    deadlines = session.execute(
+        select(Deadline.__table__).where(Deadline.id.in_(ids.get("deadline", ())))
+    ).all()
+    meetings = session.execute(
+        select(Meeting.__table__).where(Meeting.id.in_(ids.get("meeting", ())))
+    ).all()
+    return {(item.type, key): item for key, item in _items(session, deadlines, meetings)}

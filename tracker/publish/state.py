@@ -2,18 +2,18 @@
 
 A build reads a *signature* of each table the feeds show with a few aggregate queries
 (newest ids, counts, sums: milliseconds, some tens at 100k deadlines, never the rows),
-and hashes, per part (``rss``, ``ics``, ``board``), the signatures that part shows, the
-settings it uses and the format version. The state file records, per part, that key, the
-instant it was built as of, the instant until which its text stays the same (the board
-counts days), and the size and mtime of each file written. A part is rebuilt unless all
-of these still hold. The small tables (treaties, participation events, sources) are read
-whole and hashed.
+and hashes, per part (each publisher's files, and the board), the signatures of what
+that part shows, the settings it uses and the format version. The state file records,
+per part, that key, the instant it was built as of, the instant until which its text
+stays the same (the board counts days), and the size and mtime of each file written. A
+part is rebuilt unless all of these still hold. The small tables (treaties,
+participation events, sources) are read whole and hashed.
 
 The signatures rely on how the tracker writes: every edit of a deadline or meeting goes
-through the history (a ``changes`` row, ``sequence`` bumped, ``updated_at`` set), alerts and
-deliveries are only ever added, and citations change the link tables (their counts and
-sums of ids). An edit made behind the tracker's back (SQL by hand) may go unseen until
-the next change or day: ``tracker feed build`` after deleting the state file rebuilds all.
+through the history (a ``changes`` row, ``sequence`` bumped, ``updated_at`` set), notices
+are only ever added, and citations change the link tables (their counts and sums of ids).
+An edit made behind the tracker's back (SQL by hand) may go unseen until the next change
+or day: ``tracker feed build`` after deleting the state file rebuilds all.
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ from tracker.publish.writer import write_if_changed
 
 STATE_FILE = ".build-state.json"
 # Bump when what a build writes changes for the same rows: old state then misses.
-FORMAT = 2
+FORMAT = 3
 
-# Which tables each part shows; a change to any of them rebuilds the part.
+# Which tables each thing a part shows is read from; a change to any of them rebuilds it.
 DEPENDS: dict[str, tuple[str, ...]] = {
-    "rss": ("changes", "deadlines", "meetings", "treaties", "events", "deliveries"),
-    "ics": (
+    "entries": ("changes", "deadlines", "meetings", "treaties", "events"),
+    "items": (
         "deadlines",
         "meetings",
         "treaties",
@@ -71,7 +71,7 @@ def signatures(session: Session) -> dict[str, Any]:
     """A value per table that changes whenever the tracker changes what it holds."""
     from tracker.catalog import treaties as models  # noqa: F401 - its tables, in the metadata
     from tracker.catalog.models import Change, Deadline, Meeting
-    from tracker.outbox.models import Delivery, Notice
+    from tracker.outbox.models import Notice
 
     found: dict[str, Any] = {}
     for name, item in (("deadlines", Deadline), ("meetings", Meeting)):
@@ -82,10 +82,9 @@ def signatures(session: Session) -> dict[str, Any]:
         ).one()
         found[name] = list(row)
     found["changes"] = list(session.execute(select(func.count(), func.max(Change.id))).one())
-    tables = set(inspect(session.get_bind()).get_table_names())
-    for name, added in (("events", Notice.id), ("deliveries", Delivery.id)):
-        # Only ever added to (alerts are never edited or pruned): the newest id says it.
-        found[name] = session.scalar(select(func.max(added))) if name in tables else None
+    # Only ever added to (notices are never edited or pruned): the newest id says it.
+    has_notices = inspect(session.get_bind()).has_table(Notice.__tablename__)
+    found["events"] = session.scalar(select(func.max(Notice.id))) if has_notices else None
     for name in ("treaties", "participation_events", "sources"):
         whole = Base.metadata.tables[name]
         found[name] = _digest(session.execute(select(whole).order_by(whole.c.id)).all())
@@ -107,8 +106,11 @@ def _digest(rows: Iterable[Sequence[Any]]) -> str:
     return content.hexdigest()
 
 
-def part_key(part: str, found: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
-    shown = {name: found[name] for name in DEPENDS[part]}
+def part_key(
+    part: str, shows: Iterable[str], found: Mapping[str, Any], settings: Mapping[str, Any]
+) -> str:
+    """The key of a part that shows ``shows`` (of :data:`DEPENDS`)."""
+    shown = {name: found[name] for kind in sorted(shows) for name in DEPENDS[kind]}
     payload = json.dumps([FORMAT, part, shown, settings], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
