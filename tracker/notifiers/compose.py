@@ -211,11 +211,11 @@ class Template:
     """What every recipient of one content gets alike: the subject, the automatic-mail
     headers and the multipart/alternative body (text first, then HTML).
 
-    One email made by the email package once and read back, so flattening it writes its
-    fixed headers as they are instead of folding them anew; each content sets only the
-    subject and the two parts' quoted-printable payloads (the email package's encoder, as
-    ``set_content`` uses it). Quoted-printable writes every "=" as "=3D", so the boundary
-    made once can never occur in a payload.
+    One email made by the email package once; each content sets only the subject and the
+    two parts' quoted-printable payloads (the email package's encoder, as ``set_content``
+    uses it), and the generator flattens it. Quoted-printable writes every "=" as "=3D",
+    so the boundary made once can never occur in a payload. (Read back from its bytes, the
+    template cost more: the generator parses a parsed header's text again on every use.)
     """
 
     def __init__(self, unsubscribe: str | None) -> None:
@@ -228,8 +228,8 @@ class Template:
         mail.set_content("", subtype="plain", cte="quoted-printable")
         mail.add_alternative("", subtype="html", cte="quoted-printable")
         self.unsubscribe = unsubscribe
-        self._mail = message_from_bytes(mail.as_bytes(), policy=POLICY)
-        self._text, self._html = self._mail.iter_parts()
+        self._mail = mail
+        self._text, self._html = mail.iter_parts()
 
     def __call__(self, message: Message) -> bytes:
         text, html = render(message, self.unsubscribe)

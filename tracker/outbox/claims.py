@@ -127,31 +127,33 @@ _MARK_SENT = (
 )
 
 
-def write_outcomes(
+def write_outcome(
     connection: Connection,
-    done: Sequence[tuple[InHand, Outcome]],
+    held: InHand,
+    error: Outcome,
     now: datetime,
     settings: DeliverySettings,
 ) -> None:
-    """The updates recording ``done``, in the caller's transaction."""
-    sent = [{"held": held.id, "now": now} for held, error in done if error is None]
-    if sent:
-        connection.execute(_MARK_SENT, sent)
-    for held, error in done:
-        if error is None:
-            log.info("sent %s via %s to %s", held.identity, held.channel, held.recipient)
-            continue
-        values = _failed_values(held, error, now, settings)
-        connection.execute(
-            update(_deliveries)
-            .where(
-                _deliveries.c.id == held.id,
-                _deliveries.c.status == DeliveryStatus.SENDING.value,
-            )
-            .values(**values)
+    """Record the outcome of the one delivery in hand and commit it, before the next
+    message goes out: a worker killed after this never sends it again."""
+    if error is None:
+        # As a list of one: SQLAlchemy's executemany path measured faster for this row.
+        connection.execute(_MARK_SENT, [{"held": held.id, "now": now}])
+        connection.commit()
+        log.info("sent %s via %s to %s", held.identity, held.channel, held.recipient)
+        return
+    values = _failed_values(held, error, now, settings)
+    connection.execute(
+        update(_deliveries)
+        .where(
+            _deliveries.c.id == held.id,
+            _deliveries.c.status == DeliveryStatus.SENDING.value,
         )
-        if values["status"] == DeliveryStatus.PENDING.value:  # the retry's instant
-            plan.mark(connection, [(plan.Work.DELIVERY.value, "", values["next_attempt_at"])])
+        .values(**values)
+    )
+    if values["status"] == DeliveryStatus.PENDING.value:  # the retry's instant
+        plan.mark(connection, [(plan.Work.DELIVERY.value, "", values["next_attempt_at"])])
+    connection.commit()
 
 
 def release(factory: sessionmaker[Session], untried: Sequence[InHand]) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker.alerts.models import Subscriber
 from tracker.clock import Clock
 from tracker.notifiers.base import DeliveryError, Message, MessageKind, Notifier, Recipient
-from tracker.outbox.claims import InHand, Outcome, claim_batch, release, write_outcomes
+from tracker.outbox.claims import InHand, Outcome, claim_batch, release, write_outcome
 from tracker.outbox.models import Delivery, Notice
 from tracker.settings import DeliverySettings
 
@@ -183,8 +183,7 @@ def send_batch(
         # One connection for the channel's batch, one commit per outcome.
         with _engine(factory).connect() as connection:
             for held, error in outcomes(notifiers.get(channel), channel, until_stopped(group)):
-                write_outcomes(connection, [(held, error)], clock.now(), settings)
-                connection.commit()
+                write_outcome(connection, held, error, clock.now(), settings)
                 sent += error is None
         if stopped:
             break
