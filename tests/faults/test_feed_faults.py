@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker import files as writer
 from tracker.clock import FixedClock
 from tracker.daemon.lock import lock_for
 from tracker.daemon.runner import Daemon
+from tracker.files import write_if_changed
 from tracker.outbox.worker import Worker
-from tracker.publish import writer
-from tracker.publish.writer import write_if_changed
 
 from ..conftest import CURRENT_TIME
 from ..factories import make_deadline

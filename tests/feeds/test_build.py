@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from tracker.cli.main import cli
+from tracker.files import write_if_changed
 from tracker.notifiers.feeds import FeedEntry, FeedTreaty, Publication
 from tracker.notifiers.ics import IcsPublisher
 from tracker.notifiers.registry import load_notifiers
 from tracker.notifiers.rss import RssPublisher
 from tracker.publish.build import build_feeds
 from tracker.publish.state import STATE_FILE
-from tracker.publish.writer import write_if_changed
 
 from .conftest import Schedule, later
 
@@ -119,7 +119,7 @@ def test_a_build_after_an_edit_renders_again_and_an_unchanged_one_does_not(
 def test_a_failure_midway_through_a_build_replaces_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tracker.publish import writer
+    from tracker import files as writer
 
     files = {tmp_path / name: b"old " + name.encode() for name in ("a.xml", "b.xml", "c.xml")}
     for path, content in files.items():

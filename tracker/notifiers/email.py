@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from tracker.files import write_if_changed
 from tracker.notifiers.base import DeliveryError, Message
 from tracker.notifiers.compose import Encoder, envelope, international, message_id
-from tracker.publish.writer import write_if_changed
 
 if TYPE_CHECKING:
     from tracker.settings import Settings, SmtpSettings

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from tracker.catalog.treaties import Treaty
 from tracker.dates import zone
+from tracker.files import write_changed
 from tracker.notifiers.feeds import EVERYTHING, FeedTreaty, Publication
 from tracker.publish import state
-from tracker.publish.writer import write_changed
 
 if TYPE_CHECKING:
     from tracker.notifiers.base import Publisher

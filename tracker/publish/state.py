@@ -30,7 +30,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from tracker.db import Base
-from tracker.publish.writer import write_if_changed
+from tracker.files import write_if_changed
 
 STATE_FILE = ".build-state.json"
 # Bump when what a build writes changes for the same rows: old state then misses.

@@ -1,7 +1,8 @@
-"""Writing feed files atomically, and only when their content changed.
+"""Writing files atomically, and only when their content changed (the feeds, saved mail).
 
 A reader polling with conditional GET sees a new ``Last-Modified`` only when there is
-something new: an unchanged rebuild leaves the file's bytes and mtime alone.
+something new: an unchanged rebuild leaves the file's bytes and mtime alone. Below every
+domain, so the publisher and the notifiers write files the same way.
 """
 
 from __future__ import annotations
