@@ -7,12 +7,15 @@ same publication always gives the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from tracker.dates import DateWindow
+
+if TYPE_CHECKING:
+    from tracker.settings import Settings
 
 # What a publisher may show; a part of the build is rendered again when what it shows changed.
 Shown = Literal["entries", "items"]
@@ -43,49 +46,30 @@ class FeedEntry:
     treaty_slug: str | None = None
 
 
-class CalendarItem(Protocol):
-    """What a calendar shows of an agenda item (a deadline, or a meeting with its rule)."""
+@dataclass(frozen=True)
+class CalendarItem:
+    """A deadline or a meeting (with its recurrence rule), as a calendar shows it."""
 
-    @property
-    def type(self) -> str: ...
-    @property
-    def slug(self) -> str: ...
-    @property
-    def uid(self) -> str: ...
-    @property
-    def sequence(self) -> int: ...
-    @property
-    def updated_at(self) -> datetime: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def tz(self) -> str: ...
-    @property
-    def treaty(self) -> str | None: ...
-    @property
-    def treaty_name(self) -> str | None: ...
-    @property
-    def when(self) -> DateWindow: ...
-    @property
-    def ends(self) -> DateWindow | None: ...
-    @property
-    def notes(self) -> str | None: ...
-    @property
-    def series(self) -> str | None: ...
-    @property
-    def location(self) -> str | None: ...
-    @property
-    def recurrence(self) -> str | None: ...
-    @property
-    def outcome(self) -> str | None: ...
-    @property
-    def delegations(self) -> Sequence[Mapping[str, Any]]: ...
-    @property
-    def sources(self) -> Sequence[Mapping[str, str | None]]: ...
+    type: str  # deadline, meeting
+    slug: str
+    uid: str
+    sequence: int
+    updated_at: datetime
+    title: str
+    kind: str
+    status: str
+    tz: str
+    treaty: str | None
+    treaty_name: str | None
+    when: DateWindow
+    sources: tuple[dict[str, str | None], ...] = ()
+    notes: str | None = None  # a deadline's; the rest a meeting's
+    ends: DateWindow | None = None
+    series: str | None = None
+    location: str | None = None
+    recurrence: str | None = None
+    delegations: tuple[dict[str, Any], ...] = ()
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +88,20 @@ class Publication:
     def url(self, relative: str) -> str:
         """The public address of a file under the feed directory."""
         return f"{self.base_url.rstrip('/')}/feed/{relative}"
+
+
+class FeedPublisher:
+    """What the built-in publishers share: no settings of their own (the feed directory
+    has a default, so they are always configured) and nothing held open."""
+
+    audience: ClassVar[Literal["feed"]] = "feed"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls()
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def item_link(base_url: str, subject_type: str, slug: str) -> str:

@@ -13,16 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar
 
 from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vRecur
 
 from tracker.dates import DateWindow, Precision, zone
-from tracker.notifiers.feeds import CalendarItem, Publication, Shown, item_link
+from tracker.notifiers.feeds import CalendarItem, FeedPublisher, Publication, Shown, item_link
 from tracker.views.wording import one_line
-
-if TYPE_CHECKING:
-    from tracker.settings import Settings
 
 PRODID = "-//tracker//arms control treaty tracker//EN"
 _END = b"END:VCALENDAR\r\n"
@@ -174,16 +171,11 @@ def _calendar(
     return head.removesuffix(_END) + body + _END
 
 
-class IcsPublisher:
-    """Always configured: the feed directory has a default."""
+class IcsPublisher(FeedPublisher):
+    """The calendars: every item given, and each treaty's share of them."""
 
     name: ClassVar[str] = "ics"
-    audience: ClassVar[Literal["feed"]] = "feed"
     shows: ClassVar[frozenset[Shown]] = frozenset(("items",))
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> IcsPublisher:
-        return cls()
 
     def publish(self, publication: Publication) -> Mapping[str, bytes]:
         p = publication
@@ -202,6 +194,3 @@ class IcsPublisher:
             mine = by_treaty.get(treaty.slug, [])
             files[f"treaties/{treaty.slug}.ics"] = _calendar(name, about, p.refresh, mine, zones)
         return files
-
-    def close(self) -> None:
-        """Nothing to release: a publisher holds nothing open."""

@@ -12,14 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar
 from xml.sax.saxutils import escape, quoteattr
 
-from tracker.notifiers.feeds import FeedEntry, Publication, Shown
+from tracker.notifiers.feeds import FeedEntry, FeedPublisher, Publication, Shown
 from tracker.views.wording import one_line
-
-if TYPE_CHECKING:
-    from tracker.settings import Settings
 
 # The date of an empty feed: fixed, so an empty feed is byte-identical too.
 EMPTY_FEED_DATE = datetime(2000, 1, 1, tzinfo=UTC)
@@ -139,16 +136,11 @@ def render(meta: FeedMeta, entries: Sequence[FeedEntry]) -> tuple[bytes, bytes]:
     return _rss_document(meta, rendered), _atom_document(meta, rendered)
 
 
-class RssPublisher:
-    """Always configured: the feed directory has a default."""
+class RssPublisher(FeedPublisher):
+    """The news feeds: the newest entries, and each treaty's share of them."""
 
     name: ClassVar[str] = "rss"
-    audience: ClassVar[Literal["feed"]] = "feed"
     shows: ClassVar[frozenset[Shown]] = frozenset(("entries",))
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RssPublisher:
-        return cls()
 
     def publish(self, publication: Publication) -> Mapping[str, bytes]:
         p = publication
@@ -178,6 +170,3 @@ class RssPublisher:
             )
             files[relative] = _rss_document(meta, by_treaty.get(treaty.slug, []))
         return files
-
-    def close(self) -> None:
-        """Nothing to release: a publisher holds nothing open."""

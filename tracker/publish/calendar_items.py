@@ -16,8 +16,7 @@ writing the calendars.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -32,36 +31,11 @@ from tracker.catalog.models import (
 )
 from tracker.catalog.sources import Source
 from tracker.catalog.treaties import Treaty
-from tracker.dates import LONGEST_WINDOW, DateWindow
+from tracker.dates import LONGEST_WINDOW
+from tracker.notifiers.feeds import CalendarItem
 
 PAST_CAP = 200
 AHEAD_CAP = 1000
-
-
-@dataclass(frozen=True)
-class CalendarItem:
-    """A deadline or meeting, with what its VEVENT and a feed entry about it show."""
-
-    type: str  # deadline, meeting
-    slug: str
-    uid: str
-    sequence: int
-    updated_at: datetime
-    title: str
-    kind: str
-    status: str
-    tz: str
-    treaty: str | None
-    treaty_name: str | None
-    when: DateWindow
-    ends: DateWindow | None = None
-    notes: str | None = None
-    series: str | None = None
-    location: str | None = None
-    recurrence: str | None = None
-    outcome: str | None = None
-    delegations: tuple[dict[str, Any], ...] = ()
-    sources: tuple[dict[str, str | None], ...] = ()
 
 
 def _nearest(
