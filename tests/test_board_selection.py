@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tracker.dates import LONGEST_WINDOW, parse
 from tracker.errors import NotFound
-from tracker.views.countdowns import RECENTLY_PASSED, select_countdowns
+from tracker.views.board import RECENTLY_PASSED, select_countdowns
 
 from .factories import make_deadline, make_treaty
 

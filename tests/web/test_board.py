@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from html.parser import HTMLParser
 
 import pytest
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from tracker.settings import Settings
-from tracker.views.items import deadline_entry
-from tracker.web.board import build_board
-from tracker.web.timeline import timeline
+from tracker.views.board import Board, board
+from tracker.views.items import from_deadline
+from tracker.views.page import board_page
+from tracker.views.timeline import timeline
 
 from ..conftest import CURRENT_TIME
 from ..factories import make_deadline, make_meeting, make_treaty
+
+
+def build_board(session: Session, settings: Settings, as_of: datetime) -> bytes:
+    return board_page(session, settings, as_of)[0]
+
+
+def gather(session: Session, settings: Settings, as_of: datetime) -> Board:
+    return board(session, title=settings.feeds.title, timezone=settings.timezone, as_of=as_of)
 
 
 class Tags(HTMLParser):
@@ -122,7 +132,7 @@ def test_timeline_lanes_run_from_signature_to_expiry_or_today(session_factory):
         due = make_deadline(session, "Review", due="2027-03-01", treaty="open", slug="review")
         session.flush()
         chart = timeline(
-            [ended, open_ended], [deadline_entry(due, CURRENT_TIME)], date(2026, 11, 22)
+            [ended, open_ended], [from_deadline(due, CURRENT_TIME)], date(2026, 11, 22)
         )
     old, new = chart.lanes
     assert chart.first == date(2000, 1, 1) and chart.last == date(2028, 12, 31)
@@ -156,11 +166,11 @@ def test_a_terminated_treaty_ends_its_lane_when_the_withdrawal_took_effect(sessi
 
 
 def test_a_large_schedule_shows_the_nearest_cards_and_the_latest_passed(session, monkeypatch):
-    from tracker.web import board
+    from tracker.views import board as module
 
-    monkeypatch.setattr(board, "CARDS", 2)
-    monkeypatch.setattr(board, "PASSED_SHOWN", 2)
-    monkeypatch.setattr(board, "TIMELINE_MARKS", 3)
+    monkeypatch.setattr(module, "CARDS", 2)
+    monkeypatch.setattr(module, "PASSED_SHOWN", 2)
+    monkeypatch.setattr(module, "TIMELINE_MARKS", 3)
     make_treaty(session, signed="2000-01-01")
     for n in range(1, 8):
         make_deadline(
@@ -173,7 +183,7 @@ def test_a_large_schedule_shows_the_nearest_cards_and_the_latest_passed(session,
     make_deadline(session, "Long ago", due="2020-01-01", slug="long-ago")
     session.flush()
 
-    shown = board.gather(session, Settings(), CURRENT_TIME)
+    shown = gather(session, Settings(), CURRENT_TIME)
 
     assert [e.slug for e in shown.countdowns] == ["ahead-1", "ahead-2"]
     assert [e.slug for e in shown.passed] == ["passed-7", "passed-6"]
@@ -183,8 +193,6 @@ def test_a_large_schedule_shows_the_nearest_cards_and_the_latest_passed(session,
 
 def test_the_board_says_until_when_it_holds(session):
     from datetime import UTC, datetime
-
-    from tracker.web.board import board_page
 
     make_deadline(session, "Talks open", due="2026-11-22T15:00 Asia/Tokyo", slug="talks")
     make_deadline(session, "Report due", due="2026-11-24", slug="report")
@@ -202,8 +210,6 @@ def test_the_board_says_until_when_it_holds(session):
 
 
 def test_a_recurring_meeting_is_marked_at_its_occurrences_in_the_coming_year(session):
-    from tracker.web.board import gather
-
     make_treaty(session, signed="2000-01-01")
     make_meeting(
         session, "Annual review", starts="2020-12-01", treaty="new-start", repeat="FREQ=YEARLY"

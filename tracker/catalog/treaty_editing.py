@@ -1,4 +1,4 @@
-"""Treaties: adding, editing, listing, and what a treaty looks like as JSON."""
+"""Treaties: adding and editing (what a treaty looks like to readers is in views)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from tracker.catalog.history import source_for_url
 from tracker.catalog.treaties import Treaty, TreatyKind, TreatyStatus
 from tracker.errors import InvalidInput
 
-WATCHED_STATES = ("US", "RU")
 DATE_FIELDS = ("signed", "entered_into_force", "expires")
 
 
@@ -84,43 +83,3 @@ def edit_treaty(
         treaty.sources.append(cited)
     treaty.updated_at = now
     return treaty
-
-
-def list_treaties(session: Session, status: str | None = None) -> list[Treaty]:
-    query = select(Treaty).order_by(Treaty.short_name)
-    if status:
-        query = query.where(Treaty.status == text.choice(status, TreatyStatus, "treaty status"))
-    return list(session.scalars(query))
-
-
-def treaty_dict(
-    treaty: Treaty, today: date | None = None, *, events: bool = False
-) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "slug": treaty.slug,
-        "name": treaty.name,
-        "short_name": treaty.short_name,
-        "kind": treaty.kind,
-        "status": treaty.status,
-        **{name: _iso(getattr(treaty, name)) for name in DATE_FIELDS},
-        "depositary": treaty.depositary,
-        "standing": {state: treaty.standing(state, today).value for state in WATCHED_STATES},
-        "sources": [source.as_dict() for source in treaty.sources],
-    }
-    if events:
-        result["summary"] = treaty.summary
-        result["events"] = [
-            {
-                "state": event.state,
-                "event": event.event,
-                "date": event.on.isoformat(),
-                "note": event.note,
-                "sources": [source.as_dict() for source in event.sources],
-            }
-            for event in treaty.events
-        ]
-    return result
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from tracker.cli import output
+from tracker.cli import options, output
 from tracker.cli.app import App
 
 pass_app = click.make_pass_decorator(App)
@@ -21,7 +19,7 @@ pass_app = click.make_pass_decorator(App)
     help="At most N deadlines (default: 50 on the default board, every named one).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Every deadline on the board, no limit.")
-@click.option("--json", "as_json", is_flag=True)
+@options.as_json
 @pass_app
 def countdown(
     app: App, slugs: tuple[str, ...], limit: int | None, show_all: bool, as_json: bool
@@ -31,8 +29,7 @@ def countdown(
     Default: the nearest 50 deadlines not yet passed or passed in the last 30 days, in
     date order (cancelled and superseded ones left out).
     """
-    from tracker.views.countdowns import BOARD_SIZE, RECENTLY_PASSED, select_countdowns
-    from tracker.views.items import deadline_entry
+    from tracker.views.board import BOARD_SIZE, countdowns
 
     if show_all:
         limit = None
@@ -40,27 +37,25 @@ def countdown(
         limit = BOARD_SIZE
     with app.sessions() as session:
         # One more than shown, to tell the reader whether there are more.
-        chosen = select_countdowns(
+        found = countdowns(
             session,
             slugs,
             today=app.today,
-            recent=RECENTLY_PASSED,
+            as_of=app.as_of,
             limit=None if limit is None else limit + 1,
         )
-        more = limit is not None and len(chosen) > limit
-        entries = [deadline_entry(d, app.as_of) for d in chosen[:limit]]
-    if as_json:
-        output.emit_json([e.as_countdown() for e in entries])
-        return
-    output.table(
+    items = found[:limit]
+    output.listing(
+        as_json,
+        [item.as_countdown() for item in items],
         ["deadline", "due", "treaty", "days", "countdown"],
         [
-            (e.title, e.when.text, e.treaty, e.countdown.days_remaining, e.countdown.human)
-            for e in entries
+            (i.title, i.when.text, i.treaty, i.countdown.days_remaining, i.countdown.human)
+            for i in items
         ],
         title=f"Countdowns as of {app.today:%d %B %Y}",
     )
-    if more:
+    if not as_json and len(found) > len(items):
         click.echo(f"(the first {limit} in date order; --limit N or --all for more)")
 
 
@@ -75,37 +70,25 @@ def countdown(
     metavar="KIND",
     help="Only this kind of deadline or meeting (e.g. plenary).",
 )
-@click.option("--treaty", metavar="SLUG")
-@click.option("--json", "as_json", is_flag=True)
+@options.treaty
+@options.as_json
 @pass_app
 def upcoming(
     app: App, within: str, kinds: tuple[str, ...], treaty: str | None, as_json: bool
 ) -> None:
     """One agenda of deadlines and meetings, in date order."""
-    from tracker.catalog import queries
+    from tracker.catalog.queries import Filter
     from tracker.dates import parse_duration
-    from tracker.views.items import agenda
+    from tracker.views import service
 
-    window = parse_duration(within)
-    flt = queries.Filter(today=app.today, within=window, treaty=treaty, kinds=kinds)
+    flt = Filter(today=app.today, within=parse_duration(within), treaty=treaty, kinds=kinds)
     with app.sessions() as session:
-        entries = agenda(
-            queries.deadlines(session, flt),
-            queries.meetings(session, flt),
-            app.as_of,
-            app.today,
-            app.today + window,
-        )
-    if as_json:
-        output.emit_json([e.as_agenda() for e in entries])
-        return
-    rows: list[tuple[Any, ...]] = [
-        (e.when.text, e.type, e.title, e.location or e.treaty, e.status, e.countdown.human)
-        for e in entries
-    ]
-    output.table(
+        items = service.upcoming(session, flt, app.as_of)
+    output.agenda(
+        as_json,
+        items,
         ["when", "type", "title", "where / treaty", "status", "countdown"],
-        rows,
+        lambda i: (i.when.text, i.type, i.title, i.location or i.treaty, i.status),
         title=f"Upcoming within {within} of {app.today:%d %B %Y}",
     )
 

@@ -1,41 +1,68 @@
-"""Options shared by listings and editors."""
+"""Options shared by listings, editors and `show` commands, as decorator lists."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from tracker.cli.app import App
+
+if TYPE_CHECKING:
+    from tracker.catalog.queries import Filter
+
 F = TypeVar("F", bound=Callable[..., Any])
 
+as_json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+source = click.option("--source", metavar="URL")
+treaty = click.option("--treaty", metavar="SLUG")
+slug = click.option("--slug", help="Default: derived from the title.")
 
-def listing(func: F) -> F:
-    """--treaty, --kind, --within, --upcoming/--past/--all, --json."""
-    for option in reversed(
-        [
-            click.option("--treaty", metavar="SLUG", help="Only items of this treaty."),
-            click.option("--kind", "kinds", multiple=True, metavar="KIND", help="Only this kind."),
-            click.option("--within", metavar="DURATION", help="Only within e.g. 90d of today."),
-            click.option(
-                "--upcoming",
-                "scope",
-                flag_value="upcoming",
-                default=True,
-                help="Not yet passed (default).",
-            ),
-            click.option("--past", "scope", flag_value="past", help="Already passed."),
-            click.option("--all", "scope", flag_value="all", help="Everything."),
-            click.option("--json", "as_json", is_flag=True, help="Print JSON."),
-        ]
-    ):
-        func = option(func)
-    return func
+
+def group(*options: Callable[[Any], Any]) -> Callable[[F], F]:
+    """One decorator applying ``options`` in the order given (first is first in --help)."""
+
+    def apply(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return apply
+
+
+_listing_options = group(
+    click.option("--treaty", metavar="SLUG", help="Only items of this treaty."),
+    click.option("--kind", "kinds", multiple=True, metavar="KIND", help="Only this kind."),
+    click.option("--within", metavar="DURATION", help="Only within e.g. 90d of today."),
+    click.option(
+        "--upcoming", "scope", flag_value="upcoming", default=True, help="Not yet passed (default)."
+    ),
+    click.option("--past", "scope", flag_value="past", help="Already passed."),
+    click.option("--all", "scope", flag_value="all", help="Everything."),
+    as_json,
+)
+
+
+def listing(func: Callable[[App, Filter, bool], None]) -> Callable[..., None]:
+    """--treaty, --kind, --within, --upcoming/--past/--all and --json, handed to ``func``
+    as one ``Filter`` (its today the app's) and the JSON flag. Goes under ``pass_app``."""
+
+    def command(app: App, as_json: bool, **given: Any) -> None:
+        func(app, build_filter(app.today, **given), as_json)
+
+    return _listing_options(functools.update_wrapper(command, func))
 
 
 def build_filter(
-    today: Any, scope: str, within: str | None, treaty: str | None, kinds: tuple[str, ...]
-) -> Any:
+    today: date,
+    scope: str = "upcoming",
+    within: str | None = None,
+    treaty: str | None = None,
+    kinds: tuple[str, ...] = (),
+) -> Filter:
     from tracker.catalog.queries import Filter, Scope
     from tracker.dates import parse_duration
 

@@ -6,30 +6,23 @@ from typing import Any
 
 import click
 
-from tracker.cli import output
+from tracker.cli import items, options, output
 from tracker.cli.app import App
 
 pass_app = click.make_pass_decorator(App)
 
 
-def _fields(func: Any) -> Any:
-    for option in reversed(
-        [
-            click.option("--short-name"),
-            click.option("--kind", help="bilateral or multilateral."),
-            click.option(
-                "--status", help="in-force, expired, suspended, not-in-force, terminated."
-            ),
-            click.option("--signed", metavar="DATE"),
-            click.option("--in-force", "entered_into_force", metavar="DATE"),
-            click.option("--expires", metavar="DATE"),
-            click.option("--depositary"),
-            click.option("--summary"),
-            click.option("--source", metavar="URL"),
-        ]
-    ):
-        func = option(func)
-    return func
+treaty_options = options.group(
+    click.option("--short-name"),
+    click.option("--kind", help="bilateral or multilateral."),
+    click.option("--status", help="in-force, expired, suspended, not-in-force, terminated."),
+    click.option("--signed", metavar="DATE"),
+    click.option("--in-force", "entered_into_force", metavar="DATE"),
+    click.option("--expires", metavar="DATE"),
+    click.option("--depositary"),
+    click.option("--summary"),
+    options.source,
+)
 
 
 @click.group()
@@ -39,7 +32,7 @@ def treaty() -> None:
 
 @treaty.command("add")
 @click.argument("name")
-@_fields
+@treaty_options
 @click.option("--slug", help="Default: derived from the short name.")
 @pass_app
 def add(app: App, /, name: str, slug: str | None, source: str | None, **values: str | None) -> None:
@@ -56,7 +49,7 @@ def add(app: App, /, name: str, slug: str | None, source: str | None, **values: 
 @treaty.command("edit")
 @click.argument("slug")
 @click.option("--name")
-@_fields
+@treaty_options
 @pass_app
 def edit(app: App, /, slug: str, source: str | None, **values: str | None) -> None:
     """Change a treaty's facts."""
@@ -71,18 +64,17 @@ def edit(app: App, /, slug: str, source: str | None, **values: str | None) -> No
 
 @treaty.command("list")
 @click.option("--status", help="Only treaties with this status.")
-@click.option("--json", "as_json", is_flag=True)
+@options.as_json
 @pass_app
 def list_(app: App, status: str | None, as_json: bool) -> None:
     """List treaties with their status and US/Russia standing."""
-    from tracker.catalog import treaty_editing as service
+    from tracker.views.treaties import treaties
 
     with app.sessions() as session:
-        rows = [service.treaty_dict(t, app.today) for t in service.list_treaties(session, status)]
-    if as_json:
-        output.emit_json(rows)
-        return
-    output.table(
+        rows = treaties(session, app.today, status)
+    output.listing(
+        as_json,
+        rows,
         ["slug", "treaty", "status", "signed", "in force", "expires", "US", "Russia"],
         [
             (
@@ -100,35 +92,14 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
     )
 
 
-@treaty.command("show")
-@click.argument("slug")
-@click.option("--json", "as_json", is_flag=True)
-@pass_app
-def show(app: App, slug: str, as_json: bool) -> None:
-    """Show a treaty with its participation events and sources."""
-    from tracker.catalog import queries
-    from tracker.catalog import treaty_editing as service
-    from tracker.cli.history import print_sources_and_history
+def _load(app: App, slug: str) -> dict[str, Any]:
+    from tracker.views.treaties import treaty
 
     with app.sessions() as session:
-        data = service.treaty_dict(queries.treaty(session, slug), app.today, events=True)
-    if as_json:
-        output.emit_json(data)
-        return
-    output.fields(
-        [
-            ("treaty", data["name"]),
-            ("short name", data["short_name"]),
-            ("slug", slug),
-            ("kind", data["kind"]),
-            ("status", data["status"]),
-            ("signed", data["signed"]),
-            ("in force", data["entered_into_force"]),
-            ("expires", data["expires"]),
-            ("depositary", data["depositary"]),
-            ("summary", data["summary"]),
-        ]
-    )
+        return treaty(session, slug, app.today)
+
+
+def _participation(data: dict[str, Any]) -> None:
     if data["events"]:
         click.echo("participation:")
         for event in data["events"]:
@@ -136,7 +107,15 @@ def show(app: App, slug: str, as_json: bool) -> None:
                 f"  {event['date']}  {event['state']:<4} {event['event']}"
                 + (f"  ({event['note']})" if event["note"] else "")
             )
-    print_sources_and_history(data)
 
+
+items.show_command(
+    treaty,
+    "Show a treaty with its participation events and sources.",
+    _load,
+    "treaty=name short_name slug kind status signed in_force=entered_into_force expires"
+    " depositary summary",
+    _participation,
+)
 
 COMMANDS = [treaty]

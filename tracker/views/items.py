@@ -1,36 +1,59 @@
-"""Countdown boards and agendas assembled from deadlines and meetings. Pure: no I/O."""
+"""The one read model of an agenda item: a deadline, or one occurrence of a meeting.
+
+Every reader (the CLI, the pages, the JSON API, the feeds and the digests) sees an item as
+an :class:`Item`, built by :func:`deadline_item` or :func:`meeting_items` from an ORM row
+or from plain columns. Pure: no I/O.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
-from tracker.catalog.models import Deadline, Meeting
+from sqlalchemy import Row
+
+from tracker.catalog.models import Deadline, Meeting, stored_window
 from tracker.dates import DateWindow
 from tracker.views.countdown import Countdown, countdown
 
+Sources = tuple[dict[str, str | None], ...]
+
 
 @dataclass(frozen=True)
-class Entry:
-    """One line of a board or agenda: a deadline, or one occurrence of a meeting."""
+class Item:
+    """One line of a board or agenda, as of an instant (its countdown is counted to it)."""
 
     type: str
     slug: str
     title: str
     kind: str
-    treaty: str | None
     when: DateWindow
-    ends: DateWindow | None
     tz: str
     status: str
-    countdown: Countdown
+    as_of: datetime
+    treaty: str | None = None  # its slug
+    treaty_name: str | None = None
+    sources: Sources = ()
+    ends: DateWindow | None = None
     location: str | None = None
     series: str | None = None
-    sources: tuple[dict[str, str | None], ...] = ()
+    uid: str | None = None
+    sequence: int = 0
+    updated_at: datetime | None = field(default=None, compare=False)
 
-    def base(self) -> dict[str, Any]:
+    # Counted when read: a timeline mark or a feed entry never needs it.
+    @cached_property
+    def countdown(self) -> Countdown:
+        return countdown(self.when, self.as_of, self.tz)
+
+    @property
+    def last_day(self) -> date:
+        return self.ends.latest if self.ends else self.when.latest
+
+    def _base(self) -> dict[str, Any]:
         return {
             "type": self.type,
             "slug": self.slug,
@@ -49,7 +72,7 @@ class Entry:
     def as_countdown(self) -> dict[str, Any]:
         """The countdown object: ``status`` is the countdown's, the item's is beside it."""
         return {
-            **self.base(),
+            **self._base(),
             "status": self.countdown.status.value,
             "item_status": self.status,
             "sources": list(self.sources),
@@ -57,7 +80,7 @@ class Entry:
 
     def as_agenda(self) -> dict[str, Any]:
         return {
-            **self.base(),
+            **self._base(),
             "status": self.status,
             "countdown_status": self.countdown.status.value,
             "ends": self.ends.text if self.ends else None,
@@ -67,54 +90,73 @@ class Entry:
         }
 
 
-def deadline_entry(deadline: Deadline, as_of: datetime) -> Entry:
-    return Entry(
-        type="deadline",
-        slug=deadline.slug,
-        title=deadline.title,
-        kind=deadline.kind,
-        treaty=deadline.treaty.slug if deadline.treaty else None,
-        when=deadline.due,
-        ends=None,
-        tz=deadline.tz,
-        status=deadline.status,
-        countdown=countdown(deadline.due, as_of, deadline.tz),
-        sources=tuple(source.as_dict() for source in deadline.sources),
+# A deadline's or meeting's columns every item shows as they are.
+_SHOWN_AS_STORED = ("slug", "title", "kind", "tz", "status")
+
+
+def _item(
+    type_: str, row: Deadline | Meeting | Row[Any], when: DateWindow, as_of: datetime, **more: Any
+) -> Item:
+    """The one builder of an item: from an ORM row or the same columns selected."""
+    stored = {name: getattr(row, name) for name in _SHOWN_AS_STORED}
+    return Item(type=type_, when=when, as_of=as_of, **stored, **more)
+
+
+def deadline_item(row: Deadline | Row[Any], as_of: datetime, **more: Any) -> Item:
+    """A deadline's item from its row or columns; ``more``: the item's other fields (its
+    treaty, sources, ...), which a row of columns does not have."""
+    when = stored_window(
+        row.due_text, row.due_earliest, row.due_latest, row.due_precision, row.due_time
     )
+    assert when is not None  # a deadline's date columns are not nullable
+    return _item("deadline", row, when, as_of, **more)
 
 
-def meeting_entries(meeting: Meeting, as_of: datetime, start: date, end: date) -> list[Entry]:
+def from_deadline(deadline: Deadline, as_of: datetime) -> Item:
+    return deadline_item(deadline, as_of, **_related(deadline))
+
+
+def _related(row: Deadline | Meeting) -> dict[str, Any]:
+    """What an item read from its ORM row has beside its own columns."""
+    treaty = row.treaty
+    return {
+        "treaty": treaty.slug if treaty else None,
+        "treaty_name": treaty.short_name if treaty else None,
+        "sources": tuple(source.as_dict() for source in row.sources),
+        "uid": row.uid,
+        "sequence": row.sequence,
+        "updated_at": row.updated_at,
+    }
+
+
+def meeting_items(meeting: Meeting, as_of: datetime, start: date, end: date) -> list[Item]:
     """The meeting, or for a recurring one each occurrence between ``start`` and ``end``."""
     first = meeting.starts
     if first is None:
         return []
-    entry = Entry(
-        type="meeting",
-        slug=meeting.slug,
-        title=meeting.title,
-        kind=meeting.kind,
-        treaty=meeting.treaty.slug if meeting.treaty else None,
-        when=first,
+    item = _item(
+        "meeting",
+        meeting,
+        first,
+        as_of,
+        **_related(meeting),
         ends=meeting.ends,
-        tz=meeting.tz,
-        status=meeting.status,
-        countdown=countdown(first, as_of, meeting.tz),
         location=meeting.location,
         series=meeting.series,
-        sources=tuple(source.as_dict() for source in meeting.sources),
     )
     if not meeting.recurrence:
-        return [entry]
+        return [item]
     from tracker.recurrence import occurrences  # dateutil.rrule: only for recurring meetings
 
     length = first.latest - first.earliest
-    entries = []
-    for day in occurrences(meeting.recurrence, first.earliest, start, end):
-        when = replace(first, text=_shifted_text(first, day), earliest=day, latest=day + length)
-        entries.append(
-            replace(entry, when=when, ends=None, countdown=countdown(when, as_of, meeting.tz))
+    return [
+        replace(
+            item,
+            when=replace(first, text=_shifted_text(first, day), earliest=day, latest=day + length),
+            ends=None,
         )
-    return entries
+        for day in occurrences(meeting.recurrence, first.earliest, start, end)
+    ]
 
 
 def _shifted_text(first: DateWindow, day: date) -> str:
@@ -129,18 +171,13 @@ def agenda(
     as_of: datetime,
     start: date,
     end: date,
-) -> list[Entry]:
+) -> list[Item]:
     """Deadlines and meeting occurrences overlapping ``start``–``end``, in date order."""
-    entries = [deadline_entry(deadline, as_of) for deadline in deadlines]
+    items = [from_deadline(deadline, as_of) for deadline in deadlines]
     for meeting in meetings:
-        entries.extend(meeting_entries(meeting, as_of, start, end))
-    overlapping = [e for e in entries if e.when.earliest <= end and _last_day(e) >= start]
-    return sorted(overlapping, key=lambda e: (e.when.earliest, e.when.latest, e.slug))
+        items.extend(meeting_items(meeting, as_of, start, end))
+    return in_date_order([i for i in items if i.when.earliest <= end and i.last_day >= start])
 
 
-def _last_day(entry: Entry) -> date:
-    return entry.ends.latest if entry.ends else entry.when.latest
-
-
-def horizon(today: date, within: timedelta | None, default: timedelta) -> date:
-    return today + (within if within is not None else default)
+def in_date_order(items: Sequence[Item]) -> list[Item]:
+    return sorted(items, key=lambda i: (i.when.earliest, i.when.latest, i.slug))

@@ -5,39 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 
 from tracker.catalog.treaties import Treaty
-from tracker.dates import DateWindow
+from tracker.views.items import Item
 
 WIDTH = 1200
 LABEL = 150
 LANE = 34
 TOP = 40
 MARKED = ("withdrew", "suspended", "de-ratified")
-
-
-class Marked(Protocol):
-    """What a mark is drawn from: an agenda entry, or a :class:`Point`."""
-
-    @property
-    def type(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def treaty(self) -> str | None: ...
-    @property
-    def when(self) -> DateWindow: ...
-
-
-@dataclass(frozen=True)
-class Point:
-    """A deadline or meeting on the chart, without the countdown an agenda entry carries."""
-
-    type: str
-    title: str
-    treaty: str | None
-    when: DateWindow
 
 
 @dataclass(frozen=True)
@@ -81,7 +57,7 @@ def _first_date(treaty: Treaty) -> date | None:
 
 
 def timeline(
-    treaties: Sequence[Treaty], entries: Sequence[Marked], today: date, horizon_years: int = 2
+    treaties: Sequence[Treaty], items: Sequence[Item], today: date, horizon_years: int = 2
 ) -> Timeline:
     """Lanes from signature to the end (expiry or withdrawal), else expiry, else today."""
     starts = [d for d in (_first_date(t) for t in treaties) if d]
@@ -104,7 +80,7 @@ def timeline(
         ]
         marks += [
             Mark(x(e.when.earliest), f"{e.title} ({e.when.text})", e.type)
-            for e in entries
+            for e in items
             if e.treaty == treaty.slug and first <= e.when.earliest <= last
         ]
         lanes.append(

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from tracker.dates import DateWindow, Precision
 from tracker.views.countdown import countdown
+
+if TYPE_CHECKING:
+    from tracker.views.items import Item
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ufffe\uffff]+")
 # What a history row's field is called in a sentence; a date moves, anything else changes.
@@ -47,19 +50,6 @@ def change_title(
     return f"{name}: {what} cleared"
 
 
-class Summarised(Protocol):
-    """What a one-line summary needs of an item (an ``Item``, or what alerts plan)."""
-
-    @property
-    def title(self) -> str: ...
-
-    @property
-    def when(self) -> DateWindow: ...
-
-    @property
-    def tz(self) -> str: ...
-
-
 def expected_phrase(when: DateWindow) -> str:
     """``expected in the first week of October 2023``, ``expected at the end of …``."""
     text = when.text
@@ -79,6 +69,6 @@ def when_phrase(when: DateWindow, tz: str, as_of: datetime) -> str:
     return f"{expected_phrase(when)} (imprecise date; its start is {human})"
 
 
-def item_summary(item: Summarised, *, as_of: datetime) -> str:
-    """An item in one line as of an instant: ``New START expires: in 30 days (2026-02-05)``."""
-    return one_line(f"{item.title}: {when_phrase(item.when, item.tz, as_of)}")
+def item_summary(item: Item) -> str:
+    """An item in one line as of its instant: ``New START expires: in 30 days (2026-02-05)``."""
+    return one_line(f"{item.title}: {when_phrase(item.when, item.tz, item.as_of)}")

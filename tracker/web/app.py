@@ -24,7 +24,6 @@ from starlette.routing import Route
 
 from tracker.dates import parse_duration, zone
 from tracker.errors import InvalidInput, NotFound
-from tracker.web import api
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -40,6 +39,7 @@ JSON = "application/json"
 TOP_FILES = {"index.html": HTML, "feed.xml": RSS, "atom.xml": ATOM, "calendar.ics": ICS}
 TREATY_FILE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}\.(xml|ics)$")
 METHODS = ["GET", "HEAD"]
+UPCOMING_WITHIN = "180d"
 
 
 def etag_for(content: bytes) -> str:
@@ -115,37 +115,51 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         return as_of.astimezone(zone(settings.timezone)).date(), as_of
 
     def upcoming(request: Request) -> Response:
+        from tracker.catalog.queries import Filter
+        from tracker.views import service
+
         today, as_of = today_and_now()
         try:
-            within = parse_duration(request.query_params.get("within", api.UPCOMING_WITHIN))
+            within = parse_duration(request.query_params.get("within", UPCOMING_WITHIN))
         except InvalidInput as exc:
             raise HTTPException(400, str(exc)) from None
-        kinds = tuple(request.query_params.getlist("kind"))
-        treaty = request.query_params.get("treaty")
+        flt = Filter(
+            today=today,
+            within=within,
+            treaty=request.query_params.get("treaty"),
+            kinds=tuple(request.query_params.getlist("kind")),
+        )
         with sessions() as session:
-            data = api.upcoming(session, today, as_of, within=within, treaty=treaty, kinds=kinds)
-        return as_json(request, data)
+            items = service.upcoming(session, flt, as_of)
+        return as_json(request, [item.as_agenda() for item in items])
 
     def countdowns(request: Request) -> Response:
+        from tracker.views.board import countdowns
+
         today, as_of = today_and_now()
         with sessions() as session:
-            return as_json(request, api.countdowns(session, today, as_of))
+            items = countdowns(session, today=today, as_of=as_of)
+        return as_json(request, [item.as_countdown() for item in items])
 
     def treaties(request: Request) -> Response:
+        from tracker.views.treaties import treaties
+
         today, _ = today_and_now()
         try:
             with sessions() as session:
                 return as_json(
-                    request, api.treaties(session, today, request.query_params.get("status"))
+                    request, treaties(session, today, request.query_params.get("status"))
                 )
         except InvalidInput as exc:
             raise HTTPException(400, str(exc)) from None
 
     def treaty(request: Request) -> Response:
+        from tracker.views.treaties import treaty
+
         today, _ = today_and_now()
         try:
             with sessions() as session:
-                return as_json(request, api.treaty(session, today, request.path_params["slug"]))
+                return as_json(request, treaty(session, request.path_params["slug"], today))
         except NotFound:
             raise HTTPException(404) from None
 

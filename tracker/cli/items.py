@@ -1,0 +1,139 @@
+"""What `tracker deadline`, `tracker meeting` and `tracker treaty` share: adding, editing
+and removing an item given its type, and the `show` and `remove` commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from tracker.cli import options, output
+from tracker.cli.app import App
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _editors(type_: str) -> tuple[Any, Any, Any]:
+    """The item type's fields parser, adder and editor."""
+    from tracker.catalog import editing
+
+    if type_ == "deadline":
+        return editing.DeadlineFields, editing.add_deadline, editing.edit_deadline
+    return editing.MeetingFields, editing.add_meeting, editing.edit_meeting
+
+
+def add(app: App, type_: str, said: Callable[[Any], str], values: dict[str, Any]) -> None:
+    """Add a deadline or meeting from its options (``--slug``, ``--treaty`` and
+    ``--source`` among them) and print ``said`` of the new row."""
+    from tracker.db import transaction
+
+    fields_of, adder, _ = _editors(type_)
+    where = {name: values.pop(name) for name in ("slug", "treaty", "source")}
+    fields = fields_of.parse(**values)
+    with transaction(app.sessions) as session:
+        click.echo(said(adder(session, fields, now=app.as_of, **where)))
+
+
+def edit(app: App, type_: str, slug: str, **values: str | None) -> None:
+    """Change a deadline or meeting and print what changed."""
+    from tracker.db import transaction
+
+    fields_of, _, editor = _editors(type_)
+    where = {name: values.pop(name, None) for name in ("treaty", "source")}
+    fields = fields_of.parse(**values)
+    with transaction(app.sessions) as session:
+        _, changes = editor(session, slug, fields, now=app.as_of, **where)
+        output.changes(slug, changes)
+
+
+def add_command(
+    group: click.Group,
+    type_: str,
+    editing: Callable[[Any], Any],
+    said: Callable[[Any], str],
+) -> None:
+    """``GROUP add TITLE [options]``: add an item and print ``said`` of it."""
+
+    @group.command("add", help=f"Add a {type_}.")
+    @click.argument("title")
+    @editing
+    @options.slug
+    @pass_app
+    def add_(app: App, /, **values: Any) -> None:
+        add(app, type_, said, values)
+
+
+def edit_command(group: click.Group, type_: str, editing: Callable[[Any], Any]) -> None:
+    """``GROUP edit SLUG [options]``: change an item, each change kept in its history."""
+
+    @group.command("edit", help=f"Change a {type_}; each change is recorded in its history.")
+    @click.argument("slug")
+    @click.option("--title")
+    @editing
+    @pass_app
+    def edit_(app: App, /, slug: str, **values: str | None) -> None:
+        edit(app, type_, slug, **values)
+
+
+def remove_command(group: click.Group, type_: str) -> None:
+    """``GROUP remove SLUG``: remove the item, keep its history."""
+
+    @group.command("remove", help=f"Remove a {type_} (its history stays).")
+    @click.argument("slug")
+    @pass_app
+    def remove(app: App, slug: str) -> None:
+        from tracker.catalog import editing, queries
+        from tracker.db import transaction
+
+        find = queries.deadline if type_ == "deadline" else queries.meeting
+        with transaction(app.sessions) as session:
+            editing.remove(session, find(session, slug), now=app.as_of)
+        click.echo(f"removed {type_} {slug}")
+
+
+def show_command(
+    group: click.Group,
+    description: str,
+    load: Callable[[App, str], dict[str, Any]],
+    shown: str,
+    details: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """``GROUP show SLUG [--json]``: what ``load`` gives, as JSON or as the fields
+    ``shown`` names (see :func:`output.record`), its ``details``, sources and history."""
+
+    @group.command("show", help=description)
+    @click.argument("slug")
+    @options.as_json
+    @pass_app
+    def show(app: App, slug: str, as_json: bool) -> None:
+        data = load(app, slug)
+        output.record(as_json, data, shown, details)
+
+
+def load_item(type_: str) -> Callable[[App, str], dict[str, Any]]:
+    """A deadline's or meeting's data in full, as `show` prints it."""
+
+    def load(app: App, slug: str) -> dict[str, Any]:
+        from tracker.views import service
+
+        with app.sessions() as session:
+            return service.item(session, type_, slug, app.as_of)
+
+    return load
+
+
+def item_commands(
+    group: click.Group,
+    type_: str,
+    editing: Callable[[Any], Any],
+    said: Callable[[Any], str],
+    show: tuple[str, str],
+    details: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """A deadline's or meeting's add, edit, remove and show commands; ``show`` is the show
+    command's help and the fields it prints."""
+    add_command(group, type_, editing, said)
+    edit_command(group, type_, editing)
+    remove_command(group, type_)
+    show_command(group, show[0], load_item(type_), show[1], details)

@@ -1,0 +1,239 @@
+"""The board: which deadlines it shows, and everything the board page shows.
+
+One definition of "on the board", :func:`on_board`: deadlines not cancelled or superseded
+whose window has not closed longer ago than a span. ``tracker countdown``, the JSON API's
+countdowns, the digests' board and the page's cards and "recently passed" strip all take
+their deadlines from it. Every query is bounded, so the board costs the same with a
+hundred deadlines or 100k:
+
+- the cards: the :data:`CARDS` nearest deadlines not yet passed;
+- "Recently passed": deadlines passed within :data:`RECENT`, the latest first, at most
+  :data:`PASSED_SHOWN`;
+- the meetings table: meetings (and occurrences) within :data:`MEETINGS_WITHIN`, at most
+  :data:`MEETINGS_SHOWN`;
+- the timeline: a lane per treaty, and marks for the deadlines and meetings from
+  :data:`TIMELINE_PAST` back to the chart's end, the :data:`TIMELINE_MARKS` nearest to today
+  (a recurring meeting: its occurrences within the meetings table's year).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from tracker.catalog import queries
+from tracker.catalog.models import Deadline, DeadlineStatus, Meeting
+from tracker.catalog.treaties import Treaty
+from tracker.dates import LONGEST_WINDOW, Precision, zone
+from tracker.errors import NotFound
+from tracker.views.items import Item, agenda, deadline_item, from_deadline, meeting_items
+from tracker.views.timeline import Timeline, timeline
+from tracker.views.treaties import list_treaties, treaty_dict
+
+HIDDEN = (DeadlineStatus.CANCELLED.value, DeadlineStatus.SUPERSEDED.value)
+# `tracker countdown`: the nearest BOARD_SIZE, so it costs the same on any size of database.
+RECENTLY_PASSED = timedelta(days=30)
+BOARD_SIZE = 50
+# The page.
+RECENT = timedelta(days=365)
+MEETINGS_WITHIN = timedelta(days=365)
+CARDS = 6
+PASSED_SHOWN = 12
+MEETINGS_SHOWN = 50
+TIMELINE_PAST = timedelta(days=3 * 365)
+TIMELINE_MARKS = 300
+# A window's last day in the item's zone may be a day either side of the board's today.
+ZONE_SLACK = timedelta(days=2)
+
+
+def on_board(since: date) -> Select[Deadline]:
+    """Deadlines shown (not cancelled or superseded) whose window closed on or after
+    ``since``, nearest first. A deadline still pending long after its window (never
+    marked met or missed) is left off: by date it would push every coming one off the top.
+    """
+    return (
+        select(Deadline)
+        .options(queries.line_loading(Deadline))
+        .where(
+            Deadline.status.not_in(HIDDEN),
+            Deadline.due_latest >= since,
+            # Implied by the line above; it lets the index on due_earliest start the scan
+            # here instead of at the oldest deadline.
+            Deadline.due_earliest >= since - LONGEST_WINDOW,
+        )
+        .order_by(Deadline.due_earliest, Deadline.slug)
+    )
+
+
+def select_countdowns(
+    session: Session,
+    slugs: Sequence[str],
+    *,
+    today: date,
+    recent: timedelta = RECENTLY_PASSED,
+    limit: int | None = None,
+) -> list[Deadline]:
+    """Deadlines named by slug (a deadline, or a treaty for all of its), else those on the
+    board passed at most ``recent`` ago, in date order, the first ``limit``."""
+    if not slugs:
+        return list(session.scalars(on_board(today - recent).limit(limit)))
+    treaty_ids = select(Treaty.id).where(Treaty.slug.in_(slugs))
+    query = (
+        select(Deadline)
+        .options(queries.line_loading(Deadline))
+        .where(or_(Deadline.slug.in_(slugs), Deadline.treaty_id.in_(treaty_ids)))
+        .order_by(Deadline.due_earliest, Deadline.slug)
+    )
+    found = list(session.scalars(query.limit(limit)))
+    _check_named(session, slugs, found)
+    return found
+
+
+def _check_named(session: Session, slugs: Sequence[str], found: Sequence[Deadline]) -> None:
+    """Raise NotFound for the first slug that names no deadline or treaty."""
+    shown = {d.slug for d in found} | {d.treaty.slug for d in found if d.treaty}
+    unseen = [slug for slug in slugs if slug not in shown]
+    if not unseen:
+        return
+    # A treaty without deadlines, or a deadline past the limit, is known but not shown.
+    known = set(session.scalars(select(Treaty.slug).where(Treaty.slug.in_(unseen))))
+    known |= set(session.scalars(select(Deadline.slug).where(Deadline.slug.in_(unseen))))
+    missing = [slug for slug in unseen if slug not in known]
+    if missing:
+        raise NotFound(f"no deadline or treaty {missing[0]!r}")
+
+
+@dataclass(frozen=True)
+class Board:
+    """What the board page shows, as of an instant."""
+
+    title: str
+    today: date
+    as_of: datetime
+    countdowns: list[Item]
+    passed: list[Item]
+    meetings: list[Item]
+    treaties: list[dict[str, Any]]
+    timeline: Timeline
+
+    def valid_until(self, zones: Iterable[str]) -> datetime:
+        """The first instant the same rows could give a different page: a midnight in a
+        zone a countdown or date is counted in, or a timed item starting (today becomes
+        earlier today). Items near today are all among the cards, the strip or the table."""
+        shown = [*self.countdowns, *self.passed, *self.meetings]
+        midnights = []
+        for name in {*zones, "UTC", *(e.when.tz or e.tz for e in shown)}:
+            local = zone(name)
+            tomorrow = self.as_of.astimezone(local).date() + timedelta(days=1)
+            midnights.append(datetime.combine(tomorrow, time(0), local))
+        starts = [
+            e.when.start(e.tz)
+            for e in shown
+            if e.when.precision is Precision.TIME and e.when.start(e.tz) > self.as_of
+        ]
+        return min([*midnights, *starts]).astimezone(UTC)
+
+
+def _cards(session: Session, today: date, as_of: datetime) -> list[Item]:
+    """The nearest deadlines not passed: read a few at a time until there are enough."""
+    query = on_board(today - ZONE_SLACK)
+    limit = CARDS * 2
+    while True:
+        found = list(session.scalars(query.limit(limit)))
+        ahead = [i for i in (from_deadline(d, as_of) for d in found) if not _passed(i)]
+        if len(ahead) >= CARDS or len(found) < limit:
+            return ahead[:CARDS]
+        limit *= 4
+
+
+def _recently_passed(session: Session, today: date, as_of: datetime) -> list[Item]:
+    query = on_board(today - RECENT).where(
+        Deadline.due_latest <= today + ZONE_SLACK, Deadline.due_earliest <= today + ZONE_SLACK
+    )
+    # Latest first by the first day, which the index serves; sorted by the last day below.
+    query = query.order_by(None).order_by(Deadline.due_earliest.desc(), Deadline.slug)
+    found = session.scalars(query.limit(PASSED_SHOWN * 2))
+    passed = [i for i in (from_deadline(d, as_of) for d in found) if _passed(i)]
+    return sorted(passed, key=lambda i: i.when.latest, reverse=True)[:PASSED_SHOWN]
+
+
+def _passed(item: Item) -> bool:
+    return item.countdown.status.value == "passed"
+
+
+def _timeline_marks(
+    session: Session, today: date, last: date, as_of: datetime, table: Sequence[Item]
+) -> list[Item]:
+    """The deadlines and meetings between TIMELINE_PAST ago and ``last``, nearest first.
+    Deadlines are read as columns (a mark needs no sources). A recurring meeting is marked
+    where the meetings table has it (the next year): expanding its rule over the whole
+    chart again cost more than the rest of the board."""
+    first = today - TIMELINE_PAST
+    columns = select(
+        Deadline.slug,
+        Deadline.title,
+        Deadline.kind,
+        Deadline.due_text,
+        Deadline.due_earliest,
+        Deadline.due_latest,
+        Deadline.due_precision,
+        Deadline.due_time,
+        Deadline.tz,
+        Deadline.status,
+        Treaty.slug.label("treaty_slug"),
+    ).outerjoin(Treaty, Deadline.treaty_id == Treaty.id)
+    window = columns.where(Deadline.status.not_in(HIDDEN), Deadline.due_earliest <= last)
+    ahead = window.where(Deadline.due_earliest >= today).order_by(Deadline.due_earliest)
+    behind = window.where(Deadline.due_earliest < today, Deadline.due_earliest >= first)
+    rows = [
+        *session.execute(ahead.limit(TIMELINE_MARKS)),
+        *session.execute(behind.order_by(Deadline.due_earliest.desc()).limit(TIMELINE_MARKS)),
+    ]
+    marks = [deadline_item(row, as_of, treaty=row.treaty_slug) for row in rows]
+    flt = queries.Filter(today=first, within=last - first)
+    for meeting in queries.meetings(session, flt):
+        if not meeting.recurrence:
+            marks += meeting_items(meeting, as_of, first, last)
+    recurring = set(session.scalars(select(Meeting.slug).where(Meeting.recurrence.is_not(None))))
+    marks += [item for item in table if item.slug in recurring]
+    nearest = sorted(marks, key=lambda i: (abs((i.when.earliest - today).days), i.title))
+    return nearest[:TIMELINE_MARKS]
+
+
+def board(session: Session, *, title: str, timezone: str, as_of: datetime) -> Board:
+    """The board page's data as of ``as_of``, its days counted in ``timezone``."""
+    today = as_of.astimezone(zone(timezone)).date()
+    # First: the items' treaties are then found in the session, not joined to every row.
+    treaties = list_treaties(session)
+    flt = queries.Filter(today=today, within=MEETINGS_WITHIN)
+    meetings = agenda((), queries.meetings(session, flt), as_of, today, today + MEETINGS_WITHIN)
+    chart = timeline(treaties, [], today)
+    marks = _timeline_marks(session, today, chart.last, as_of, meetings)
+    return Board(
+        title=title,
+        today=today,
+        as_of=as_of,
+        countdowns=_cards(session, today, as_of),
+        passed=_recently_passed(session, today, as_of),
+        meetings=meetings[:MEETINGS_SHOWN],
+        treaties=[treaty_dict(t, today) for t in treaties],
+        timeline=timeline(treaties, marks, today),
+    )
+
+
+def countdowns(
+    session: Session,
+    slugs: Sequence[str] = (),
+    *,
+    today: date,
+    as_of: datetime,
+    limit: int | None = BOARD_SIZE,
+) -> list[Item]:
+    """``tracker countdown`` and ``/api/countdowns``: the named deadlines, else the board's."""
+    chosen = select_countdowns(session, slugs, today=today, limit=limit)
+    return [from_deadline(deadline, as_of) for deadline in chosen]
