@@ -95,9 +95,9 @@ def run(path: Path, work: Path, events: int, repeat: int, large: Path | None = N
             "unchanged rebuild",
             again_fig,
             None,
-            "≤ 30 ms, nothing written",
+            "≤ 10 ms, nothing written",
             None,
-            again_fig.median <= 30 and not any(changed),
+            again_fig.median <= 10 and not any(changed),
             note=f"{max(changed)} file(s) written or part(s) rendered",
         ),
     ]
