@@ -14,6 +14,8 @@ import pytest
 from .conftest import POSTGRES_URL
 from .process import tracker
 
+pytestmark = pytest.mark.slow  # each test starts the real command: `make check` skips them
+
 
 def run(home: Path, *args: str, database_url: str | None = None) -> CompletedProcess[str]:
     return tracker(home, *args, **({"TRACKER_DATABASE_URL": database_url} if database_url else {}))

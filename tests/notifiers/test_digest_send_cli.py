@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ..process import tracker
 from .conftest import StartServer
+
+pytestmark = pytest.mark.slow  # the real command, several times: `make check` skips it
 
 
 def test_digest_sent_a_week_before_expiry_names_new_start(tmp_path, smtp_server: StartServer):
