@@ -2,22 +2,25 @@
 
 Every reader (the CLI, the pages, the JSON API, the feeds and the digests) sees an item as
 an :class:`Item`, built by :func:`deadline_item` or :func:`meeting_items` from an ORM row
-or from plain columns. Pure: no I/O.
+or from plain columns. Pure: no I/O, and no database import at run time, so that any
+layer may hold items.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row
-
-from tracker.catalog.models import Deadline, Meeting, stored_window
-from tracker.dates import DateWindow
+from tracker.dates import DateWindow, Precision
 from tracker.views.countdown import Countdown, countdown
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+    from tracker.catalog.models import Deadline, Meeting
 
 Sources = tuple[dict[str, str | None], ...]
 
@@ -42,7 +45,7 @@ class Item:
     series: str | None = None
     uid: str | None = None
     sequence: int = 0
-    updated_at: datetime | None = field(default=None, compare=False)
+    updated_at: datetime | None = None
 
     # Counted when read: a timeline mark or a feed entry never needs it.
     @cached_property
@@ -105,10 +108,8 @@ def _item(
 def deadline_item(row: Deadline | Row[Any], as_of: datetime, **more: Any) -> Item:
     """A deadline's item from its row or columns; ``more``: the item's other fields (its
     treaty, sources, ...), which a row of columns does not have."""
-    when = stored_window(
-        row.due_text, row.due_earliest, row.due_latest, row.due_precision, row.due_time
-    )
-    assert when is not None  # a deadline's date columns are not nullable
+    precision = Precision(row.due_precision)
+    when = DateWindow(row.due_text, row.due_earliest, row.due_latest, precision, row.due_time)
     return _item("deadline", row, when, as_of, **more)
 
 
