@@ -251,6 +251,7 @@ class Encoder:
     A digest goes to many people with the same content: the content (see :class:`Template`)
     is made and flattened once per distinct content, and each message adds only its own
     headers before it (From, To, Date, Message-ID). Header order carries no meaning.
+    One thread at a time, as the notifier's SMTP connection: the template is reused.
     """
 
     MAX_CONTENTS = 4096
