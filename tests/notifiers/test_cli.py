@@ -50,9 +50,10 @@ def test_notifiers_test_sends_a_test_message_through_a_plugin(
 
     result = runner.invoke(cli, ["--as-of", "2026-11-22", "notifiers", "test", "postcard"])
     assert result.exit_code == 0, result.output
-    assert "postcard: test message sent" in result.output
+    assert "postcard: test message sent to fridge-door" in result.output
     _, message = tracker_test_plugin.DELIVERED[-1]
     assert message.kind == "test" and "postcard" in message.text
+    assert message.recipient.address == "fridge-door"  # its one service, by name
 
 
 def test_notifiers_test_email_without_smtp_writes_an_eml_file(

@@ -58,11 +58,13 @@ def notifiers(ctx: click.Context, as_json: bool) -> None:
     "--to",
     "address",
     metavar="EMAIL",
-    help="Recipient, for notifiers that send to a person (email).",
+    help="Recipient: an email address (email), or one service's name (apprise: else all).",
 )
 @click.pass_obj
 def test_notifier(app: App, name: str, address: str | None) -> None:
     """Send a test message through the notifier NAME."""
+    from dataclasses import replace
+
     from tracker.errors import InvalidInput, TrackerError
     from tracker.notifiers.base import DeliveryError, Message, Publisher, Recipient
     from tracker.notifiers.registry import plugin
@@ -82,16 +84,18 @@ def test_notifier(app: App, name: str, address: str | None) -> None:
         subject="Test message from the arms control treaty tracker",
         text=f"This is a test of the {name!r} notifier, sent {now:%Y-%m-%d %H:%M} UTC.\n",
         created_at=now,
-        recipient=Recipient(address) if address else None,
     )
+    # A broadcast notifier sends to each of its services, addressed by name.
+    names = [address] if address else list(notifier.recipients())
     try:
-        notifier.deliver(message)
+        for to in names:
+            notifier.deliver(replace(message, recipient=Recipient(to)))
     except DeliveryError as exc:
         kind = "permanent" if exc.permanent else "temporary"
         raise TrackerError(f"{name}: {kind} failure: {exc}") from None
     finally:
         notifier.close()
-    click.echo(f"{name}: test message sent" + (f" to {address}" if address else ""))
+    click.echo(f"{name}: test message sent" + (f" to {', '.join(names)}" if names else ""))
 
 
 @click.group()
