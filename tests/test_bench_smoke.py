@@ -19,7 +19,7 @@ def test_the_harness_generates_times_and_reports_a_table(tmp_path: Path) -> None
 
     table = (tmp_path / "out" / "RESULTS.md").read_text(encoding="utf-8")
     assert "| benchmark | case | tracker | floor | ratio | target | verdict | note |" in table
-    assert "| 2 daemon tick | N=60, 5 subscribers |" in table
+    assert "| 2 daemon tick | N=60, 50 subscribers: idle |" in table  # topped up ten times
     assert "- a note" in table
     data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert data["rows"][0]["tracker"]["median"] > 0

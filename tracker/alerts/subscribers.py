@@ -4,8 +4,9 @@ which alerts each one wants."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -116,18 +117,23 @@ def as_dict(sub: Subscriber) -> dict[str, Any]:
     }
 
 
+@cache  # a few distinct texts among many subscribers, asked once per alert each
+def _leads(text: str) -> frozenset[timedelta]:
+    return frozenset(parse_durations(text))
+
+
 def subscriber_leads(subscribers: Sequence[Subscriber]) -> set[timedelta]:
     """Every lead time some subscriber asked for (planned for every item)."""
     return {lead for sub in subscribers if sub.leads for lead in parse_durations(sub.leads)}
 
 
 def recipients(
-    alert: PlannedAlert, own_leads: set[timedelta], subscribers: Sequence[Subscriber]
+    alert: PlannedAlert, own_leads: Set[timedelta], subscribers: Sequence[Subscriber]
 ) -> list[Subscriber]:
     """Immediate subscribers concerned by the item and wanting this lead time."""
     chosen = []
     for sub in subscribers:
-        wanted = set(parse_durations(sub.leads)) if sub.leads else own_leads
+        wanted = _leads(sub.leads) if sub.leads else own_leads
         if (
             sub.immediate
             and alert.lead in wanted
