@@ -72,10 +72,25 @@ def bare_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to head once a session (a migration run costs more than
+    most tests); each test that wants one gets a copy."""
+    path = tmp_path_factory.mktemp("migrated") / "tracker.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrations.upgrade(engine)
+    engine.dispose()  # the last connection closed: the WAL is folded into the file
+    assert not path.with_name("tracker.db-wal").exists()
+    return path
+
+
 @pytest.fixture
-def engine(bare_engine: Engine) -> Engine:
+def engine(bare_engine: Engine, migrated_sqlite: Path) -> Engine:
     """A database migrated to head."""
-    migrations.upgrade(bare_engine)
+    if bare_engine.dialect.name == "sqlite":
+        shutil.copyfile(migrated_sqlite, str(bare_engine.url.database))
+    else:
+        migrations.upgrade(bare_engine)
     return bare_engine
 
 
