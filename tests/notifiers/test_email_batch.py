@@ -95,6 +95,20 @@ def test_an_address_that_is_not_ascii_is_sent_with_smtputf8(
     assert mail["To"] == "Jürgen <jürgen@bücher.example>"
 
 
+def test_an_address_that_is_not_ascii_fails_for_good_on_a_server_without_smtputf8(
+    smtp_server: StartServer, tmp_path: Path
+) -> None:
+    server = smtp_server(enable_SMTPUTF8=False)
+    notifier = EmailNotifier.from_settings(settings_for(server.port, tmp_path))
+    jurgen = digest(recipient=Recipient("jürgen@bücher.example"))
+    try:
+        [refused, sent] = list(notifier.deliver_each([jurgen, alert()]))
+    finally:
+        notifier.close()
+    assert refused is not None and refused.permanent and "SMTPUTF8" in str(refused)
+    assert sent is None and len(server.mailbox.peers) == 1  # the session went on
+
+
 def settings_for(port: int, tmp_path: Path, **smtp: Any) -> Settings:
     values = {"host": "127.0.0.1", "port": port, "sender": SENDER}
     return Settings(data_dir=tmp_path, smtp=values | smtp)

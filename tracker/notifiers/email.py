@@ -40,6 +40,8 @@ class Email:
 
 def classify(exc: Exception) -> DeliveryError:
     """An SMTP or network failure as a DeliveryError: 5xx permanent, anything else not."""
+    if isinstance(exc, smtplib.SMTPNotSupportedError):  # no SMTPUTF8: a retry cannot help
+        return DeliveryError(f"the SMTP server cannot send this: {exc}", permanent=True)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         permanent = bool(codes) and all(500 <= code < 600 for code in codes)
@@ -119,8 +121,9 @@ class SmtpTransport:
             smtplib.SMTPRecipientsRefused,
             smtplib.SMTPSenderRefused,
             smtplib.SMTPDataError,
+            smtplib.SMTPNotSupportedError,
         ) as exc:
-            raise classify(exc) from exc  # the session stays usable: smtplib sent RSET
+            raise classify(exc) from exc  # the session stays usable (smtplib sent RSET)
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise classify(exc) from exc
