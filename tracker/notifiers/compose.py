@@ -230,6 +230,7 @@ class Template:
         self.unsubscribe = unsubscribe
         self._mail = mail
         self._text, self._html = mail.iter_parts()
+        del self._html["MIME-Version"]  # add_alternative repeats it in the part: one is enough
 
     def __call__(self, message: Message) -> bytes:
         text, html = render(message, self.unsubscribe)
