@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tracker.alerts.planning import Plannable, expected_phrase, fire_instant, plan
+from tracker.alerts.planning import Plannable, fire_instant, plan
 from tracker.dates import parse
+from tracker.views.wording import expected_phrase
 
 DAY = timedelta(days=1)
 CURRENT_TIME = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

@@ -1,1 +1,1 @@
-"""Alerts: planning (pure), the outbox of events and deliveries, subscribers and digests."""
+"""Alerts: what is due and when (planning, pure), subscribers and their filters, digests."""

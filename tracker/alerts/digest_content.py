@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 
 from tracker.alerts.digests import Digest, Period, assemble, identity
 from tracker.alerts.models import Subscriber
-from tracker.catalog import queries
 from tracker.catalog.queries import Filter
 from tracker.settings import Settings
+from tracker.views import service
 from tracker.views.board import HIDDEN
-from tracker.views.items import agenda, from_deadline
 
 # Something a subscriber's filters select on: its treaty, its kind, and what it shows.
 Selectable = tuple[str | None, str | None, Any]
@@ -77,15 +76,15 @@ def gather(
     today = as_of.date()
     days = timedelta(days=settings.digest.agenda_days)
     flt = Filter(today=today, within=days)
-    board: list[Selectable] = []
-    for deadline in queries.deadlines(session, flt):
-        if deadline.status not in HIDDEN:
-            entry = from_deadline(deadline, as_of)
-            board.append((entry.treaty, entry.kind, entry.as_countdown()))
-    # Each entry comes from one meeting and keeps its treaty and kind, so filtering the
-    # entries gives what the agenda of the subscriber's meetings alone would.
+    board: list[Selectable] = [
+        (item.treaty, item.kind, item.as_countdown())
+        for item in service.deadlines(session, flt, as_of)
+        if item.status not in HIDDEN
+    ]
+    # Each item comes from one meeting and keeps its treaty and kind, so filtering the
+    # items gives what the agenda of the subscriber's meetings alone would.
     ahead: list[Selectable] = [
-        (e.treaty, e.kind, e.as_agenda())
-        for e in agenda([], queries.meetings(session, flt), as_of, today, today + days)
+        (item.treaty, item.kind, item.as_agenda())
+        for item in service.meetings(session, flt, as_of, days)
     ]
     return Shared(happenings, board, ahead)

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tracker.alerts.digests import DigestFrequency
 from tracker.db import Base
-
-
-class DigestFrequency(StrEnum):
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    NONE = "none"
 
 
 class Subscriber(Base):

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
-from tracker.dates import DateWindow, Precision, format_duration, zone
+from tracker.dates import DateWindow, format_duration, zone
 from tracker.recurrence import occurrences
-from tracker.views.countdown import countdown
+from tracker.views.wording import when_phrase
 
 RECURRENCE_LOOKBACK = timedelta(days=60)
 
@@ -90,24 +90,9 @@ def fire_instant(when: DateWindow, tz: str, lead: timedelta, local_hour: int) ->
     return (when.start(tz) - lead).astimezone(zone("UTC"))
 
 
-def expected_phrase(when: DateWindow) -> str:
-    """``expected in the first week of October 2023``, ``expected at the end of …``."""
-    text = when.text
-    if when.precision is Precision.WEEK:
-        return f"expected in the {text}"
-    if text.startswith("end of"):
-        return f"expected at the {text}"
-    return f"expected in {text}"
-
-
 def describe(item: Plannable, lead: timedelta, fires_at: datetime) -> tuple[str, str]:
     """The one-line title and the text body of an alert."""
-    human = countdown(item.when, fires_at, item.tz).human
-    if item.when.is_exact:
-        when_line = f"{human} ({item.when.text})"
-    else:
-        when_line = f"{expected_phrase(item.when)} (imprecise date; its start is {human})"
-    title = f"{item.title}: {when_line}"
+    title = f"{item.title}: {when_phrase(item.when, item.tz, fires_at)}"
     lines = [title, "", f"{item.type.capitalize()}: {item.title} ({item.kind})"]
     if item.treaty:
         lines.append(f"Treaty: {item.treaty}")

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.alerts.models import DigestFrequency, Subscriber
+from tracker.alerts.digests import DigestFrequency
+from tracker.alerts.models import Subscriber
 from tracker.alerts.planning import PlannedAlert
 from tracker.catalog.models import DeadlineKind, MeetingKind
 from tracker.dates import format_duration, parse_durations, parse_zone

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tracker.cli import output
 from tracker.cli.app import App
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tracker.alerts.models import Subscriber
 
 pass_app = click.make_pass_decorator(App)
 
@@ -78,11 +84,9 @@ def subscriber() -> None:
 def subscriber_add(app: App, /, email: str, **options: Any) -> None:
     """Add a subscriber (weekly digest, no immediate alerts unless told)."""
     from tracker.alerts import subscribers
-    from tracker.db import transaction
 
-    with transaction(app.sessions) as session:
-        sub = subscribers.add(session, email, _fields(**options), now=app.clock.now())
-    click.echo(f"added subscriber {sub.email}")
+    fields, now = _fields(**options), app.clock.now()
+    _save(app, "added", lambda session: subscribers.add(session, email, fields, now=now))
 
 
 @subscriber.command("edit")
@@ -92,11 +96,18 @@ def subscriber_add(app: App, /, email: str, **options: Any) -> None:
 def subscriber_edit(app: App, /, email: str, **options: Any) -> None:
     """Change a subscriber's settings or filters."""
     from tracker.alerts import subscribers
+
+    fields = _fields(**options)
+    _save(app, "updated", lambda session: subscribers.edit(session, email, fields))
+
+
+def _save(app: App, done: str, change: Callable[[Session], Subscriber]) -> None:
+    """Make ``change`` in one transaction (the plan marked with it), then say so."""
     from tracker.db import transaction
 
     with transaction(app.sessions) as session:
-        sub = subscribers.edit(session, email, _fields(**options))
-    click.echo(f"updated subscriber {sub.email}")
+        sub = change(session)
+    click.echo(f"{done} subscriber {sub.email}")
 
 
 @subscriber.command("remove")
@@ -121,10 +132,9 @@ def subscriber_list(app: App, as_json: bool) -> None:
 
     with app.sessions() as session:
         rows = [subscribers.as_dict(s) for s in subscribers.listing(session)]
-    if as_json:
-        output.emit_json(rows)
-        return
-    output.table(
+    output.listing(
+        as_json,
+        rows,
         ["email", "name", "digest", "immediate", "treaties", "kinds", "leads"],
         [
             [
@@ -189,10 +199,9 @@ def alerts_list(app: App, failed: bool, as_json: bool) -> None:
             }
             for d in outbox.listing(session, status="failed" if failed else None)
         ]
-    if as_json:
-        output.emit_json(rows)
-        return
-    output.table(
+    output.listing(
+        as_json,
+        rows,
         ["id", "status", "channel", "recipient", "attempts", "title", "error"],
         [
             [

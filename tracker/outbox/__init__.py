@@ -1,0 +1,1 @@
+"""The outbox: notices and their deliveries recorded, claimed, delivered, retried; catch-up."""
