@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from tracker.catalog.sources import Source, citation_table
 from tracker.catalog.treaties import Treaty
@@ -72,13 +72,61 @@ def stored_window(
     return DateWindow(text, earliest, latest, Precision(precision), at)
 
 
-deadline_sources = citation_table("deadline", "deadlines")
-meeting_sources = citation_table("meeting", "meetings")
+class WindowColumns:
+    """A date window kept in the five columns named after the attribute (``starts_text``,
+    ``starts_earliest``, ``starts_latest``, ``starts_precision``, ``starts_time``); None when
+    the row has no date. A window given with its own zone sets the row's ``tz`` when
+    ``sets_zone``."""
+
+    SUFFIXES = ("text", "earliest", "latest", "precision", "time")
+
+    def __init__(self, *, sets_zone: bool = False) -> None:
+        self.sets_zone = sets_zone
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def read(self, row: object) -> DateWindow | None:
+        return stored_window(*(getattr(row, f"{self.name}_{s}") for s in self.SUFFIXES))
+
+    def __set__(self, row: object, window: DateWindow | None) -> None:
+        values = (
+            (window.text, window.earliest, window.latest, window.precision.value, window.at)
+            if window
+            else (None,) * len(self.SUFFIXES)
+        )
+        for suffix, value in zip(self.SUFFIXES, values, strict=True):
+            setattr(row, f"{self.name}_{suffix}", value)
+        if self.sets_zone and window and window.tz:
+            setattr(row, "tz", window.tz)  # noqa: B010 (rows of any model with a tz)
 
 
-class Deadline(Base):
-    __tablename__ = "deadlines"
-    __table_args__ = (Index("ix_deadlines_due", "due_earliest", "due_latest"),)
+class OptionalWindow(WindowColumns):
+    @overload
+    def __get__(self, row: None, owner: type) -> OptionalWindow: ...
+    @overload
+    def __get__(self, row: object, owner: type) -> DateWindow | None: ...
+    def __get__(self, row: object | None, owner: type) -> OptionalWindow | DateWindow | None:
+        return self if row is None else self.read(row)
+
+
+class RequiredWindow(WindowColumns):
+    @overload
+    def __get__(self, row: None, owner: type) -> RequiredWindow: ...
+    @overload
+    def __get__(self, row: object, owner: type) -> DateWindow: ...
+    def __get__(self, row: object | None, owner: type) -> RequiredWindow | DateWindow:
+        if row is None:
+            return self
+        window = self.read(row)
+        assert window is not None, f"{self.name} is a required date"
+        return window
+
+
+class AgendaColumns:
+    """What deadlines and meetings both keep: names, kind and status, their zone, alert
+    leads, and the calendar identity (a stable UID and a SEQUENCE that grows on change)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[slug]
@@ -87,55 +135,44 @@ class Deadline(Base):
         ForeignKey("treaties.id", ondelete="SET NULL"), index=True
     )
     kind: Mapped[str] = mapped_column(String(30), index=True)
-    due_text: Mapped[str] = mapped_column(String(100))
-    due_earliest: Mapped[date]
-    due_latest: Mapped[date]
-    due_precision: Mapped[str] = mapped_column(String(20))
-    due_time: Mapped[time | None]
     tz: Mapped[str] = mapped_column(String(64), default="UTC")
     status: Mapped[str] = mapped_column(String(20), index=True)
     alert_leads: Mapped[str | None] = mapped_column(String(200))
-    notes: Mapped[str | None] = mapped_column(Text)
     uid: Mapped[str] = mapped_column(String(200), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    treaty: Mapped[Treaty | None] = relationship(lazy="joined")
+    @declared_attr
+    def treaty(cls) -> Mapped[Treaty | None]:
+        return relationship(lazy="joined")
+
+
+deadline_sources = citation_table("deadline", "deadlines")
+meeting_sources = citation_table("meeting", "meetings")
+
+
+class Deadline(AgendaColumns, Base):
+    __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_due", "due_earliest", "due_latest"),)
+
+    due_text: Mapped[str] = mapped_column(String(100))
+    due_earliest: Mapped[date]
+    due_latest: Mapped[date]
+    due_precision: Mapped[str] = mapped_column(String(20))
+    due_time: Mapped[time | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+
     sources: Mapped[list[Source]] = relationship(secondary=deadline_sources, lazy="selectin")
 
-    @property
-    def due(self) -> DateWindow:
-        window = stored_window(
-            self.due_text, self.due_earliest, self.due_latest, self.due_precision, self.due_time
-        )
-        assert window is not None
-        return window
-
-    @due.setter
-    def due(self, window: DateWindow) -> None:
-        self.due_text, self.due_earliest, self.due_latest = (
-            window.text,
-            window.earliest,
-            window.latest,
-        )
-        self.due_precision, self.due_time = window.precision.value, window.at
-        if window.tz:
-            self.tz = window.tz
+    due = RequiredWindow(sets_zone=True)
 
 
-class Meeting(Base):
+class Meeting(AgendaColumns, Base):
     __tablename__ = "meetings"
     __table_args__ = (Index("ix_meetings_starts", "starts_earliest", "starts_latest"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[slug]
-    title: Mapped[str] = mapped_column(String(500))
     series: Mapped[str | None] = mapped_column(String(300), index=True)
-    kind: Mapped[str] = mapped_column(String(30), index=True)
-    treaty_id: Mapped[int | None] = mapped_column(
-        ForeignKey("treaties.id", ondelete="SET NULL"), index=True
-    )
     location: Mapped[str | None] = mapped_column(String(300))
     # A meeting may be agreed but never dated: then it has no start.
     starts_text: Mapped[str | None] = mapped_column(String(100))
@@ -148,57 +185,14 @@ class Meeting(Base):
     ends_latest: Mapped[date | None]
     ends_precision: Mapped[str | None] = mapped_column(String(20))
     ends_time: Mapped[time | None]
-    tz: Mapped[str] = mapped_column(String(64), default="UTC")
-    status: Mapped[str] = mapped_column(String(20), index=True)
     delegations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     outcome: Mapped[str | None] = mapped_column(Text)
     recurrence: Mapped[str | None] = mapped_column(String(500))
-    alert_leads: Mapped[str | None] = mapped_column(String(200))
-    uid: Mapped[str] = mapped_column(String(200), unique=True)
-    sequence: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
 
-    treaty: Mapped[Treaty | None] = relationship(lazy="joined")
     sources: Mapped[list[Source]] = relationship(secondary=meeting_sources, lazy="selectin")
 
-    @property
-    def starts(self) -> DateWindow | None:
-        return stored_window(
-            self.starts_text,
-            self.starts_earliest,
-            self.starts_latest,
-            self.starts_precision,
-            self.starts_time,
-        )
-
-    @starts.setter
-    def starts(self, window: DateWindow | None) -> None:
-        self.starts_text = window.text if window else None
-        self.starts_earliest = window.earliest if window else None
-        self.starts_latest = window.latest if window else None
-        self.starts_precision = window.precision.value if window else None
-        self.starts_time = window.at if window else None
-        if window and window.tz:
-            self.tz = window.tz
-
-    @property
-    def ends(self) -> DateWindow | None:
-        return stored_window(
-            self.ends_text,
-            self.ends_earliest,
-            self.ends_latest,
-            self.ends_precision,
-            self.ends_time,
-        )
-
-    @ends.setter
-    def ends(self, window: DateWindow | None) -> None:
-        self.ends_text = window.text if window else None
-        self.ends_earliest = window.earliest if window else None
-        self.ends_latest = window.latest if window else None
-        self.ends_precision = window.precision.value if window else None
-        self.ends_time = window.at if window else None
+    starts = OptionalWindow(sets_zone=True)
+    ends = OptionalWindow()
 
 
 class Change(Base):
