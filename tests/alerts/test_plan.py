@@ -16,6 +16,7 @@ from tracker.alerts.models import Subscriber
 from tracker.catalog import editing
 from tracker.clock import FixedClock
 from tracker.db import transaction
+from tracker.notifiers.base import DeliveryError
 from tracker.outbox import alert_notices
 from tracker.outbox.worker import Worker
 from tracker.settings import DigestSettings
@@ -195,3 +196,19 @@ def test_the_next_digest_instant(
 ) -> None:
     settings = DigestSettings(local_hour=8, weekday="monday")
     assert next_period_due(frequency, settings, tz, after=after) == expected.replace(tzinfo=UTC)
+
+
+def test_a_failed_delivery_wakes_the_daemon_for_its_retry(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    with transaction(session_factory) as session:
+        make_deadline(session, "Data exchange", due="2026-11-29", slug="data", now=now)
+        add_subscriber(session, now=now)
+    email = RecordingNotifier()
+    email.fail = DeliveryError("smtp down")
+    worker = make_worker(session_factory, now, email)
+    assert worker.tick().next_at == now + timedelta(minutes=1)  # the first retry
+    email.fail = None
+    advance(worker, timedelta(minutes=1))
+    assert worker.tick().busy
+    assert email.identities() == ["alert:deadline:data:7d:2026-11-29"]
