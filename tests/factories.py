@@ -39,7 +39,7 @@ def make_deadline(
     **values: Any,
 ) -> Deadline:
     fields = editing.DeadlineFields.parse(title=title, due=due, **values)
-    return editing.add_deadline(session, fields, now=now, slug=slug, treaty=treaty)
+    return editing.add(session, fields, now=now, slug=slug, treaty=treaty)
 
 
 def make_meeting(
@@ -54,4 +54,4 @@ def make_meeting(
 ) -> Meeting:
     values.setdefault("kind", "plenary")
     fields = editing.MeetingFields.parse(title=title, starts=starts, **values)
-    return editing.add_meeting(session, fields, now=now, slug=slug, treaty=treaty)
+    return editing.add(session, fields, now=now, slug=slug, treaty=treaty)

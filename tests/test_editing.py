@@ -14,7 +14,7 @@ def test_moving_a_deadline_records_the_change_and_bumps_the_sequence(session, no
     make_treaty(session)
     deadline = make_deadline(session, due="Q3 2027", treaty="new-start")
     later = now + timedelta(days=2)
-    _, changes = editing.edit_deadline(
+    _, changes = editing.edit(
         session, deadline.slug, editing.DeadlineFields.parse(due="2027-08-01"), now=later
     )
     assert [(c.field, c.old, c.new) for c in changes] == [("due", "Q3 2027", "2027-08-01")]
@@ -24,7 +24,7 @@ def test_moving_a_deadline_records_the_change_and_bumps_the_sequence(session, no
 
 def test_an_edit_that_changes_nothing_records_nothing(session, now):
     deadline = make_deadline(session, due="2027-01-01")
-    _, changes = editing.edit_deadline(
+    _, changes = editing.edit(
         session, deadline.slug, editing.DeadlineFields.parse(due="1 January 2027"), now=now
     )
     assert changes == [] and deadline.sequence == 0
@@ -32,7 +32,7 @@ def test_an_edit_that_changes_nothing_records_nothing(session, now):
 
 def test_postponing_a_meeting_is_history(session, now):
     meeting = make_meeting(session, starts="end of September 2021")
-    _, changes = editing.edit_meeting(
+    _, changes = editing.edit(
         session,
         meeting.slug,
         editing.MeetingFields.parse(starts="2021-09-30", status="held"),
@@ -90,7 +90,7 @@ def test_meeting_cannot_end_before_it_starts(session):
 def test_history_lists_changes_in_order(session, now):
     deadline = make_deadline(session, due="2027")
     for step, due in enumerate(["Q2 2027", "June 2027", "2027-06-15"], start=1):
-        editing.edit_deadline(
+        editing.edit(
             session,
             deadline.slug,
             editing.DeadlineFields.parse(due=due),

@@ -79,7 +79,7 @@ def test_moving_a_deadline_records_a_change_and_replans(
     make_worker(session_factory, now, email).tick()
     later = now + timedelta(hours=2)
     with transaction(session_factory) as session:
-        editing.edit_deadline(
+        editing.edit(
             session, "data-exchange", editing.DeadlineFields.parse(due="2026-11-23"), now=later
         )
     make_worker(session_factory, later, email).tick()

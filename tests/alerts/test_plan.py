@@ -91,9 +91,7 @@ def test_an_edit_by_another_session_is_planned_at_the_next_tick(
     advance(worker, timedelta(seconds=30))
     later = worker.clock.now()
     with transaction(session_factory) as session:
-        editing.edit_deadline(
-            session, "data", editing.DeadlineFields.parse(due="2026-11-23"), now=later
-        )
+        editing.edit(session, "data", editing.DeadlineFields.parse(due="2026-11-23"), now=later)
     worker.tick()
     assert "alert:deadline:data:1d:2026-11-23" in email.identities()
 

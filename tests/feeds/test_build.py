@@ -111,7 +111,7 @@ def test_a_build_after_an_edit_renders_again_and_an_unchanged_one_does_not(
     assert schedule.build().rendered != []
     assert schedule.build().rendered == []
     fields = editing.DeadlineFields.parse(due="2026-02-06")
-    schedule.edit(lambda s: editing.edit_deadline(s, "new-start-expiry", fields, now=later(1)))
+    schedule.edit(lambda s: editing.edit(s, "new-start-expiry", fields, now=later(1)))
     report = schedule.build()
     assert schedule.out / "feed.xml" in report.written
 

@@ -22,7 +22,7 @@ def parse(path: os.PathLike[str]) -> feedparser.FeedParserDict:
 
 def move_plenary(schedule: Schedule, to: str, days: int = 1) -> None:
     fields = editing.MeetingFields.parse(starts=f"{to}T09:00", ends=f"{to}T17:00")
-    schedule.edit(lambda s: editing.edit_meeting(s, "ssd-plenary", fields, now=later(days)))
+    schedule.edit(lambda s: editing.edit(s, "ssd-plenary", fields, now=later(days)))
 
 
 def test_rss_and_atom_parse_cleanly_newest_first(schedule: Schedule) -> None:

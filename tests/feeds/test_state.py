@@ -58,13 +58,13 @@ def test_an_unchanged_build_renders_nothing_and_writes_nothing(
 
 def _edit_deadline(session: Session) -> None:
     fields = editing.DeadlineFields.parse(due="2026-02-06")
-    editing.edit_deadline(session, "new-start-expiry", fields, now=later(1))
+    editing.edit(session, "new-start-expiry", fields, now=later(1))
 
 
 def _edit_meeting_back_in_time(session: Session) -> None:
     # An edit "as of" an earlier instant: updated_at does not grow, the history does.
     fields = editing.MeetingFields.parse(location="Vienna")
-    editing.edit_meeting(session, "hostile", fields, now=CURRENT_TIME - timedelta(days=400))
+    editing.edit(session, "hostile", fields, now=CURRENT_TIME - timedelta(days=400))
 
 
 def _remove_meeting(session: Session) -> None:
@@ -82,7 +82,7 @@ def _add_participation(session: Session) -> None:
 
 def _cite_source(session: Session) -> None:
     fields = editing.DeadlineFields.parse()
-    editing.edit_deadline(
+    editing.edit(
         session, "data-exchange", fields, now=later(1), source="https://example.org/exchange"
     )
 

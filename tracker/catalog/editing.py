@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,13 +56,27 @@ def _shared_options(noun: str, kinds: type[StrEnum], statuses: type[StrEnum]) ->
     }
 
 
+ItemT = TypeVar("ItemT", Deadline, Meeting)
+
+
 @dataclass
-class Fields:
+class Fields(Generic[ItemT]):
     """Validated column values for a deadline or a meeting; a column not given is left
-    as it is."""
+    as it is. A subclass names its model, its defaults and its checks."""
 
     OPTIONS: ClassVar[dict[str, Option]] = {}
+    DEFAULTS: ClassVar[dict[str, Any]] = {}
     columns: dict[str, Any] = field(default_factory=dict)
+
+    def new(self) -> ItemT:
+        """An empty row of the model, once the fields are enough to make one."""
+        raise NotImplementedError
+
+    def find(self, session: Session, slug: str) -> ItemT:
+        raise NotImplementedError
+
+    def check(self, item: ItemT | None) -> None:
+        """Refuse values that do not fit together (with the row's own, when editing)."""
 
     @classmethod
     def parse(cls, **options: str | None) -> Self:
@@ -84,15 +98,24 @@ class Fields:
         return dict(self.columns)
 
 
-class DeadlineFields(Fields):
+class DeadlineFields(Fields[Deadline]):
     OPTIONS: ClassVar[dict[str, Option]] = {
         **_shared_options("deadline", DeadlineKind, DeadlineStatus),
         "due": ("due", dates.parse),
         "note": ("notes", text.note),
     }
+    DEFAULTS: ClassVar[dict[str, Any]] = {"kind": "other", "status": "pending", "tz": "UTC"}
+
+    def new(self) -> Deadline:
+        if not {"title", "due"} <= self.columns.keys():
+            raise InvalidInput("a deadline needs a title and --due")
+        return Deadline()
+
+    def find(self, session: Session, slug: str) -> Deadline:
+        return queries.deadline(session, slug)
 
 
-class MeetingFields(Fields):
+class MeetingFields(Fields[Meeting]):
     OPTIONS: ClassVar[dict[str, Option]] = {
         **_shared_options("meeting", MeetingKind, MeetingStatus),
         "starts": ("starts", dates.parse),
@@ -102,87 +125,64 @@ class MeetingFields(Fields):
         "repeat": ("recurrence", lambda value: validate_rule(value) if value else None),
         "outcome": ("outcome", lambda value: text.note(value, "outcome")),
     }
-
-
-def _check_order(starts: dates.DateWindow | None, ends: dates.DateWindow | None) -> None:
-    if starts and ends and ends.latest < starts.earliest:
-        raise InvalidInput(f"meeting ends ({ends}) before it starts ({starts})")
-
-
-def add_deadline(
-    session: Session,
-    fields: DeadlineFields,
-    *,
-    now: datetime,
-    slug: str | None = None,
-    treaty: str | None = None,
-    source: str | None = None,
-) -> Deadline:
-    if not {"title", "due"} <= fields.columns.keys():
-        raise InvalidInput("a deadline needs a title and --due")
-    values = {"kind": "other", "status": "pending", "tz": "UTC", **fields.values()}
-    return _create(session, Deadline(), values, now=now, slug=slug, treaty=treaty, source=source)
-
-
-def edit_deadline(
-    session: Session,
-    slug: str,
-    fields: DeadlineFields,
-    *,
-    now: datetime,
-    treaty: str | None = None,
-    source: str | None = None,
-) -> tuple[Deadline, list[Change]]:
-    deadline = queries.deadline(session, slug)
-    return deadline, _update(session, deadline, fields.values(), now, treaty, source)
-
-
-def add_meeting(
-    session: Session,
-    fields: MeetingFields,
-    *,
-    now: datetime,
-    slug: str | None = None,
-    treaty: str | None = None,
-    source: str | None = None,
-) -> Meeting:
-    if "title" not in fields.columns:
-        raise InvalidInput("a meeting needs a title")
-    starts = fields.columns.get("starts")
-    _check_order(starts, fields.columns.get("ends"))
-    if fields.columns.get("recurrence") and starts is None:
-        raise InvalidInput("a repeating meeting needs --starts")
-    values = {
+    DEFAULTS: ClassVar[dict[str, Any]] = {
         "kind": "consultation",
         "status": "scheduled",
         "tz": "UTC",
         "delegations": [],
-        **fields.values(),
     }
-    return _create(session, Meeting(), values, now=now, slug=slug, treaty=treaty, source=source)
+
+    def new(self) -> Meeting:
+        if "title" not in self.columns:
+            raise InvalidInput("a meeting needs a title")
+        if self.columns.get("recurrence") and self.columns.get("starts") is None:
+            raise InvalidInput("a repeating meeting needs --starts")
+        return Meeting()
+
+    def find(self, session: Session, slug: str) -> Meeting:
+        return queries.meeting(session, slug)
+
+    def check(self, item: Meeting | None) -> None:
+        starts = self.columns.get("starts", item.starts if item else None)
+        ends = self.columns.get("ends", item.ends if item else None)
+        if starts and ends and ends.latest < starts.earliest:
+            raise InvalidInput(f"meeting ends ({ends}) before it starts ({starts})")
 
 
-def edit_meeting(
+def add(
+    session: Session,
+    fields: Fields[ItemT],
+    *,
+    now: datetime,
+    slug: str | None = None,
+    treaty: str | None = None,
+    source: str | None = None,
+) -> ItemT:
+    """Add a deadline or a meeting (which, the fields say) and record its creation."""
+    item = fields.new()
+    fields.check(None)
+    values = {**fields.DEFAULTS, **fields.values()}
+    return _create(session, item, values, now=now, slug=slug, treaty=treaty, source=source)
+
+
+def edit(
     session: Session,
     slug: str,
-    fields: MeetingFields,
+    fields: Fields[ItemT],
     *,
     now: datetime,
     treaty: str | None = None,
     source: str | None = None,
-) -> tuple[Meeting, list[Change]]:
-    meeting = queries.meeting(session, slug)
-    values = fields.values()
-    _check_order(values.get("starts", meeting.starts), values.get("ends", meeting.ends))
-    return meeting, _update(session, meeting, values, now, treaty, source)
+) -> tuple[ItemT, list[Change]]:
+    """Change a deadline or a meeting, recording each field that changed."""
+    item = fields.find(session, slug)
+    fields.check(item)
+    return item, _update(session, item, fields.values(), now, treaty, source)
 
 
 def remove(session: Session, item: Deadline | Meeting, *, now: datetime) -> None:
     record(session, item, "removed", item.title, None, now=now)
     session.delete(item)
-
-
-ItemT = TypeVar("ItemT", Deadline, Meeting)
 
 
 def _create(

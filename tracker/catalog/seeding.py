@@ -37,7 +37,7 @@ from tracker.errors import InvalidInput, NotFound
 
 __all__ = ["SeedReport", "default_paths", "load"]
 
-FieldsT = TypeVar("FieldsT", bound=editing.Fields)
+FieldsT = TypeVar("FieldsT", bound=editing.Fields[Any])
 
 
 @dataclass
@@ -198,20 +198,17 @@ class _Loader:
         record: DeadlineRecord | MeetingRecord,
         fields: Any,
     ) -> None:
-        add, edit = (
-            (editing.add_deadline, editing.edit_deadline)
-            if model is Deadline
-            else (editing.add_meeting, editing.edit_meeting)
-        )
         found = self.session.scalar(select(model).where(model.slug == record.slug))
         item: Deadline | Meeting
         if found is None:
             initial = _initial(fields, record.history)
-            item = add(self.session, initial, now=self.now, slug=record.slug, treaty=record.treaty)
+            item = editing.add(
+                self.session, initial, now=self.now, slug=record.slug, treaty=record.treaty
+            )
             self._replay(item, record.history, fields.values())
             self.report.count(kind, created=True)
         else:
-            item, changes = edit(
+            item, changes = editing.edit(
                 self.session, record.slug, fields, now=self.now, treaty=record.treaty or ""
             )
             if changes:

@@ -14,36 +14,34 @@ from tracker.cli.app import App
 pass_app = click.make_pass_decorator(App)
 
 
-def _editors(type_: str) -> tuple[Any, Any, Any]:
-    """The item type's fields parser, adder and editor."""
+def _fields(type_: str) -> Any:
+    """The item type's fields, which know its model."""
     from tracker.catalog import editing
 
-    if type_ == "deadline":
-        return editing.DeadlineFields, editing.add_deadline, editing.edit_deadline
-    return editing.MeetingFields, editing.add_meeting, editing.edit_meeting
+    return editing.DeadlineFields if type_ == "deadline" else editing.MeetingFields
 
 
 def add(app: App, type_: str, said: Callable[[Any], str], values: dict[str, Any]) -> None:
     """Add a deadline or meeting from its options (``--slug``, ``--treaty`` and
     ``--source`` among them) and print ``said`` of the new row."""
+    from tracker.catalog import editing
     from tracker.db import transaction
 
-    fields_of, adder, _ = _editors(type_)
     where = {name: values.pop(name) for name in ("slug", "treaty", "source")}
-    fields = fields_of.parse(**values)
+    fields = _fields(type_).parse(**values)
     with transaction(app.sessions) as session:
-        click.echo(said(adder(session, fields, now=app.as_of, **where)))
+        click.echo(said(editing.add(session, fields, now=app.as_of, **where)))
 
 
 def edit(app: App, type_: str, slug: str, **values: str | None) -> None:
     """Change a deadline or meeting and print what changed."""
+    from tracker.catalog import editing
     from tracker.db import transaction
 
-    fields_of, _, editor = _editors(type_)
     where = {name: values.pop(name, None) for name in ("treaty", "source")}
-    fields = fields_of.parse(**values)
+    fields = _fields(type_).parse(**values)
     with transaction(app.sessions) as session:
-        _, changes = editor(session, slug, fields, now=app.as_of, **where)
+        _, changes = editing.edit(session, slug, fields, now=app.as_of, **where)
         output.changes(slug, changes)
 
 
