@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,17 +17,10 @@ from tracker.alerts.models import Subscriber
 from tracker.catalog.models import Deadline
 from tracker.db import make_engine, make_session_factory, transaction
 
+from ..faults.daemons import wait_for
+
 pytestmark = pytest.mark.slow
 TRACKER = str(Path(sys.executable).parent / "tracker")
-
-
-def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 def prepare(data: Path) -> str:

@@ -257,7 +257,7 @@ def digest(app: App, preview: bool, send: bool, email: str | None) -> None:
                 click.echo(shown.text())
         return
     from tracker.alerts import subscribers
-    from tracker.daemon.hooks import configured_notifiers
+    from tracker.daemon.system import configured_notifiers
     from tracker.db import transaction
     from tracker.outbox import digest_notices
     from tracker.outbox.worker import Worker
@@ -282,7 +282,7 @@ def digest(app: App, preview: bool, send: bool, email: str | None) -> None:
 def daemon(app: App, serve: bool) -> None:
     """Run the scheduler in the foreground: alerts, digests, deliveries, feeds."""
     from tracker.clock import SystemClock
-    from tracker.daemon.hooks import configure_logging
+    from tracker.daemon.system import configure_logging
     from tracker.daemon.lock import lock_for
     from tracker.daemon.runner import Daemon
     from tracker.settings import load_settings

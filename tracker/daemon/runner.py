@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.clock import Clock
-from tracker.daemon import hooks
+from tracker.daemon import system
 from tracker.daemon.lock import DaemonLock
 from tracker.db import transaction
 from tracker.notifiers.base import Notifier
@@ -40,7 +40,7 @@ class Daemon:
     sessions: sessionmaker[Session]
     clock: Clock
     lock: DaemonLock
-    load_notifiers: Callable[[Settings], Mapping[str, Notifier]] = hooks.configured_notifiers
+    load_notifiers: Callable[[Settings], Mapping[str, Notifier]] = system.configured_notifiers
     standby_poll: float = STANDBY_POLL_SECONDS
     stop_event: threading.Event = field(default_factory=threading.Event)
     _busy: threading.Lock = field(default_factory=threading.Lock)
@@ -62,7 +62,7 @@ class Daemon:
                     self.lock.release()
                 self._close_notifiers()
                 log.info("released %s", self.lock.description)
-        hooks.systemd_notify("STOPPING=1")
+        system.systemd_notify("STOPPING=1")
         log.info("stopped")
         return 0
 
@@ -100,7 +100,7 @@ class Daemon:
             id="heartbeat",
             executor="heartbeat",
         )
-        hooks.systemd_notify("READY=1")
+        system.systemd_notify("READY=1")
         if not self.stop_event.is_set():
             scheduler.start()
 

@@ -1,4 +1,4 @@
-"""The daemon's hooks into its surroundings: notifier plugins, systemd and logging."""
+"""The daemon's surroundings: which notifier plugins it loads, systemd notification, logging."""
 
 from __future__ import annotations
 
