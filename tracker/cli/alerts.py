@@ -282,9 +282,9 @@ def digest(app: App, preview: bool, send: bool, email: str | None) -> None:
 def daemon(app: App, serve: bool) -> None:
     """Run the scheduler in the foreground: alerts, digests, deliveries, feeds."""
     from tracker.clock import SystemClock
-    from tracker.daemon.system import configure_logging
     from tracker.daemon.lock import lock_for
     from tracker.daemon.runner import Daemon
+    from tracker.daemon.system import configure_logging
     from tracker.settings import load_settings
 
     settings = app.settings
