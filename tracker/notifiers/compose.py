@@ -31,6 +31,10 @@ from tracker.notifiers.base import Message, Recipient
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+    _Policy = EmailPolicy[EmailMessage]
+else:
+    _Policy = EmailPolicy
+
 # Long lines rather than folding: the stdlib's folding of encoded words can double a space.
 POLICY = _SMTP_POLICY.clone(max_line_length=998)
 # For addresses that are not ASCII: headers in UTF-8, sent with SMTPUTF8.
@@ -207,6 +211,31 @@ def envelope(message: Message, sender: str) -> tuple[str, str]:
     return _envelope_sender(sender), one_line(message.recipient.address)
 
 
+class _FixedHeaders(_Policy):
+    """POLICY, writing the headers ``mail`` has now (but its Subject) as the lines they
+    were folded to once: folding a header object parses its value again on every use,
+    and all of a content's headers but its Subject are the same for every content."""
+
+    lines: dict[int, tuple[str, bytes]]  # by id(), with the header object it is for
+
+    def __init__(self, mail: EmailMessage) -> None:
+        super().__init__(linesep=POLICY.linesep, max_line_length=POLICY.max_line_length)
+        lines = {
+            id(value): (value, POLICY.fold_binary(name, value))
+            for part in mail.walk()
+            for name, value in part.raw_items()
+            if name != "Subject"
+        }
+        # A policy's settings are read-only once made; this is a memo, not a setting.
+        object.__setattr__(self, "lines", lines)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        held = self.lines.get(id(value))
+        if held is not None and held[0] is value:
+            return held[1]
+        return super().fold_binary(name, value)
+
+
 class Template:
     """What every recipient of one content gets alike: the subject, the automatic-mail
     headers and the multipart/alternative body (text first, then HTML).
@@ -231,13 +260,15 @@ class Template:
         self._mail = mail
         self._text, self._html = mail.iter_parts()
         del self._html["MIME-Version"]  # add_alternative repeats it in the part: one is enough
+        mail.as_bytes()  # the generator gives the body its boundary when it first writes it
+        self._policy = _FixedHeaders(mail)
 
     def __call__(self, message: Message) -> bytes:
         text, html = render(message, self.unsubscribe)
         self._mail.replace_header("Subject", subject(message))
         self._text.set_payload(_quoted_printable(text))
         self._html.set_payload(_quoted_printable(html))
-        return self._mail.as_bytes()
+        return self._mail.as_bytes(policy=self._policy)
 
 
 def _quoted_printable(text: str) -> str:
