@@ -7,11 +7,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 from sqlalchemy.orm import Session
 
 from tracker.catalog import editing, queries
+from tracker.dates import parse
+from tracker.notifiers.feeds import CalendarItem, FeedTreaty, Publication
+from tracker.notifiers.ics import IcsPublisher
 from tracker.publish.build import build_feeds
+from tracker.views.wording import one_line
 
 from ..conftest import CURRENT_TIME
 from ..factories import make_deadline
@@ -43,7 +47,7 @@ def test_uids_are_stable_and_sequence_grows_when_an_item_changes(schedule: Sched
     schedule.build()
     before = events(schedule.out / "calendar.ics")
     fields = editing.MeetingFields.parse(starts="2021-09-30T09:00", ends="2021-09-30T17:00")
-    schedule.edit(lambda s: editing.edit_meeting(s, "ssd-plenary", fields, now=later(1)))
+    schedule.edit(lambda s: editing.edit(s, "ssd-plenary", fields, now=later(1)))
     schedule.build()
     after = events(schedule.out / "calendar.ics")
 
@@ -57,7 +61,7 @@ def test_uids_are_stable_and_sequence_grows_when_an_item_changes(schedule: Sched
 
 def test_a_cancelled_meeting_shows_status_cancelled(schedule: Schedule) -> None:
     fields = editing.MeetingFields.parse(status="cancelled")
-    schedule.edit(lambda s: editing.edit_meeting(s, "hostile", fields, now=later(1)))
+    schedule.edit(lambda s: editing.edit(s, "hostile", fields, now=later(1)))
     schedule.build()
     hostile = events(schedule.out / "calendar.ics")["hostile"]
     assert str(hostile["STATUS"]) == "CANCELLED"
@@ -179,3 +183,85 @@ def test_a_large_schedule_keeps_the_nearest_items_ahead_and_the_latest_passed(
         "new-start-expiry",
         "ssd-plenary",
     }
+
+
+def published_items() -> list[CalendarItem]:
+    """Items with every property the writer handles, the hostile texts in all of them."""
+    long = "Ни шагу назад; \\ backslashes, commas; " * 6 + "é" * 80 + "\r\nSTATUS:CANCELLED"
+    at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=ZoneInfo("Europe/Vienna"))
+    common = {"sequence": 3, "updated_at": at, "tz": "Europe/Zurich", "treaty_name": HOSTILE}
+    return [
+        CalendarItem(
+            "meeting", "talks", "m-1;x,y@tracker", title=HOSTILE + long, kind="plenary",
+            status="scheduled", treaty="new-start", when=parse("2031-07-28T09:00"),
+            ends=parse("2031-07-28T17:30"), location="Москва & <Geneva>", series=long,
+            recurrence="RRULE:FREQ=YEARLY;BYMONTH=7", outcome=long,
+            delegations=({"head": "A; B"}, {"name": long}),
+            sources=({"title": HOSTILE, "publisher": None, "url": "https://x.org/a?b=c;d"},),
+            **common,
+        ),
+        CalendarItem(
+            "deadline", "exchange", "d-2@tracker", title="Data, exchange", kind="report",
+            status="pending", treaty=None, when=parse("Q3 2030"), notes=long, **common,
+        ),
+        CalendarItem(
+            "deadline", "expiry", "d-3@tracker", title="Expiry", kind="expiry",
+            status="cancelled", treaty="inf", when=parse("2026-02-05"), **common,
+        ),
+    ]  # fmt: skip
+
+
+def test_icalendar_reads_each_written_event_back_to_its_values() -> None:
+    items = published_items()
+    leads = (timedelta(days=7), timedelta(hours=3))
+    publication = Publication(
+        "Tracker test", "https://t.example/", [FeedTreaty("inf", "INF")], items=items,
+        alarm_leads=leads, refresh=timedelta(minutes=90),
+    )  # fmt: skip
+    files = IcsPublisher().publish(publication)
+    raw = files["calendar.ics"]
+    calendar = Calendar.from_ical(raw)
+    found = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+    assert calendar.to_ical() == raw and str(calendar["X-WR-CALNAME"]) == "Tracker test"
+    assert calendar["REFRESH-INTERVAL"].dt == timedelta(minutes=90)
+    talks, exchange, expiry = (found[item.uid] for item in items)
+    assert str(talks["SUMMARY"]) == one_line(items[0].title)
+    assert talks["DTSTART"].dt == datetime(2031, 7, 28, 9, tzinfo=ZoneInfo("Europe/Zurich"))
+    assert talks["DTEND"].dt == datetime(2031, 7, 28, 17, 30, tzinfo=ZoneInfo("Europe/Zurich"))
+    assert talks["DTSTAMP"].dt == talks["LAST-MODIFIED"].dt == items[0].updated_at
+    assert talks["SEQUENCE"] == 3 and str(talks["STATUS"]) == "CONFIRMED"
+    assert talks["RRULE"].to_ical() == b"FREQ=YEARLY;BYMONTH=7"
+    assert talks["CATEGORIES"].cats == ["plenary", "new-start"]
+    assert str(talks["LOCATION"]) == "Москва & <Geneva>"
+    assert str(talks["URL"]) == "https://t.example/meetings/talks"
+    assert "Delegations: A; B; Ни шагу назад" in str(talks["DESCRIPTION"])
+    assert "https://x.org/a?b=c;d" in str(talks["DESCRIPTION"])
+    assert [a["TRIGGER"].dt for a in talks.walk("VALARM")] == [-lead for lead in leads]
+    assert {str(a["DESCRIPTION"]) for a in talks.walk("VALARM")} == {one_line(items[0].title)}
+    assert exchange["DTSTART"].dt == date(2030, 7, 1) and exchange["DTEND"].dt == date(2030, 10, 1)
+    assert str(exchange["STATUS"]) == "TENTATIVE" and exchange["CATEGORIES"].cats == ["report"]
+    assert str(exchange["DESCRIPTION"]).startswith(f"Deadline (report) of {HOSTILE}\n\nDue: Q3")
+    assert str(expiry["STATUS"]) == "CANCELLED" and not expiry.walk("VALARM")
+    inf = Calendar.from_ical(files["treaties/inf.ics"]).walk("VEVENT")
+    assert [str(e["UID"]) for e in inf] == [items[2].uid]
+    assert raw.count(b"BEGIN:VTIMEZONE") == 1 and b"TZID:Europe/Zurich" in raw
+
+
+@pytest.mark.parametrize(
+    ("tzid", "first", "last"),
+    [
+        ("Asia/Tokyo", 2014, 2043),  # never changes: made without icalendar's search
+        ("Asia/Kolkata", 1990, 2043),
+        ("Etc/GMT+3", 2000, 2030),
+        ("America/Sao_Paulo", 2020, 2043),  # no summer time since 2019
+        ("America/Sao_Paulo", 2015, 2043),
+        ("Europe/Zurich", 2014, 2043),
+        ("Asia/Kathmandu", 1980, 2030),  # +0530, then +0545 from 1986
+    ],
+)
+def test_each_vtimezone_is_the_one_icalendar_makes(tzid: str, first: int, last: int) -> None:
+    from tracker.notifiers.ics import _vtimezone
+
+    expected = Timezone.from_tzid(tzid, first_date=date(first, 1, 1), last_date=date(last, 1, 1))
+    assert _vtimezone.__wrapped__(tzid, first, last) == expected.to_ical()
