@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import FrameType
@@ -22,7 +22,7 @@ from tracker.clock import Clock
 from tracker.daemon import system
 from tracker.daemon.lock import DaemonLock
 from tracker.db import transaction
-from tracker.notifiers.base import Notifier
+from tracker.notifiers.base import Notifier, Publisher
 from tracker.outbox.worker import Worker
 from tracker.publish.build import build_feeds
 from tracker.settings import Settings
@@ -41,12 +41,14 @@ class Daemon:
     clock: Clock
     lock: DaemonLock
     load_notifiers: Callable[[Settings], Mapping[str, Notifier]] = system.configured_notifiers
+    load_publishers: Callable[[Settings], Sequence[Publisher]] = system.configured_publishers
     standby_poll: float = STANDBY_POLL_SECONDS
     stop_event: threading.Event = field(default_factory=threading.Event)
     _busy: threading.Lock = field(default_factory=threading.Lock)
     _reload: bool = False
     _scheduler: Any = None
     _feeds_built_on: date | None = None
+    _publishers: Sequence[Publisher] = ()
     worker: Worker | None = None
 
     def run(self) -> int:
@@ -107,6 +109,7 @@ class Daemon:
     def _make_worker(self, settings: Settings) -> Worker:
         logging.getLogger("tracker").setLevel(settings.log_level)
         notifiers = self.load_notifiers(settings)
+        self._publishers = self.load_publishers(settings)
         log.info("channels: %s", ", ".join(notifiers) or "none")
         return Worker(self.sessions, settings, self.clock, notifiers)
 
@@ -138,7 +141,7 @@ class Daemon:
         assert self.worker is not None
         try:
             with transaction(self.sessions) as session:
-                build_feeds(session, self.worker.settings, as_of=now)
+                build_feeds(session, self.worker.settings, publishers=self._publishers, as_of=now)
         except Exception:  # the feeds failing must not stop alerts and deliveries
             log.exception("rebuilding the feeds failed")
 
