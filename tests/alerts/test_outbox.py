@@ -12,7 +12,7 @@ from tracker.clock import FixedClock
 from tracker.db import transaction
 from tracker.notifiers.base import DeliveryError, Message
 from tracker.outbox import notices as outbox
-from tracker.outbox.claims import claim
+from tracker.outbox.claims import claim_batch
 from tracker.outbox.models import Delivery, Notice
 
 from .helpers import RecordingNotifier, RecordingService, add_subscriber, make_worker
@@ -152,7 +152,7 @@ def test_a_killed_worker_repeats_at_most_the_delivery_in_hand(
     email = RecordingNotifier()
     worker = make_worker(session_factory, now, email)
     worker.record()
-    in_hand = claim(session_factory, now)  # claimed, then the process dies
+    (in_hand,) = claim_batch(session_factory, now, limit=1)  # claimed, then the process dies
     assert in_hand is not None
     worker.deliver()
     assert len(email.sent) == 1  # the other delivery went out; the claimed one did not

@@ -21,10 +21,6 @@ class Source(Base):
     published: Mapped[date | None]
     note: Mapped[str | None] = mapped_column(Text)
 
-    def cite(self) -> str:
-        parts = [self.title, self.publisher, self.published.isoformat() if self.published else None]
-        return " — ".join(part for part in parts if part)
-
     def as_dict(self) -> dict[str, str | None]:
         return {
             "key": self.key,

@@ -113,9 +113,6 @@ class Treaty(Base):
         ended = self.ended_on()
         return ended is None or as_of is None or as_of >= ended
 
-    def states(self) -> list[str]:
-        return sorted({event.state for event in self.events})
-
 
 class ParticipationEvent(Base):
     __tablename__ = "participation_events"

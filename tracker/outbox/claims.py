@@ -88,12 +88,6 @@ def claim_batch(factory: sessionmaker[Session], now: datetime, limit: int = BATC
             return [delivery_id for delivery_id in picked if delivery_id in won]
 
 
-def claim(factory: sessionmaker[Session], now: datetime) -> int | None:
-    """Take one due pending delivery for sending; None when there is none."""
-    taken = claim_batch(factory, now, limit=1)
-    return taken[0] if taken else None
-
-
 def _failed_values(
     held: InHand, error: DeliveryError, now: datetime, settings: DeliverySettings
 ) -> dict[str, Any]:
