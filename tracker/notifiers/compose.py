@@ -1,12 +1,12 @@
 """Turning a :class:`Message` into an email: subject, headers, text and HTML parts.
 
 One encoder: the email package with the SMTP policy (:class:`Encoder`). Pure: no I/O.
-A digest's ``payload`` (see ``tracker.alerts.digest.Digest.payload``) carries its
+A digest's ``payload`` (see ``tracker.alerts.digests.Digest.payload``) carries its
 sections, which the templates render; missing keys are left out::
 
     {"period": "2026-W48" | "2026-11-23", "agenda_days": 60,
      "alerts": [{"title": ..., "late": ...}], "changes": [{"title": ...}],
-     "board": [Entry.as_countdown(), ...], "agenda": [Entry.as_agenda(), ...]}
+     "board": [Item.as_countdown(), ...], "agenda": [Item.as_agenda(), ...]}
 
 Without sections, the message's text is the body.
 """
