@@ -50,7 +50,7 @@ def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> lis
             Notice.late,
             cast_(Notice.payload, Text),
         )
-        .join(Delivery.event)
+        .join(Delivery.notice)
         .where(Delivery.id.in_(ids))
     ).all()
     emails = {row[2] for row in rows if row[1] in personal}

@@ -31,6 +31,8 @@ class DeliveryStatus(StrEnum):
 
 
 class Notice(Base):
+    # The table keeps the name it was created with: renaming a table that deliveries
+    # refer to (ON DELETE CASCADE) is a risk to the outbox for a word.
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_recorded_at", "recorded_at"),
@@ -57,7 +59,7 @@ class Notice(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=False)
 
     deliveries: Mapped[list[Delivery]] = relationship(
-        back_populates="event", cascade="all, delete-orphan"
+        back_populates="notice", cascade="all, delete-orphan"
     )
 
 
@@ -71,7 +73,7 @@ class Delivery(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    notice_id: Mapped[int] = mapped_column("event_id", ForeignKey("events.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(40))
     recipient: Mapped[str] = mapped_column(String(320))
     status: Mapped[str] = mapped_column(String(10), default=DeliveryStatus.PENDING.value)
@@ -84,4 +86,4 @@ class Delivery(Base):
     requeued_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
 
-    event: Mapped[Notice] = relationship(back_populates="deliveries", lazy="joined")
+    notice: Mapped[Notice] = relationship(back_populates="deliveries", lazy="joined")

@@ -240,7 +240,7 @@ def retry(session: Session, ids: Sequence[int], *, all_failed: bool, now: dateti
 
 
 def listing(session: Session, *, status: str | None = None, limit: int = 200) -> list[Delivery]:
-    query = select(Delivery).join(Delivery.event)
+    query = select(Delivery).join(Delivery.notice)
     if status:
         query = query.where(Delivery.status == status)
     return list(
