@@ -13,7 +13,7 @@ from tracker import migrations
 from tracker.clock import FixedClock
 from tracker.db import make_engine, make_session_factory
 from tracker.publish.build import build_feeds
-from tracker.settings import Settings
+from tracker.settings import ServerSettings, Settings
 from tracker.web.server import make_server, start_in_thread
 
 from ..conftest import CURRENT_TIME
@@ -31,7 +31,8 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     with sessions() as session:
         build_feeds(session, settings, as_of=CURRENT_TIME)
     port = free_port()
-    server = make_server(settings, sessions, FixedClock(CURRENT_TIME), "127.0.0.1", port)
+    listening = settings.model_copy(update={"server": ServerSettings(host="127.0.0.1", port=port)})
+    server = make_server(listening, sessions, FixedClock(CURRENT_TIME))
     background = start_in_thread(server)
     yield "127.0.0.1", port
     background.stop()

@@ -112,18 +112,16 @@ def test_it_binds_loopback_and_serves_the_board(server: str):
 def test_the_server_runs_in_a_thread_beside_the_scheduler_and_stops(tmp_path, session_factory):
     """What ``tracker daemon --serve`` does."""
     from tracker.clock import FixedClock
-    from tracker.settings import Settings
+    from tracker.settings import ServerSettings, Settings
     from tracker.web.server import make_server, start_in_thread
 
     from ..conftest import CURRENT_TIME
 
-    settings = Settings(data_dir=tmp_path)
+    port = free_port()
+    settings = Settings(data_dir=tmp_path, server=ServerSettings(port=port))
     (tmp_path / "feed").mkdir()
     (tmp_path / "feed" / "feed.xml").write_bytes(b"<rss/>")
-    port = free_port()
-    web = start_in_thread(
-        make_server(settings, session_factory, FixedClock(CURRENT_TIME), port=port)
-    )
+    web = start_in_thread(make_server(settings, session_factory, FixedClock(CURRENT_TIME)))
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/feed.xml") as response:
             assert response.read() == b"<rss/>"

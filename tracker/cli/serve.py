@@ -24,7 +24,10 @@ def serve(app: App, host: str | None, port: int | None, build: bool) -> None:
 
         with app.sessions() as session:
             build_feeds(session, app.settings, as_of=app.as_of)
-    server = make_server(app.settings, app.sessions, app.clock, host, port)
+    given = {name: value for name, value in (("host", host), ("port", port)) if value is not None}
+    listen = app.settings.server.model_copy(update=given)
+    settings = app.settings.model_copy(update={"server": listen})
+    server = make_server(settings, app.sessions, app.clock)
     url = f"http://{server.config.host}:{server.config.port}/"
     click.echo(f"serving {app.settings.feed_dir} on {url}", err=True)
     server.run()

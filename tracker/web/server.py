@@ -20,16 +20,14 @@ if TYPE_CHECKING:
 
 
 def make_server(
-    settings: Settings,
-    sessions: sessionmaker[Session],
-    clock: Clock,
-    host: str | None = None,
-    port: int | None = None,
+    settings: Settings, sessions: sessionmaker[Session], clock: Clock
 ) -> uvicorn.Server:
+    """A server on ``[server] host`` and ``port`` (the CLI's --host and --port are applied
+    to the settings at the edge)."""
     config = uvicorn.Config(
         create_app(settings, sessions, clock),
-        host=host or settings.server.host,
-        port=settings.server.port if port is None else port,
+        host=settings.server.host,
+        port=settings.server.port,
         log_level="warning",
         server_header=False,
     )
