@@ -150,47 +150,6 @@ def _one(notifier: Notifier, message: Message) -> Outcome:
     return None
 
 
-def send_batch(
-    factory: sessionmaker[Session],
-    ids: Sequence[int],
-    notifiers: Mapping[str, Notifier],
-    clock: Clock,
-    settings: DeliverySettings,
-    stop: Callable[[], bool] = lambda: False,
-) -> int:
-    """Deliver claimed deliveries, channel by channel, writing outcomes as they come;
-    the number sent."""
-    with factory() as session:
-        personal = [name for name, n in notifiers.items() if n.audience == "subscriber"]
-        batch = load(session, ids, personal)
-    by_channel: dict[str, list[InHand]] = {}
-    for held in batch:
-        by_channel.setdefault(held.channel, []).append(held)
-    sent = 0
-    tried: set[int] = set()
-    stopped = False
-
-    def until_stopped(group: list[InHand]) -> Iterator[InHand]:
-        nonlocal stopped
-        for held in group:
-            if stop():
-                stopped = True
-                return
-            tried.add(held.id)
-            yield held
-
-    for channel, group in by_channel.items():
-        # One connection for the channel's batch, one commit per outcome.
-        with _engine(factory).connect() as connection:
-            for held, error in outcomes(notifiers.get(channel), channel, until_stopped(group)):
-                write_outcome(connection, held, error, clock.now(), settings)
-                sent += error is None
-        if stopped:
-            break
-    release(factory, [held for held in batch if held.id not in tried])
-    return sent
-
-
 def _engine(factory: sessionmaker[Session]) -> Engine:
     bind = factory.kw["bind"]
     assert isinstance(bind, Engine), "the session factory is bound to one engine"
@@ -204,11 +163,36 @@ def deliver_due(
     settings: DeliverySettings,
     stop: Callable[[], bool] = lambda: False,
 ) -> int:
-    """Deliver every due pending delivery, a batch at a time; the number sent."""
+    """Deliver every due pending delivery, a batch at a time, channel by channel, writing
+    each outcome as it comes; the number sent. Claimed rows not tried (a stop came) are
+    given back."""
+    personal = [name for name, n in notifiers.items() if n.audience == "subscriber"]
     sent = 0
+    tried: set[int] = set()
+
+    def until_stopped(group: list[InHand]) -> Iterator[InHand]:
+        for held in group:
+            if stop():
+                return
+            tried.add(held.id)
+            yield held
+
     while not stop():
         ids = claim_batch(factory, clock.now())
         if not ids:
             break
-        sent += send_batch(factory, ids, notifiers, clock, settings, stop)
+        with factory() as session:
+            batch = load(session, ids, personal)
+        by_channel: dict[str, list[InHand]] = {}
+        for held in batch:
+            by_channel.setdefault(held.channel, []).append(held)
+        for channel, group in by_channel.items():
+            # One connection for the channel's batch, one commit per outcome.
+            with _engine(factory).connect() as connection:
+                for held, error in outcomes(notifiers.get(channel), channel, until_stopped(group)):
+                    write_outcome(connection, held, error, clock.now(), settings)
+                    sent += error is None
+            if stop():
+                break
+        release(factory, [held for held in batch if held.id not in tried])
     return sent
