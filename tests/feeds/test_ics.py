@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from tracker.catalog import editing, queries
 from tracker.dates import parse
-from tracker.notifiers.feeds import CalendarItem, FeedTreaty, Publication
+from tracker.notifiers.feeds import FeedTreaty, Publication
 from tracker.notifiers.ics import IcsPublisher
 from tracker.publish.build import build_feeds
+from tracker.views.items import Item
 from tracker.views.wording import one_line
 
 from ..conftest import CURRENT_TIME
@@ -185,14 +186,20 @@ def test_a_large_schedule_keeps_the_nearest_items_ahead_and_the_latest_passed(
     }
 
 
-def published_items() -> list[CalendarItem]:
+def published_items() -> list[Item]:
     """Items with every property the writer handles, the hostile texts in all of them."""
     long = "Ни шагу назад; \\ backslashes, commas; " * 6 + "é" * 80 + "\r\nSTATUS:CANCELLED"
     at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=ZoneInfo("Europe/Vienna"))
-    common = {"sequence": 3, "updated_at": at, "tz": "Europe/Zurich", "treaty_name": HOSTILE}
+    common = {
+        "sequence": 3,
+        "updated_at": at,
+        "tz": "Europe/Zurich",
+        "treaty_name": HOSTILE,
+        "as_of": CURRENT_TIME,
+    }
     return [
-        CalendarItem(
-            "meeting", "talks", "m-1;x,y@tracker", title=HOSTILE + long, kind="plenary",
+        Item(
+            "meeting", "talks", uid="m-1;x,y@tracker", title=HOSTILE + long, kind="plenary",
             status="scheduled", treaty="new-start", when=parse("2031-07-28T09:00"),
             ends=parse("2031-07-28T17:30"), location="Москва & <Geneva>", series=long,
             recurrence="RRULE:FREQ=YEARLY;BYMONTH=7", outcome=long,
@@ -200,12 +207,12 @@ def published_items() -> list[CalendarItem]:
             sources=({"title": HOSTILE, "publisher": None, "url": "https://x.org/a?b=c;d"},),
             **common,
         ),
-        CalendarItem(
-            "deadline", "exchange", "d-2@tracker", title="Data, exchange", kind="report",
+        Item(
+            "deadline", "exchange", uid="d-2@tracker", title="Data, exchange", kind="report",
             status="pending", treaty=None, when=parse("Q3 2030"), notes=long, **common,
         ),
-        CalendarItem(
-            "deadline", "expiry", "d-3@tracker", title="Expiry", kind="expiry",
+        Item(
+            "deadline", "expiry", uid="d-3@tracker", title="Expiry", kind="expiry",
             status="cancelled", treaty="inf", when=parse("2026-02-05"), **common,
         ),
     ]  # fmt: skip

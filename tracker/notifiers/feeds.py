@@ -1,4 +1,5 @@
-"""What a feed publisher is given: the items a calendar shows, the entries a news feed shows.
+"""What a feed publisher is given: the items a calendar shows (the views' read model, a
+recurring meeting as one item with its rule), the entries a news feed shows.
 
 The caller (:mod:`tracker.publish.build`) reads them, worded, from the views and the outbox;
 a publisher only lays them out as files. Nothing here reads a database or a clock, so the
@@ -10,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
-from tracker.dates import DateWindow
+from tracker.views.items import Item
 
 if TYPE_CHECKING:
     from tracker.settings import Settings
@@ -47,41 +48,16 @@ class FeedEntry:
 
 
 @dataclass(frozen=True)
-class CalendarItem:
-    """A deadline or a meeting (with its recurrence rule), as a calendar shows it."""
-
-    type: str  # deadline, meeting
-    slug: str
-    uid: str
-    sequence: int
-    updated_at: datetime
-    title: str
-    kind: str
-    status: str
-    tz: str
-    treaty: str | None
-    treaty_name: str | None
-    when: DateWindow
-    sources: tuple[dict[str, str | None], ...] = ()
-    notes: str | None = None  # a deadline's; the rest a meeting's
-    ends: DateWindow | None = None
-    series: str | None = None
-    location: str | None = None
-    recurrence: str | None = None
-    delegations: tuple[dict[str, Any], ...] = ()
-    outcome: str | None = None
-
-
-@dataclass(frozen=True)
 class Publication:
     """Everything the feeds of one build show. ``entries`` are newest first and limited;
-    ``items`` are what the calendars hold (bounded by the caller)."""
+    ``items`` are what the calendars hold (bounded by the caller), each read whole (with
+    its calendar identity)."""
 
     title: str
     base_url: str
     treaties: Sequence[FeedTreaty]
     entries: Sequence[FeedEntry] = ()
-    items: Sequence[CalendarItem] = ()
+    items: Sequence[Item] = ()
     alarm_leads: Sequence[timedelta] = ()
     refresh: timedelta = timedelta(hours=1)
 

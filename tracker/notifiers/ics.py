@@ -24,8 +24,9 @@ from typing import ClassVar
 from icalendar import Timezone, TimezoneStandard, vDuration, vRecur
 
 from tracker.dates import DateWindow, Precision, zone
-from tracker.notifiers.feeds import CalendarItem, FeedPublisher, Publication, Shown, item_link
+from tracker.notifiers.feeds import FeedPublisher, Publication, Shown, item_link
 from tracker.notifiers.ical_text import escape_text, ical_value, line, moment, text, utc
+from tracker.views.items import Item
 from tracker.views.wording import one_line
 
 PRODID = "-//tracker//arms control treaty tracker//EN"
@@ -56,7 +57,7 @@ def _summary(title: str, window: DateWindow) -> str:
     return f"{one_line(title)} (date imprecise, {window.precision.value}: {window.text})"
 
 
-def _description(item: CalendarItem) -> str:
+def _description(item: Item) -> str:
     if item.type == "meeting":
         heads = [one_line(str(d.get("head") or d.get("name") or "")) for d in item.delegations]
         lines = [
@@ -84,7 +85,7 @@ def _description(item: CalendarItem) -> str:
     return "\n\n".join(parts)
 
 
-def _span(item: CalendarItem) -> tuple[date | datetime, date | datetime | None]:
+def _span(item: Item) -> tuple[date | datetime, date | datetime | None]:
     """DTSTART and DTEND: timed in the item's zone (Geneva as Europe/Zurich), else all-day
     with the exclusive end spanning the whole window."""
     start, end = item.when, item.ends
@@ -109,22 +110,25 @@ def _alarms(triggers: Sequence[str], title: str) -> str:
     )
 
 
-def _event(item: CalendarItem, base_url: str, triggers: Sequence[str]) -> _Rendered:
+def _event(item: Item, base_url: str, triggers: Sequence[str]) -> _Rendered:
     """The VEVENT as icalendar writes it: its properties in icalendar's order (the fixed
     ones, then A to Z, then the alarms), escaped and folded as icalendar does."""
+    uid, updated_at = item.uid, item.updated_at
+    if uid is None or updated_at is None:
+        raise ValueError(f"{item.type} {item.slug}: a calendar shows items read whole")
     begins, ends = _span(item)
     rule = ""
     if item.recurrence:
         rule = line("RRULE", ical_value(vRecur.from_ical(item.recurrence.removeprefix("RRULE:"))))
     categories = [item.kind] + ([item.treaty] if item.treaty else [])
-    updated = utc(item.updated_at)
+    updated = utc(updated_at)
     parts = [
         "BEGIN:VEVENT\r\n",
         text("SUMMARY", _summary(item.title, item.when)),
         moment("DTSTART", begins),
         moment("DTEND", ends) if ends is not None else "",
         f"DTSTAMP:{updated}\r\n",
-        text("UID", item.uid),
+        text("UID", uid),
         f"SEQUENCE:{item.sequence}\r\n",
         rule,
         line("CATEGORIES", ",".join(escape_text(c) for c in categories)),
@@ -139,7 +143,7 @@ def _event(item: CalendarItem, base_url: str, triggers: Sequence[str]) -> _Rende
         parts.append(_alarms(triggers, item.title))
     parts.append("END:VEVENT\r\n")
     raw = "".join(parts).encode()
-    return _Rendered(item.uid, item.treaty, raw, _zones(begins, ends), item.when.earliest.year)
+    return _Rendered(uid, item.treaty, raw, _zones(begins, ends), item.when.earliest.year)
 
 
 def _one_offset(tzid: str, first: date, last: date) -> timedelta | None:

@@ -89,9 +89,15 @@ def _publication(
         base_url=feeds.base_url,
         treaties=[FeedTreaty(t.slug, t.name, t.short_name) for t in treaties],
         entries=(
-            feed_entries(session, feeds.base_url, feeds.max_entries) if "entries" in shows else ()
+            feed_entries(session, feeds.base_url, feeds.max_entries, as_of)
+            if "entries" in shows
+            else ()
         ),
-        items=(calendar_items(session, _today(settings, as_of).date()) if "items" in shows else ()),
+        items=(
+            calendar_items(session, as_of, _today(settings, as_of).date())
+            if "items" in shows
+            else ()
+        ),
         alarm_leads=alarm_leads,
     )
 

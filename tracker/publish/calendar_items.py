@@ -16,23 +16,17 @@ writing the calendars.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from tracker.catalog.models import (
-    Deadline,
-    Meeting,
-    deadline_sources,
-    meeting_sources,
-    stored_window,
-)
+from tracker.catalog.models import Deadline, Meeting, deadline_sources, meeting_sources
 from tracker.catalog.sources import Source
 from tracker.catalog.treaties import Treaty
 from tracker.dates import LONGEST_WINDOW
-from tracker.notifiers.feeds import CalendarItem
+from tracker.views.items import Item, deadline_item, meeting_item, whole
 
 PAST_CAP = 200
 AHEAD_CAP = 1000
@@ -90,62 +84,30 @@ def _cited(rows: Sequence[Any]) -> tuple[dict[str, str | None], ...]:
 
 
 def _items(
-    session: Session, deadlines: Sequence[Any], meetings: Sequence[Any]
-) -> list[tuple[int, CalendarItem]]:
-    """Deadline and meeting rows (as columns) as items by row id, with their treaties and
-    sources (an undated meeting is left out)."""
+    session: Session, deadlines: Sequence[Any], meetings: Sequence[Any], as_of: datetime
+) -> list[tuple[int, Item]]:
+    """Deadline and meeting rows (all their columns) as items by row id, with their
+    treaties and sources (an undated meeting is left out)."""
     treaties = {
         t.id: (t.slug, t.name) for t in session.execute(select(Treaty.id, Treaty.slug, Treaty.name))
     }
     items = []
-    for rows, link, owner in (
-        (deadlines, deadline_sources, "deadline_id"),
-        (meetings, meeting_sources, "meeting_id"),
+    for type_, rows, link, build in (
+        ("deadline", deadlines, deadline_sources, deadline_item),
+        ("meeting", meetings, meeting_sources, meeting_item),
     ):
-        cited = _sources(session, link, owner, [row.id for row in rows])
+        cited = _sources(session, link, f"{type_}_id", [row.id for row in rows])
         for row in rows:
-            item = _item(row, treaties.get(row.treaty_id, (None, None)), cited.get(row.id, []))
+            slug, name = treaties.get(row.treaty_id, (None, None))
+            sources = _cited(cited.get(row.id, []))
+            more = whole(type_, row)
+            item = build(row, as_of, treaty=slug, treaty_name=name, sources=sources, **more)
             if item is not None:
                 items.append((row.id, item))
     return items
 
 
-def _item(
-    row: Any, treaty: tuple[str | None, str | None], cited: Sequence[Any]
-) -> CalendarItem | None:
-    meeting = "starts_text" in row._fields
-    prefix = "starts" if meeting else "due"
-    when = stored_window(*(getattr(row, f"{prefix}_{c}") for c in _WINDOW))
-    if when is None:
-        return None  # an undated meeting
-    return CalendarItem(
-        type="meeting" if meeting else "deadline",
-        slug=row.slug,
-        uid=row.uid,
-        sequence=row.sequence,
-        updated_at=row.updated_at,
-        title=row.title,
-        kind=row.kind,
-        status=row.status,
-        tz=row.tz,
-        treaty=treaty[0],
-        treaty_name=treaty[1],
-        when=when,
-        ends=stored_window(*(getattr(row, f"ends_{c}") for c in _WINDOW)) if meeting else None,
-        notes=None if meeting else row.notes,
-        series=row.series if meeting else None,
-        location=row.location if meeting else None,
-        recurrence=row.recurrence if meeting else None,
-        outcome=row.outcome if meeting else None,
-        delegations=tuple(row.delegations or ()) if meeting else (),
-        sources=_cited(cited),
-    )
-
-
-_WINDOW = ("text", "earliest", "latest", "precision", "time")
-
-
-def calendar_items(session: Session, today: date) -> list[CalendarItem]:
+def calendar_items(session: Session, as_of: datetime, today: date) -> list[Item]:
     """The deadlines and meetings the calendars hold as of ``today`` (see the docstring)."""
     deadlines = _nearest(
         session,
@@ -162,10 +124,12 @@ def calendar_items(session: Session, today: date) -> list[CalendarItem]:
     # A meeting may last longer than any date window: no bound on its first day.
     meetings = _nearest(session, single, ends, Meeting.starts_earliest, today, None)
     meetings += session.execute(dated.where(Meeting.recurrence.is_not(None)).order_by(Meeting.id))
-    return [item for _, item in _items(session, deadlines, meetings)]
+    return [item for _, item in _items(session, deadlines, meetings, as_of)]
 
 
-def items_by_id(session: Session, ids: dict[str, set[int]]) -> dict[tuple[str, int], CalendarItem]:
+def items_by_id(
+    session: Session, ids: dict[str, set[int]], as_of: datetime
+) -> dict[tuple[str, int], Item]:
     """The deadlines and meetings of ``ids`` (by type), as they are now."""
     deadlines = session.execute(
         select(Deadline.__table__).where(Deadline.id.in_(ids.get("deadline", ())))
@@ -173,4 +137,4 @@ def items_by_id(session: Session, ids: dict[str, set[int]]) -> dict[tuple[str, i
     meetings = session.execute(
         select(Meeting.__table__).where(Meeting.id.in_(ids.get("meeting", ())))
     ).all()
-    return {(item.type, key): item for key, item in _items(session, deadlines, meetings)}
+    return {(item.type, key): item for key, item in _items(session, deadlines, meetings, as_of)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -50,12 +51,14 @@ def _history_rows(session: Session, limit: int) -> list[Any]:
     )
 
 
-def _change_entries(session: Session, base_url: str, changes: Sequence[Any]) -> list[FeedEntry]:
+def _change_entries(
+    session: Session, base_url: str, changes: Sequence[Any], as_of: datetime
+) -> list[FeedEntry]:
     """The history rows as entries; each shows its item as it is now (when and how far)."""
     ids: dict[str, set[int]] = {}
     for change in changes:
         ids.setdefault(change.subject_type, set()).add(change.subject_id)
-    items = items_by_id(session, ids)
+    items = items_by_id(session, ids, as_of)
     entries = []
     for change in changes:
         item = items.get((change.subject_type, change.subject_id))
@@ -125,7 +128,7 @@ def _alert_entries(session: Session, base_url: str, limit: int) -> list[FeedEntr
     return entries
 
 
-def feed_entries(session: Session, base_url: str, limit: int) -> list[FeedEntry]:
+def feed_entries(session: Session, base_url: str, limit: int, as_of: datetime) -> list[FeedEntry]:
     """The ``limit`` newest entries a feed may show, newest first: at most ``limit`` rows
     are read from the history and from the outbox, however long they are, and only the
     history rows that make the cut are described (each needs its item)."""
@@ -140,6 +143,8 @@ def feed_entries(session: Session, base_url: str, limit: int) -> list[FeedEntry]
     )[:limit]
     kept = sorted(n for _, source, n in timeline if source == 0)
     described = dict(
-        zip(kept, _change_entries(session, base_url, [changes[n] for n in kept]), strict=True)
+        zip(
+            kept, _change_entries(session, base_url, [changes[n] for n in kept], as_of), strict=True
+        )
     )
     return [described[n] if source == 0 else alerts[n] for _, source, n in timeline]

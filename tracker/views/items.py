@@ -1,9 +1,12 @@
 """The one read model of an agenda item: a deadline, or one occurrence of a meeting.
 
-Every reader (the CLI, the pages, the JSON API, the feeds and the digests) sees an item as
-an :class:`Item`, built by :func:`deadline_item` or :func:`meeting_items` from an ORM row
-or from plain columns. Pure: no I/O, and no database import at run time, so that any
-layer may hold items.
+Every reader (the CLI, the pages, the JSON API, the feeds, the calendars, the digests and
+alert planning) sees an item as an :class:`Item`, built by :func:`deadline_item` or
+:func:`meeting_item` from an ORM row or from plain columns. A recurring meeting is one item
+whose ``when`` is its first occurrence and ``recurrence`` its rule (as a calendar shows
+it), or each occurrence an item of its own (:func:`occurrences_between`, as an agenda
+shows it). Pure: no I/O, and no database import at run time, so that any layer may hold
+items.
 """
 
 from __future__ import annotations
@@ -38,14 +41,20 @@ class Item:
     status: str
     as_of: datetime
     treaty: str | None = None  # its slug
-    treaty_name: str | None = None
+    treaty_name: str | None = None  # its full name
     sources: Sources = ()
     ends: DateWindow | None = None
     location: str | None = None
     series: str | None = None
+    recurrence: str | None = None  # a recurring meeting's rule; None for an occurrence
+    # The calendar identity, and the texts shown whole (in a calendar): an item read from
+    # a row with all its columns has them, a timeline's mark does not.
     uid: str | None = None
     sequence: int = 0
     updated_at: datetime | None = None
+    notes: str | None = None  # a deadline's
+    outcome: str | None = None  # a meeting's
+    delegations: tuple[dict[str, Any], ...] = ()
 
     # Counted when read: a timeline mark or a feed entry never needs it.
     @cached_property
@@ -95,6 +104,7 @@ class Item:
 
 # A deadline's or meeting's columns every item shows as they are.
 _SHOWN_AS_STORED = ("slug", "title", "kind", "tz", "status")
+_WINDOW = ("text", "earliest", "latest", "precision", "time")
 
 
 def _item(
@@ -105,58 +115,87 @@ def _item(
     return Item(type=type_, when=when, as_of=as_of, **stored, **more)
 
 
+def _window(row: Deadline | Meeting | Row[Any], prefix: str) -> DateWindow | None:
+    """The date window kept in a row's five ``<prefix>_*`` columns; None: no date."""
+    text, earliest, latest, precision, at = (getattr(row, f"{prefix}_{c}") for c in _WINDOW)
+    if text is None or earliest is None or latest is None or precision is None:
+        return None
+    return DateWindow(text, earliest, latest, Precision(precision), at)
+
+
 def deadline_item(row: Deadline | Row[Any], as_of: datetime, **more: Any) -> Item:
     """A deadline's item from its row or columns; ``more``: the item's other fields (its
     treaty, sources, ...), which a row of columns does not have."""
-    precision = Precision(row.due_precision)
-    when = DateWindow(row.due_text, row.due_earliest, row.due_latest, precision, row.due_time)
+    when = _window(row, "due")
+    assert when is not None, "a deadline always has its date"
     return _item("deadline", row, when, as_of, **more)
 
 
+def meeting_item(row: Meeting | Row[Any], as_of: datetime, **more: Any) -> Item | None:
+    """A meeting's item (a recurring one's first occurrence, with its rule) from its row or
+    columns; None when it has no date yet. ``more``: as for :func:`deadline_item`."""
+    when = _window(row, "starts")
+    if when is None:
+        return None
+    mine = {"location": row.location, "series": row.series, "recurrence": row.recurrence}
+    return _item("meeting", row, when, as_of, ends=_window(row, "ends"), **mine, **more)
+
+
+# What an item read from a row with all its columns (an ORM row, or ``select(Deadline.
+# __table__)``) has of them beside what its builder reads: its calendar identity and the
+# texts a calendar shows whole.
+_WHOLE = {
+    "deadline": ("uid", "sequence", "updated_at", "notes"),
+    "meeting": ("uid", "sequence", "updated_at", "outcome", "delegations"),
+}
+
+
+def whole(type_: str, row: Deadline | Meeting | Row[Any]) -> dict[str, Any]:
+    """The fields of :data:`_WHOLE` of a deadline's or meeting's row."""
+    found = {name: getattr(row, name) for name in _WHOLE[type_]}
+    if "delegations" in found:
+        found["delegations"] = tuple(found["delegations"] or ())
+    return found
+
+
 def from_deadline(deadline: Deadline, as_of: datetime) -> Item:
-    return deadline_item(deadline, as_of, **_related(deadline))
+    return deadline_item(deadline, as_of, **_related("deadline", deadline))
 
 
-def _related(row: Deadline | Meeting) -> dict[str, Any]:
+def _related(type_: str, row: Deadline | Meeting) -> dict[str, Any]:
     """What an item read from its ORM row has beside its own columns."""
     treaty = row.treaty
     return {
         "treaty": treaty.slug if treaty else None,
-        "treaty_name": treaty.short_name if treaty else None,
+        "treaty_name": treaty.name if treaty else None,
         "sources": tuple(source.as_dict() for source in row.sources),
-        "uid": row.uid,
-        "sequence": row.sequence,
-        "updated_at": row.updated_at,
+        **whole(type_, row),
     }
 
 
 def meeting_items(meeting: Meeting, as_of: datetime, start: date, end: date) -> list[Item]:
     """The meeting, or for a recurring one each occurrence between ``start`` and ``end``."""
-    first = meeting.starts
-    if first is None:
-        return []
-    item = _item(
-        "meeting",
-        meeting,
-        first,
-        as_of,
-        **_related(meeting),
-        ends=meeting.ends,
-        location=meeting.location,
-        series=meeting.series,
-    )
-    if not meeting.recurrence:
+    item = meeting_item(meeting, as_of, **_related("meeting", meeting))
+    return [] if item is None else occurrences_between(item, start, end)
+
+
+def occurrences_between(item: Item, start: date, end: date) -> list[Item]:
+    """A recurring meeting's occurrences between ``start`` and ``end``, each an item of its
+    own (its day, the first one's time and length, no end, no rule); any other item itself."""
+    if not item.recurrence:
         return [item]
     from tracker.recurrence import occurrences  # dateutil.rrule: only for recurring meetings
 
+    first = item.when
     length = first.latest - first.earliest
     return [
         replace(
             item,
             when=replace(first, text=_shifted_text(first, day), earliest=day, latest=day + length),
             ends=None,
+            recurrence=None,
         )
-        for day in occurrences(meeting.recurrence, first.earliest, start, end)
+        for day in occurrences(item.recurrence, first.earliest, start, end)
     ]
 
 
