@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tracker.alerts.planning import Plannable, fire_instant, plan
+from tracker.alerts.planning import PlannedItem, fire_instant, plan
 from tracker.dates import parse
+from tracker.views.items import Item
 from tracker.views.wording import expected_phrase
 
 DAY = timedelta(days=1)
@@ -19,19 +20,20 @@ def item(
     valid_from: datetime = CURRENT_TIME - 30 * DAY,
     tz: str = "UTC",
     recurrence: str | None = None,
-) -> Plannable:
-    return Plannable(
+) -> PlannedItem:
+    found = Item(
         "deadline",
         "x",
         "X expires",
         "expiry",
-        "new-start",
         parse(when),
         tz,
-        leads,
-        valid_from,
-        recurrence,
+        "pending",
+        CURRENT_TIME,
+        treaty="new-start",
+        recurrence=recurrence,
     )
+    return PlannedItem(found, leads, valid_from)
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.alerts.planning import Plannable, plan
+from tracker.alerts.planning import PlannedItem, plan
 from tracker.dates import parse
+from tracker.views.items import Item
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 HORIZON = timedelta(days=400)
@@ -26,16 +27,12 @@ items = st.lists(
 ticks = st.lists(st.integers(min_value=0, max_value=200 * 24 * 60), min_size=1, max_size=30)
 
 
-def plannables(raw: list[tuple[date, set[int], str]]) -> list[Plannable]:
+def plannables(raw: list[tuple[date, set[int], str]]) -> list[PlannedItem]:
     return [
-        Plannable(
-            "deadline",
-            f"d{i}",
-            f"D{i}",
-            "other",
-            None,
-            parse(day.isoformat()),
-            tz,
+        PlannedItem(
+            Item(
+                "deadline", f"d{i}", f"D{i}", "other", parse(day.isoformat()), tz, "pending", START
+            ),
             tuple(timedelta(days=lead) for lead in leads),
             START,
         )

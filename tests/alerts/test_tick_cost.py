@@ -12,7 +12,7 @@ from ..factories import make_deadline, make_meeting
 
 
 def planned(session, extra_leads=()):
-    return {item.slug for item in plannables(session, Settings().alerts, CURRENT_TIME, extra_leads)}
+    return {p.item.slug for p in plannables(session, Settings().alerts, CURRENT_TIME, extra_leads)}
 
 
 def test_items_beyond_every_lead_are_not_planned(session):

@@ -9,27 +9,37 @@ only within reach: an item further ahead than its longest lead is the next sweep
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tracker.alerts import planning
 from tracker.alerts.models import Subscriber
-from tracker.alerts.planning import Plannable, PlannedAlert
+from tracker.alerts.planning import PlannedAlert, PlannedItem, plan_key
 from tracker.alerts.subscribers import subscriber_leads
 from tracker.catalog.models import Change, Deadline, Meeting
+from tracker.catalog.treaties import Treaty
 from tracker.dates import parse_durations
 from tracker.settings import AlertSettings
+from tracker.views.items import deadline_item, meeting_item
 
 DATE_FIELDS = ("created", "due", "starts", "recurrence")
 # The sweep plans every item within reach once a day; the reach holds two days more.
 SWEEP_EVERY = timedelta(days=1)
 
 
+@lru_cache(maxsize=256)
+def _leads(text: str) -> tuple[timedelta, ...]:
+    """Parsed once per text: a sweep reads the same few texts on thousands of rows."""
+    return tuple(parse_durations(text))
+
+
 def leads_of(text: str | None, default: Sequence[str]) -> tuple[timedelta, ...]:
-    return tuple(parse_durations(text or ",".join(default)))
+    return _leads(text or ",".join(default))
 
 
 def plannables(
@@ -39,13 +49,14 @@ def plannables(
     extra_leads: Sequence[timedelta] = (),
     *,
     only: Collection[str] | None = None,
-) -> list[Plannable]:
+) -> list[PlannedItem]:
     """Pending deadlines and scheduled meetings that can call for an alert by tomorrow
     (of those ``only`` names as ``deadline:<slug>``/``meeting:<slug>``, when given).
 
     An item further ahead than its longest lead cannot, so the work follows the alerts
     coming due, not the size of the schedule; items with their own leads and recurring
-    meetings are always within reach (they are few)."""
+    meetings are always within reach (they are few). Rows are read as columns, with their
+    treaty's slug: an item's sources and the rest of its treaty are not planned with."""
     since = (today_floor - planning.RECURRENCE_LOOKBACK).date()
 
     def reach(leads: Sequence[str]) -> date:
@@ -57,68 +68,46 @@ def plannables(
             return true()
         return column.in_([key.split(":", 1)[1] for key in only if key.startswith(kind + ":")])
 
-    deadlines = list(
-        session.scalars(
-            select(Deadline).where(
-                named("deadline", Deadline.slug),
-                Deadline.status == "pending",
-                Deadline.due_latest >= since,
-                or_(
-                    Deadline.due_earliest <= reach(settings.deadline_leads),
-                    Deadline.alert_leads.is_not(None),
-                ),
-            )
+    def rows(model: type[Deadline | Meeting]) -> Select[Any]:
+        treaty = Treaty.slug.label("treaty_slug")
+        return select(model.__table__, treaty).outerjoin(Treaty, model.treaty_id == Treaty.id)
+
+    deadlines = session.execute(
+        rows(Deadline).where(
+            named("deadline", Deadline.slug),
+            Deadline.status == "pending",
+            Deadline.due_latest >= since,
+            or_(
+                Deadline.due_earliest <= reach(settings.deadline_leads),
+                Deadline.alert_leads.is_not(None),
+            ),
         )
-    )
-    meetings = list(
-        session.scalars(
-            select(Meeting).where(
-                named("meeting", Meeting.slug),
-                Meeting.status == "scheduled",
-                Meeting.starts_earliest.is_not(None),
-                or_(
-                    Meeting.starts_earliest <= reach(settings.meeting_leads),
-                    Meeting.recurrence.is_not(None),
-                    Meeting.alert_leads.is_not(None),
-                ),
-            )
+    ).all()
+    meetings = session.execute(
+        rows(Meeting).where(
+            named("meeting", Meeting.slug),
+            Meeting.status == "scheduled",
+            Meeting.starts_earliest.is_not(None),
+            or_(
+                Meeting.starts_earliest <= reach(settings.meeting_leads),
+                Meeting.recurrence.is_not(None),
+                Meeting.alert_leads.is_not(None),
+            ),
         )
-    )
+    ).all()
     dated = _dated_at(session, "deadline", [d.id for d in deadlines])
     dated |= _dated_at(session, "meeting", [m.id for m in meetings])
     items = []
-    for d in deadlines:
-        items.append(
-            Plannable(
-                "deadline",
-                d.slug,
-                d.title,
-                d.kind,
-                d.treaty.slug if d.treaty else None,
-                d.due,
-                d.tz,
-                leads_of(d.alert_leads, settings.deadline_leads),
-                max(d.created_at, dated.get(f"deadline:{d.id}", d.created_at)),
-            )
-        )
-    for m in meetings:
-        starts = m.starts
-        if starts is None or (not m.recurrence and starts.latest < since):
-            continue
-        items.append(
-            Plannable(
-                "meeting",
-                m.slug,
-                m.title,
-                m.kind,
-                m.treaty.slug if m.treaty else None,
-                starts,
-                m.tz,
-                leads_of(m.alert_leads, settings.meeting_leads),
-                max(m.created_at, dated.get(f"meeting:{m.id}", m.created_at)),
-                m.recurrence,
-            )
-        )
+    for type_, found, build, default in (
+        ("deadline", deadlines, deadline_item, settings.deadline_leads),
+        ("meeting", meetings, meeting_item, settings.meeting_leads),
+    ):
+        for row in found:
+            item = build(row, today_floor, treaty=row.treaty_slug)
+            if item is None or (not item.recurrence and item.when.latest < since):
+                continue
+            valid_from = max(row.created_at, dated.get(f"{type_}:{row.id}", row.created_at))
+            items.append(PlannedItem(item, leads_of(row.alert_leads, default), valid_from))
     return items
 
 
@@ -140,16 +129,14 @@ def _dated_at(session: Session, kind: str, ids: list[int]) -> dict[str, datetime
 
 
 def plan(
-    items: Sequence[Plannable],
+    items: Sequence[PlannedItem],
     settings: AlertSettings,
     subscribers: Sequence[Subscriber],
     now: datetime,
 ) -> list[PlannedAlert]:
     """All valid alerts: items' own leads and every subscriber's leads."""
     extra = tuple(sorted(subscriber_leads(subscribers)))
-    items = [
-        Plannable(**{**vars(item), "leads": tuple(set(item.leads) | set(extra))}) for item in items
-    ]
+    items = [replace(item, leads=tuple(set(item.leads) | set(extra))) for item in items]
     return planning.plan(
         items,
         local_hour=settings.local_hour,
@@ -171,7 +158,7 @@ class AlertPlan:
         found: dict[str, datetime] = {}
         for alert in self.alerts:  # in firing order: the first seen is the earliest
             if alert.fires_at > now:
-                found.setdefault(alert.item.key, alert.fires_at)
+                found.setdefault(alert.key, alert.fires_at)
         return found
 
 
@@ -185,5 +172,5 @@ def plan_alerts(
 ) -> AlertPlan:
     """The alerts of the items within reach (of those ``only`` names, when given)."""
     items = plannables(session, settings, now, sorted(subscriber_leads(subscribers)), only=only)
-    own = {item.key: set(item.leads) for item in items}
+    own = {plan_key(planned.item): set(planned.leads) for planned in items}
     return AlertPlan(plan(items, settings, subscribers, now), own)

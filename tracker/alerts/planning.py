@@ -10,48 +10,46 @@ an alert already fired does not fire it again, and seeding history fires nothing
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
 from tracker.dates import DateWindow, format_duration, zone
-from tracker.recurrence import occurrences
+from tracker.views.items import Item, occurrences_between
 from tracker.views.wording import when_phrase
 
 RECURRENCE_LOOKBACK = timedelta(days=60)
 
 
 @dataclass(frozen=True)
-class Plannable:
-    """A deadline or meeting, reduced to what planning needs."""
+class PlannedItem:
+    """An item (the views' read model; a recurring meeting with its rule) and what only
+    planning needs of it: its lead times, and when it got its current date."""
 
-    type: str
-    slug: str
-    title: str
-    kind: str
-    treaty: str | None
-    when: DateWindow
-    tz: str
+    item: Item
     leads: tuple[timedelta, ...]
     valid_from: datetime
-    recurrence: str | None = None
 
-    @property
-    def zone_name(self) -> str:
-        return self.when.tz or self.tz
 
-    @property
-    def key(self) -> str:
-        """The item's key in the plan (and in its alerts' identities)."""
-        return f"{self.type}:{self.slug}"
+def plan_key(item: Item) -> str:
+    """The item's key in the plan (and in its alerts' identities)."""
+    return f"{item.type}:{item.slug}"
+
+
+def _zone_name(item: Item) -> str:
+    return item.when.tz or item.tz
 
 
 @dataclass(frozen=True)
 class PlannedAlert:
+    """An alert of an item (of a recurring meeting: of one occurrence), and when it fires.
+    ``valid_from``: when the item got its current date."""
+
     identity: str
-    item: Plannable
+    item: Item
     lead: timedelta
     fires_at: datetime
+    valid_from: datetime
 
     # Words are computed when an alert is recorded: a plan holds many more alerts
     # (past ones already recorded, future ones) than ever get written.
@@ -68,6 +66,10 @@ class PlannedAlert:
         return self._words[1]
 
     @property
+    def key(self) -> str:
+        return plan_key(self.item)
+
+    @property
     def occurs_at(self) -> datetime:
         return self.item.when.start(self.item.tz)
 
@@ -76,7 +78,7 @@ class PlannedAlert:
         return self.item.when.end(self.item.tz)
 
 
-def alert_identity(item: Plannable, lead: timedelta) -> str:
+def alert_identity(item: Item, lead: timedelta) -> str:
     return f"alert:{item.type}:{item.slug}:{format_duration(lead)}:{item.when.text}"
 
 
@@ -90,47 +92,40 @@ def fire_instant(when: DateWindow, tz: str, lead: timedelta, local_hour: int) ->
     return (when.start(tz) - lead).astimezone(zone("UTC"))
 
 
-def describe(item: Plannable, lead: timedelta, fires_at: datetime) -> tuple[str, str]:
+def describe(item: Item, lead: timedelta, fires_at: datetime) -> tuple[str, str]:
     """The one-line title and the text body of an alert."""
     title = f"{item.title}: {when_phrase(item.when, item.tz, fires_at)}"
     lines = [title, "", f"{item.type.capitalize()}: {item.title} ({item.kind})"]
     if item.treaty:
         lines.append(f"Treaty: {item.treaty}")
-    lines.append(f"When: {item.when.text} ({item.zone_name})")
+    lines.append(f"When: {item.when.text} ({_zone_name(item)})")
     lines.append(f"Alert: {format_duration(lead)} before")
     return " ".join(title.split()), "\n".join(lines) + "\n"
 
 
-def occurrences_of(item: Plannable, as_of: datetime, horizon: timedelta) -> list[Plannable]:
-    """The item itself, or the occurrences of a recurring meeting inside the horizon."""
-    if not item.recurrence:
-        return [item]
+def occurrences_of(planned: PlannedItem, as_of: datetime, horizon: timedelta) -> list[Item]:
+    """The item itself, or the occurrences of a recurring meeting inside the horizon (and
+    not before it got its current date)."""
     today = as_of.date()
-    start = max(item.valid_from.date(), today - RECURRENCE_LOOKBACK)
-    length = item.when.latest - item.when.earliest
-    result = []
-    for day in occurrences(item.recurrence, item.when.earliest, start, today + horizon):
-        text = day.isoformat()
-        if item.when.at is not None:
-            text = f"{text}T{item.when.at:%H:%M}" + (f" {item.when.tz}" if item.when.tz else "")
-        when = replace(item.when, text=text, earliest=day, latest=day + length)
-        result.append(replace(item, when=when, recurrence=None))
-    return result
+    start = max(planned.valid_from.date(), today - RECURRENCE_LOOKBACK)
+    return occurrences_between(planned.item, start, today + horizon)
 
 
 def plan(
-    items: Iterable[Plannable], *, local_hour: int, as_of: datetime, horizon: timedelta
+    items: Iterable[PlannedItem], *, local_hour: int, as_of: datetime, horizon: timedelta
 ) -> list[PlannedAlert]:
     """Every valid alert of the items (past and future), in firing order."""
     alerts = []
-    for base in items:
-        valid_from = _day_start(base.valid_from, base.zone_name)
-        for item in occurrences_of(base, as_of, horizon):
-            for lead in sorted(set(item.leads), reverse=True):
+    for planned in items:
+        valid_from = _day_start(planned.valid_from, _zone_name(planned.item))
+        leads = sorted(set(planned.leads), reverse=True)
+        for item in occurrences_of(planned, as_of, horizon):
+            for lead in leads:
                 fires_at = fire_instant(item.when, item.tz, lead, local_hour)
                 if fires_at < valid_from:
                     continue
-                alerts.append(PlannedAlert(alert_identity(item, lead), item, lead, fires_at))
+                identity = alert_identity(item, lead)
+                alerts.append(PlannedAlert(identity, item, lead, fires_at, planned.valid_from))
     return sorted(alerts, key=lambda alert: (alert.fires_at, alert.identity))
 
 

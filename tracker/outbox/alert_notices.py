@@ -40,10 +40,10 @@ def record_alerts(
     subscribers = list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
     folded: list[PlannedAlert] = []
     for alert in due:
-        own_leads = own.get(alert.item.key, set())
+        own_leads = own.get(alert.key, set())
         over = alert.ends_at <= now
         # An alert that fell due before its item got this date could not have gone out.
-        late = now - alert.fires_at > LATE_AFTER and alert.fires_at >= alert.item.valid_from
+        late = now - alert.fires_at > LATE_AFTER and alert.fires_at >= alert.valid_from
         record(
             session,
             _notice(alert, late=late),

@@ -34,10 +34,10 @@ def record_summaries(
     digest = hashlib.sha1("\n".join(a.identity for a in folded).encode()).hexdigest()[:12]
     theirs: dict[int, list[PlannedAlert]] = {sub.id: [] for sub in subscribers}
     for alert in folded:  # each alert's audience found once, not once per subscriber
-        for sub in recipients(alert, own.get(alert.item.key, set()), subscribers):
+        for sub in recipients(alert, own.get(alert.key, set()), subscribers):
             theirs[sub.id].append(alert)
     audiences: list[tuple[str, list[Subscriber], list[PlannedAlert]]] = [
-        (PUBLIC, [], [a for a in folded if a.lead in own.get(a.item.key, set())])
+        (PUBLIC, [], [a for a in folded if a.lead in own.get(a.key, set())])
     ]
     audiences += [(str(sub.id), [sub], theirs[sub.id]) for sub in subscribers]
     for who, subs, mine in audiences:
