@@ -5,7 +5,7 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import MAXYEAR, date, datetime, time, timedelta
 from itertools import islice
 
 from dateutil.relativedelta import relativedelta
@@ -15,6 +15,16 @@ from tracker.errors import InvalidInput
 
 MAX_COUNT = 10_000
 MAX_OCCURRENCES = 1_000
+HORIZON_YEARS = 10
+# Periods of the rule's own frequency that dateutil may step through from a series' start
+# to a year past its first occurrence: a count, so a rule is accepted or refused alike on
+# every machine. A daily rule first matching more than about four and a half years on is
+# refused by it; a weekly one is not before its horizon.
+MAX_CANDIDATES = 2_000
+# Days in a period, at least: the number of periods over a span is bounded from above.
+_PERIOD_DAYS = {YEARLY: 365, MONTHLY: 28, WEEKLY: 7, DAILY: 1}
+# The Gregorian calendar repeats every 400 years, weekdays included (146,097 days).
+_CYCLE_YEARS = 400
 
 
 def validate_rule(rule: str) -> str:
@@ -34,18 +44,67 @@ def validate_rule(rule: str) -> str:
     frequency, count = getattr(parsed, "_freq"), getattr(parsed, "_count")  # noqa: B009
     if frequency > DAILY:
         raise InvalidInput("a meeting cannot recur more often than daily")
+    for part in ("byhour", "byminute", "bysecond"):
+        if len(getattr(parsed, f"_{part}") or ()) > 1:
+            raise InvalidInput(f"a meeting cannot recur more often than daily ({part.upper()})")
     if count is not None and count > MAX_COUNT:
         raise InvalidInput(f"recurrence COUNT is over {MAX_COUNT}")
     return text.upper()
 
 
-def occurrences(rule: str, first: date, start: date, end: date) -> list[date]:
-    """Days from ``first`` on which the rule recurs, within ``start``–``end`` inclusive."""
+def check_series(rule: str, first: date) -> None:
+    """Refuse a rule that, from ``first``, has no occurrence within HORIZON_YEARS or needs
+    more than MAX_CANDIDATES periods to reach a year past its first occurrence."""
+    parsed = _parsed(rule, first)
+    found = _first_occurrence(parsed, first)
+    if found is None or found > first + relativedelta(years=HORIZON_YEARS):
+        raise InvalidInput(
+            f"recurrence rule {rule!r} has no occurrence within {HORIZON_YEARS} years of {first}"
+        )
+    if _periods(parsed, first, found + relativedelta(years=1)) > MAX_CANDIDATES:
+        raise InvalidInput(
+            f"recurrence rule {rule!r} is too sparse: over {MAX_CANDIDATES} periods "
+            "to expand a year of it"
+        )
+
+
+def _parsed(rule: str, first: date) -> rrule:
     parsed = rrulestr(rule, dtstart=datetime.combine(first, time(0)))
     assert isinstance(parsed, rrule)
+    return parsed
+
+
+def _periods(parsed: rrule, start: date, end: date) -> int:
+    """How many periods of the rule dateutil steps through from ``start`` to ``end``, at most."""
+    freq, interval = getattr(parsed, "_freq"), getattr(parsed, "_interval")  # noqa: B009
+    return max(0, (end - start).days) // (_PERIOD_DAYS[freq] * int(interval)) + 1
+
+
+def _first_occurrence(parsed: rrule, first: date) -> date | None:
+    """The series' first day, found on a copy moved whole 400-year cycles on (the same
+    calendar) to end near the year 9999, where dateutil stops: a rule that never matches
+    costs a bounded number of periods instead of running to the year 9999 from today."""
+    cycles = max(0, (MAXYEAR - HORIZON_YEARS - 1 - first.year) // _CYCLE_YEARS)
+    shift = relativedelta(years=cycles * _CYCLE_YEARS)
+    moved = parsed.replace(dtstart=datetime.combine(first + shift, time(0)))
+    until = getattr(parsed, "_until")  # noqa: B009
+    if until is not None:  # (COUNT and UNTIL together are refused by dateutil)
+        moved = moved.replace(until=until + shift)
+    found = next(iter(moved), None)
+    return None if found is None else found.date() - shift
+
+
+def occurrences(rule: str, first: date, start: date, end: date) -> list[date]:
+    """Days from ``first`` on which the rule recurs, within ``start``–``end`` inclusive;
+    dateutil steps through at most MAX_CANDIDATES periods (the window is cut short)."""
+    parsed = _parsed(rule, first)
     moved = _moved_start(parsed, first, start)
     if moved != first:
         parsed = parsed.replace(dtstart=datetime.combine(moved, time(0)))
+    while _periods(parsed, moved, end) > MAX_CANDIDATES:
+        end = moved + timedelta(days=(end - moved).days // 2)
+    if end < start:
+        return []
     window = parsed.between(
         datetime.combine(start, time(0)), datetime.combine(end, time(0)), inc=True
     )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from tracker.errors import InvalidInput
 
 MAX_TITLE = 500
 MAX_NOTE = 20_000
+MAX_URL = 2000
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Control characters (C0 other than tab and newline, DEL, C1 such as NEL and CSI); bidi
 # overrides and isolates that can disguise text. Right-to-left marks are kept: they are
@@ -42,6 +45,18 @@ def note(value: str | None, what: str = "note") -> str | None:
     return text
 
 
+def url(value: str, what: str = "source URL") -> str:
+    """An http(s) URL with a host: ``javascript:``, ``data:`` and ``file:`` links are refused
+    (they would run or read something where a reader expects a page)."""
+    text = title(value, what)
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(f"{what} {text[:80]!r} is not an http(s) URL")
+    if len(text) > MAX_URL:
+        raise InvalidInput(f"{what} is longer than {MAX_URL} characters")
+    return text
+
+
 def slug(value: str) -> str:
     text = (value or "").strip().lower()
     if not _SLUG.fullmatch(text) or len(text) > 120:
@@ -60,5 +75,9 @@ def choice(value: str, allowed: type[StrEnum], what: str) -> str:
     """One of an enum's values, or an error listing them."""
     options = [member.value for member in allowed]
     if value not in options:
-        raise InvalidInput(f"unknown {what} {value!r}: expected one of {', '.join(options)}")
+        close = difflib.get_close_matches(value, options, n=1)
+        hint = f" (closest: {close[0]!r})" if close else ""
+        raise InvalidInput(
+            f"unknown {what} {value!r}{hint}: expected one of {', '.join(options)}"
+        )
     return value

@@ -12,15 +12,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker import text
 from tracker.alerts.digests import DigestFrequency
 from tracker.alerts.models import Subscriber
 from tracker.alerts.planning import PlannedAlert
-from tracker.catalog.models import DeadlineKind, MeetingKind
+from tracker.catalog import queries
 from tracker.dates import format_duration, parse_durations, parse_zone
 from tracker.errors import InvalidInput, NotFound
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-KINDS = sorted({k.value for k in DeadlineKind} | {k.value for k in MeetingKind})
 
 
 def values(
@@ -36,7 +36,7 @@ def values(
     """Checked column values for the options given (None: leave as it is)."""
     found: dict[str, Any] = {}
     if name is not None:
-        found["name"] = name.strip() or None
+        found["name"] = text.title(name, "name") if name.strip() else None
     if tz is not None:
         found["tz"] = parse_zone(tz)
     if digest is not None:
@@ -49,9 +49,7 @@ def values(
     if treaties is not None:
         found["treaties"] = sorted(set(treaties))
     if kinds is not None:
-        unknown = sorted(set(kinds) - set(KINDS))
-        if unknown:
-            raise InvalidInput(f"unknown kind {unknown[0]!r}: use one of {', '.join(KINDS)}")
+        queries.check_kinds(sorted(set(kinds)))
         found["kinds"] = sorted(set(kinds))
     if leads is not None:
         found["leads"] = (
@@ -73,6 +71,7 @@ def add(session: Session, email: str, fields: dict[str, Any], *, now: datetime) 
         raise InvalidInput(f"{email!r} is not an email address")
     if session.scalar(select(Subscriber.id).where(Subscriber.email == address)):
         raise InvalidInput(f"subscriber {address} exists already (use `subscriber edit`)")
+    queries.check_treaties(session, fields.get("treaties", ()))
     sub = Subscriber(
         email=address,
         created_at=now,
@@ -90,6 +89,7 @@ def add(session: Session, email: str, fields: dict[str, Any], *, now: datetime) 
 
 def edit(session: Session, email: str, fields: dict[str, Any]) -> Subscriber:
     sub = get(session, email)
+    queries.check_treaties(session, fields.get("treaties", ()))
     for key, value in fields.items():
         setattr(sub, key, value)
     return sub

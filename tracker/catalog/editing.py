@@ -35,7 +35,7 @@ from tracker.catalog.models import (
     stable_uid,
 )
 from tracker.errors import InvalidInput
-from tracker.recurrence import validate_rule
+from tracker.recurrence import check_series, validate_rule
 
 # An option's column and how its text is read (each raises InvalidInput on bad input).
 Option = tuple[str, Callable[[str], Any]]
@@ -147,6 +147,9 @@ class MeetingFields(Fields[Meeting]):
         ends = self.columns.get("ends", item.ends if item else None)
         if starts and ends and ends.latest < starts.earliest:
             raise InvalidInput(f"meeting ends ({ends}) before it starts ({starts})")
+        rule = self.columns.get("recurrence", item.recurrence if item else None)
+        if rule and starts and {"recurrence", "starts"} & self.columns.keys():
+            check_series(rule, starts.earliest)
 
 
 def add(

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from tracker import text
 from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.catalog.sources import Source
-from tracker.errors import InvalidInput
 
 Item = Deadline | Meeting
 
@@ -106,9 +105,8 @@ def source_for_url(session: Session, url: str | None) -> Source | None:
     """The source with this URL, created (titled by its host) when new."""
     if not url:
         return None
+    url = text.url(url)
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(f"source {url!r} is not an http(s) URL")
     found = session.scalar(select(Source).where(Source.url == url).limit(1))
     if found:
         return found

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from tracker.catalog.models import Deadline, Meeting
+from tracker.catalog.models import Deadline, DeadlineKind, Meeting, MeetingKind
 from tracker.catalog.treaties import Treaty
 from tracker.dates import LONGEST_WINDOW
-from tracker.errors import NotFound
+from tracker.errors import InvalidInput, NotFound
+
+# A filter's --kind may name a deadline's kind or a meeting's (one agenda lists both).
+KINDS = sorted({kind.value for kind in DeadlineKind} | {kind.value for kind in MeetingKind})
 
 
 class Scope(StrEnum):
@@ -104,21 +109,58 @@ def meetings(session: Session, flt: Filter, *, include_undated: bool = False) ->
 
 
 def deadline(session: Session, slug: str) -> Deadline:
-    found = session.scalar(select(Deadline).where(Deadline.slug == slug))
-    if found is None:
-        raise NotFound(f"no deadline {slug!r} (see `tracker deadline list --all`)")
-    return found
+    return _by_slug(session, Deadline, slug, "tracker deadline list --all")
 
 
 def meeting(session: Session, slug: str) -> Meeting:
-    found = session.scalar(select(Meeting).where(Meeting.slug == slug))
-    if found is None:
-        raise NotFound(f"no meeting {slug!r} (see `tracker meeting list --all`)")
-    return found
+    return _by_slug(session, Meeting, slug, "tracker meeting list --all")
 
 
 def treaty(session: Session, slug: str) -> Treaty:
-    found = session.scalar(select(Treaty).where(Treaty.slug == slug))
+    return _by_slug(session, Treaty, slug, "tracker treaty list")
+
+
+RowT = TypeVar("RowT", Deadline, Meeting, Treaty)
+
+
+def _by_slug(session: Session, model: type[RowT], slug: str, listing: str) -> RowT:
+    found = session.scalar(select(model).where(model.slug == slug))
     if found is None:
-        raise NotFound(f"no treaty {slug!r} (see `tracker treaty list`)")
+        known = session.scalars(select(model.slug))
+        raise NotFound(unknown(model.__name__.lower(), slug, known, listing))
     return found
+
+
+def unknown(what: str, name: str, known: Iterable[str], listing: str) -> str:
+    """One line naming the unknown ``name`` and the closest known one, if any is close."""
+    return f"no {what} {name!r}{_closest(name, known)} (see `{listing}`)"
+
+
+def _closest(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"; closest: {close[0]!r}" if close else ""
+
+
+def check_treaties(session: Session, slugs: Iterable[str]) -> None:
+    """Raise NotFound for the first slug that names no treaty (a filter naming one would
+    match nothing, silently)."""
+    wanted = set(slugs)
+    if not wanted:
+        return
+    known = set(session.scalars(select(Treaty.slug)))
+    for slug in sorted(wanted - known):
+        raise NotFound(unknown("treaty", slug, known, "tracker treaty list"))
+
+
+def check_kinds(kinds: Iterable[str]) -> None:
+    """Raise InvalidInput for the first kind that no deadline or meeting can have."""
+    for kind in kinds:
+        if kind not in KINDS:
+            hint = _closest(kind, KINDS)
+            raise InvalidInput(f"unknown kind {kind!r}{hint} (one of {', '.join(KINDS)})")
+
+
+def check_filter(session: Session, flt: Filter) -> None:
+    """Refuse a filter naming a treaty or kind that does not exist."""
+    check_kinds(flt.kinds)
+    check_treaties(session, [flt.treaty] if flt.treaty else [])

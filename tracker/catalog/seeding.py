@@ -21,6 +21,7 @@ from tracker.catalog import treaty_editing as treaties
 from tracker.catalog.models import Deadline, Meeting
 from tracker.catalog.seed_records import (
     DeadlineRecord,
+    DelegationRecord,
     HistoryRecord,
     MeetingRecord,
     ParticipationRecord,
@@ -119,7 +120,12 @@ class _Loader:
         return True
 
     def source(self, record: SourceRecord) -> None:
-        values = record.model_dump()
+        values = record.model_dump() | {
+            "title": text.title(record.title),
+            "url": text.url(record.url, "url") if record.url else None,
+            "publisher": text.title(record.publisher, "publisher") if record.publisher else None,
+            "note": text.note(record.note),
+        }
         source = self.session.scalar(select(Source).where(Source.key == record.key))
         if source is None:
             self.session.add(Source(**values))
@@ -149,6 +155,7 @@ class _Loader:
     def participation(self, record: ParticipationRecord) -> None:
         treaty = queries.treaty(self.session, record.treaty)
         event_kind = text.choice(record.event, ParticipationEventKind, "participation event")
+        text.title(record.state, "state")
         event = next(
             (
                 e
@@ -187,7 +194,7 @@ class _Loader:
             "ends": dates.parse(record.ends) if record.ends else None,
             "location": text.title(record.location, "location") if record.location else None,
             "series": text.title(record.series, "series") if record.series else None,
-            "delegations": [d.model_dump() for d in record.delegation],
+            "delegations": [_delegation(d) for d in record.delegation],
         }
         self._upsert("meetings", Meeting, record, _with_alerts(fields, record.alert_leads))
 
@@ -258,7 +265,19 @@ _WINDOWS = {"due", "starts", "ends"}
 def _value(field_name: str, raw: str | None) -> Any:
     if field_name in _WINDOWS:
         return dates.parse(raw) if raw else None
+    if field_name in ("title", "location") and raw:
+        return text.title(raw, field_name)
     return raw
+
+
+def _delegation(record: DelegationRecord) -> dict[str, Any]:
+    """A delegation's names, each held to the rules of a one-line title."""
+    values = record.model_dump()
+    for name in ("state", "head", "role"):
+        if values[name]:
+            values[name] = text.title(values[name], f"delegation {name}")
+    values["members"] = [text.title(member, "delegation member") for member in record.members]
+    return values
 
 
 def _with_alerts(fields: FieldsT, leads: list[str] | None) -> FieldsT:

@@ -77,12 +77,13 @@ def upcoming(
     app: App, within: str, kinds: tuple[str, ...], treaty: str | None, as_json: bool
 ) -> None:
     """One agenda of deadlines and meetings, in date order."""
-    from tracker.catalog.queries import Filter
+    from tracker.catalog.queries import Filter, check_filter
     from tracker.dates import parse_duration
     from tracker.views import service
 
     flt = Filter(today=app.today, within=parse_duration(within), treaty=treaty, kinds=kinds)
     with app.sessions() as session:
+        check_filter(session, flt)
         items = service.upcoming(session, flt, app.as_of)
     output.agenda(
         as_json,

@@ -51,7 +51,12 @@ def listing(func: Callable[[App, Filter, bool], None]) -> Callable[..., None]:
     as one ``Filter`` (its today the app's) and the JSON flag. Goes under ``pass_app``."""
 
     def command(app: App, as_json: bool, **given: Any) -> None:
-        func(app, build_filter(app.today, **given), as_json)
+        from tracker.catalog.queries import check_filter
+
+        flt = build_filter(app.today, **given)
+        with app.sessions() as session:
+            check_filter(session, flt)
+        func(app, flt, as_json)
 
     return _listing_options(functools.update_wrapper(command, func))
 
