@@ -86,7 +86,8 @@ def build_deadline(
     if recorded_on is None:
         raise InvalidInput(
             f"{match[0]!r} opens on the day it is recorded, and no day was given: "
-            f"write the range instead, e.g. 1 January – {day_text(end.latest)}"
+            f"write it as a range from that day, e.g. "
+            f"{range_text(end.latest.replace(day=1), end.latest)}"
         )
     if end.latest < recorded_on:
         raise InvalidInput(f"{match[0]!r} ended before {recorded_on.isoformat()}")
