@@ -165,6 +165,11 @@ def test_expansion_at_run_time_steps_through_a_bounded_number_of_periods() -> No
         "FREQ=DAILY;COUNT=5", date(2026, 1, 1), date(2090, 1, 1), date(2100, 1, 1)
     )
     assert none == []
+    # A row stored before the input checks, never matching: no occurrence, at once.
+    never = recurrence.occurrences(
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", date(2026, 1, 1), date(2026, 1, 1), date(2027, 1, 1)
+    )
+    assert never == []
 
 
 SEED_SOURCE = """

@@ -6,6 +6,7 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 from datetime import MAXYEAR, date, datetime, time, timedelta
+from functools import cache
 from itertools import islice
 
 from dateutil.relativedelta import relativedelta
@@ -76,8 +77,23 @@ def _parsed(rule: str, first: date) -> rrule:
 
 def _periods(parsed: rrule, start: date, end: date) -> int:
     """How many periods of the rule dateutil steps through from ``start`` to ``end``, at most."""
+    return max(0, (end - start).days) // _period_days(parsed) + 1
+
+
+def _period_days(parsed: rrule) -> int:
     freq, interval = getattr(parsed, "_freq"), getattr(parsed, "_interval")  # noqa: B009
-    return max(0, (end - start).days) // (_PERIOD_DAYS[freq] * int(interval)) + 1
+    return _PERIOD_DAYS[freq] * int(interval)
+
+
+@cache  # a few rules, expanded for every listing
+def _expandable(rule: str, first: date) -> bool:
+    """Whether a stored rule passes the input checks (a row written before they existed
+    may not, and would have dateutil run to the year 9999)."""
+    try:
+        check_series(rule, first)
+    except InvalidInput:
+        return False
+    return True
 
 
 def _first_occurrence(parsed: rrule, first: date) -> date | None:
@@ -96,13 +112,15 @@ def _first_occurrence(parsed: rrule, first: date) -> date | None:
 
 def occurrences(rule: str, first: date, start: date, end: date) -> list[date]:
     """Days from ``first`` on which the rule recurs, within ``start``–``end`` inclusive;
-    dateutil steps through at most MAX_CANDIDATES periods (the window is cut short)."""
+    dateutil steps through at most MAX_CANDIDATES periods (the window is cut short), and a
+    rule the input checks refuse has none."""
+    if not _expandable(rule, first):
+        return []
     parsed = _parsed(rule, first)
     moved = _moved_start(parsed, first, start)
     if moved != first:
         parsed = parsed.replace(dtstart=datetime.combine(moved, time(0)))
-    while _periods(parsed, moved, end) > MAX_CANDIDATES:
-        end = moved + timedelta(days=(end - moved).days // 2)
+    end = min(end, moved + timedelta(days=(MAX_CANDIDATES - 1) * _period_days(parsed)))
     if end < start:
         return []
     window = parsed.between(
