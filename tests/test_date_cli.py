@@ -111,3 +111,14 @@ def test_a_bad_date_or_zone_is_refused_with_one_line_and_adds_nothing(home, args
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and reason in result.stderr
     assert tracker(home, "deadline", "list", "--all", "--json").stdout == before
+
+
+def test_a_by_deadline_opens_on_the_day_it_is_added(home):
+    added = tracker(home, "--as-of", AS_OF, "deadline", "add", "By", "--due", "by end of 2026")
+    assert added.returncode == 0, added.stderr
+    [item] = _json(home, "countdown", "by", "--json")
+    assert (item["earliest"], item["latest"], item["precision"]) == (
+        "2026-12-03",
+        "2026-12-31",
+        "range",
+    )

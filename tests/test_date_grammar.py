@@ -240,3 +240,11 @@ def test_no_window_is_longer_than_the_longest(text):
     except InvalidInput:
         return
     assert timedelta(0) <= window.latest - window.earliest <= LONGEST_WINDOW
+
+
+def test_an_edit_opens_a_by_deadline_on_its_own_day():
+    from tracker.catalog.editing import DeadlineFields
+
+    fields = DeadlineFields.parse(recorded_on=RECORDED, title="X", due="by end of 2026")
+    due = fields.values()["due"]
+    assert (due.earliest, due.latest, due.precision) == (RECORDED, date(2026, 12, 31), "range")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
@@ -79,15 +79,19 @@ class Fields(Generic[ItemT]):
         """Refuse values that do not fit together (with the row's own, when editing)."""
 
     @classmethod
-    def parse(cls, **options: str | None) -> Self:
-        """Read the options given (None: not given), by their command-line names."""
+    def parse(cls, *, recorded_on: date | None = None, **options: str | None) -> Self:
+        """Read the options given (None: not given), by their command-line names; a date
+        written ``by …`` opens on ``recorded_on``, the day of the edit."""
         fields = cls()
         for option, value in options.items():
             if option not in cls.OPTIONS:
                 raise TypeError(f"{cls.__name__} has no option {option!r}")
             if value is not None:
                 column, read = cls.OPTIONS[option]
-                fields.columns[column] = read(value)
+                dated = read is dates.parse
+                fields.columns[column] = (
+                    dates.parse(value, recorded_on=recorded_on) if dated else read(value)
+                )
         return fields
 
     @classmethod

@@ -28,7 +28,7 @@ def add(app: App, type_: str, said: Callable[[Any], str], values: dict[str, Any]
     from tracker.db import transaction
 
     where = {name: values.pop(name) for name in ("slug", "treaty", "source")}
-    fields = _fields(type_).parse(**values)
+    fields = _fields(type_).parse(recorded_on=app.as_of.date(), **values)
     with transaction(app.sessions) as session:
         click.echo(said(editing.add(session, fields, now=app.as_of, **where)))
 
@@ -39,7 +39,7 @@ def edit(app: App, type_: str, slug: str, **values: str | None) -> None:
     from tracker.db import transaction
 
     where = {name: values.pop(name, None) for name in ("treaty", "source")}
-    fields = _fields(type_).parse(**values)
+    fields = _fields(type_).parse(recorded_on=app.as_of.date(), **values)
     with transaction(app.sessions) as session:
         _, changes = editing.edit(session, slug, fields, now=app.as_of, **where)
         output.changes(slug, changes)
