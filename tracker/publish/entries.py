@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from tracker.catalog.models import NAMESPACE, Change
 from tracker.notifiers.feeds import FeedEntry, item_link
 from tracker.outbox.models import Notice
-from tracker.publish.calendar_items import items_by_id
+from tracker.publish.calendar_items import items_by_id, records
 from tracker.views.wording import change_title, one_line, when_phrase
 
 
@@ -31,23 +31,11 @@ def guid(identity: str) -> str:
 
 
 def _history_rows(session: Session, limit: int) -> list[Any]:
-    return list(
-        session.execute(
-            select(
-                Change.id,
-                Change.subject_type,
-                Change.subject_id,
-                Change.subject_slug,
-                Change.subject_title,
-                Change.field,
-                Change.old,
-                Change.new,
-                Change.changed_at,
-                Change.note,
-            )
-            .order_by(Change.changed_at.desc(), Change.id.desc())
-            .limit(limit)
-        )
+    subject = (Change.subject_type, Change.subject_id, Change.subject_slug, Change.subject_title)
+    what = (Change.field, Change.old, Change.new, Change.changed_at, Change.note)
+    newest = select(Change.id, *subject, *what)
+    return records(
+        session, newest.order_by(Change.changed_at.desc(), Change.id.desc()).limit(limit)
     )
 
 
@@ -92,7 +80,8 @@ def _alert_entries(session: Session, base_url: str, limit: int) -> list[FeedEntr
     """
     if not inspect(session.get_bind()).has_table(Notice.__tablename__):
         return []  # a database the daemon's migration has not reached yet
-    alerts = session.execute(
+    alerts = records(
+        session,
         select(
             Notice.identity,
             Notice.title,
@@ -104,8 +93,8 @@ def _alert_entries(session: Session, base_url: str, limit: int) -> list[FeedEntr
         )
         .where(Notice.public.is_(True))  # the alerts of the items' own lead times
         .order_by(Notice.recorded_at.desc(), Notice.id.desc())
-        .limit(limit)
-    ).all()
+        .limit(limit),
+    )
     entries = []
     for alert in alerts:
         link = (
