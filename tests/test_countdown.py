@@ -1,11 +1,12 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from dateutil.relativedelta import relativedelta
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.dates import parse
-from tracker.views.countdown import CountdownStatus, countdown
+from tracker.views.countdown import CountdownStatus, countdown, months_and_days
 
 AS_OF = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -61,3 +62,11 @@ def test_days_remaining_never_grows_as_time_passes(as_of, later):
     assert (
         countdown(window, as_of + later).days_remaining <= countdown(window, as_of).days_remaining
     )
+
+
+@settings(max_examples=2000)
+@given(st.dates(min_value=date(1800, 1, 1), max_value=date(2200, 1, 1)), st.integers(0, 4000))
+def test_months_and_days_are_what_relativedelta_says(start: date, span: int) -> None:
+    end = start + timedelta(days=span)
+    delta = relativedelta(end, start)
+    assert months_and_days(start, end) == (delta.years * 12 + delta.months, delta.days)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-
-from dateutil.relativedelta import relativedelta
 
 from tracker.dates import DateWindow, Precision, zone
 
@@ -51,14 +50,28 @@ def countdown(window: DateWindow, as_of: datetime, tz: str = "UTC") -> Countdown
     return Countdown(to_first, CountdownStatus.PASSED, f"{_span(window.latest, today)} ago")
 
 
-def _units(delta: relativedelta) -> list[str]:
-    parts = [(delta.years, "year"), (delta.months, "month"), (delta.days, "day")]
-    return [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n]
+def _add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months, its day clamped to the month's last (as dateutil's
+    relativedelta does)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def months_and_days(start: date, end: date) -> tuple[int, int]:
+    """Whole months from ``start`` to ``end`` (not before it), and the days left over: what
+    ``relativedelta(end, start)`` gives, without its cost (a feed counts hundreds)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if _add_months(start, months) > end:
+        months -= 1
+    return months, (end - _add_months(start, months)).days
 
 
 def _span(start: date, end: date) -> str:
     """'2 months, 14 days'; at most two units, the largest first."""
-    units = _units(relativedelta(end, start))
+    months, days = months_and_days(start, end)
+    parts = [(months // 12, "year"), (months % 12, "month"), (days, "day")]
+    units = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n]
     return ", ".join(units[:2]) or "0 days"
 
 
@@ -75,5 +88,4 @@ def _range(today: date, first: date, last: date) -> str:
 
 
 def _whole_months(start: date, end: date) -> int:
-    delta = relativedelta(end, start)
-    return delta.years * 12 + delta.months
+    return months_and_days(start, end)[0]

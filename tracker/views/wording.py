@@ -54,7 +54,8 @@ def expected_phrase(when: DateWindow) -> str:
     """``expected in the first week of October 2023``, ``expected at the end of …``."""
     text = when.text
     if when.precision is Precision.WEEK:
-        return f"expected in the {text}"
+        # "the first week of October 2023", but "week 2027-W10"
+        return f"expected in week {text}" if text[:1].isdigit() else f"expected in the {text}"
     if text.startswith("end of"):
         return f"expected at the {text}"
     return f"expected in {text}"
