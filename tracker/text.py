@@ -77,7 +77,5 @@ def choice(value: str, allowed: type[StrEnum], what: str) -> str:
     if value not in options:
         close = difflib.get_close_matches(value, options, n=1)
         hint = f" (closest: {close[0]!r})" if close else ""
-        raise InvalidInput(
-            f"unknown {what} {value!r}{hint}: expected one of {', '.join(options)}"
-        )
+        raise InvalidInput(f"unknown {what} {value!r}{hint}: expected one of {', '.join(options)}")
     return value
