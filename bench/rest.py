@@ -16,6 +16,8 @@ from bench.common import (
 from bench.generate import sqlite_url
 from bench.harness import Figure, Row
 
+SETTLE_MAX_SECONDS = 300
+
 
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -30,8 +32,41 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _catch_up(path: Path, work: Path) -> float:
+    """Bring the copy up to the real now, as a daemon that had been running would have:
+    the data is dated 22 Nov 2026, so alerts fell due since (with 10,000 subscribers, over
+    a million deliveries after a fortnight). What fell due is recorded, and its deliveries
+    marked sent without mail, so what is measured afterwards is the daemon at rest, not
+    weeks of mail going out. The seconds it took."""
+    from sqlalchemy import update
+
+    from tracker import plan
+    from tracker.clock import SystemClock
+    from tracker.db import make_engine, make_session_factory, transaction
+    from tracker.outbox.models import Delivery, DeliveryStatus
+    from tracker.outbox.worker import Worker
+    from tracker.settings import Settings
+
+    engine = make_engine(sqlite_url(path))
+    sessions = make_session_factory(engine)
+    settings = Settings(database_url=sqlite_url(path), data_dir=work / "rest-home")
+    started = time.monotonic()
+    clock = SystemClock()  # the bench is an edge: it may read the wall clock
+    Worker(sessions, settings, clock, {}).record()
+    with transaction(sessions) as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.status == DeliveryStatus.PENDING.value)
+            .values(status=DeliveryStatus.SENT.value, sent_at=clock.now())
+        )
+        plan.take(session, clock.now(), [plan.Work.DELIVERY.value])
+    engine.dispose()
+    return time.monotonic() - started
+
+
 def run(path: Path, work: Path, n: int, idle_seconds: float) -> list[Row]:
     copy = copy_db(path, work, "rest")
+    caught_up = _catch_up(copy, work)
     home = work / "rest-home"
     home.mkdir(exist_ok=True)
     env = tracker_env(home, sqlite_url(copy))
@@ -43,10 +78,12 @@ def run(path: Path, work: Path, n: int, idle_seconds: float) -> list[Row]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        # Settle: the first tick catches up; at rest is when the CPU stops moving.
+        # Settle: the first round catches up (the data is dated 22 Nov 2026 and the daemon
+        # reads the real clock, so the later the run, the more alerts fell due meanwhile);
+        # at rest is when the CPU stops moving.
         settle_start = time.monotonic()
         last, quiet = _cpu_seconds(process.pid), 0
-        while quiet < 3 and time.monotonic() - settle_start < 60:
+        while quiet < 3 and time.monotonic() - settle_start < SETTLE_MAX_SECONDS:
             time.sleep(1)
             now = _cpu_seconds(process.pid)
             quiet = quiet + 1 if now - last < 0.02 else 0
@@ -67,7 +104,10 @@ def run(path: Path, work: Path, n: int, idle_seconds: float) -> list[Row]:
             process.wait()
     rss_fig, cpu_fig = Figure(rss, "MB"), Figure([cpu], "%")
     print(f"rest: {rss_fig.text()} {cpu_fig.text()}", file=sys.stderr, flush=True)
-    case = f"N={n:,}, {idle_seconds:.0f} s idle after {settle:.0f} s settling"
+    case = (
+        f"N={n:,}, {idle_seconds:.0f} s idle after {settle:.0f} s settling "
+        f"(outbox caught up to now first: {caught_up:.0f} s)"
+    )
     return [
         Row("5 daemon at rest", case + ": RSS", rss_fig, None, "≤ 120 MB", None, max(rss) <= 120),
         Row(
@@ -79,8 +119,9 @@ def run(path: Path, work: Path, n: int, idle_seconds: float) -> list[Row]:
             None,
             cpu <= 1,
             note=(
-                f"includes {int(idle_seconds // 30)} of the 30 s sweeps (quiet ticks: a few "
-                "small queries); the hourly re-plan (see the tick rows) is outside the window"
+                f"includes {int(idle_seconds // 30)} of the 30 s sweeps (a quiet tick is one "
+                "indexed query on the plan); the daily re-plan (see the tick rows) is outside "
+                "the window"
             ),
         ),
     ]
