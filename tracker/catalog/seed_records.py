@@ -20,6 +20,8 @@ class Record(BaseModel):
 
 
 class SourceRecord(Record):
+    """``[[source]]``: an article or official page, cited by its ``key``."""
+
     key: str
     title: str
     publisher: str | None = None
@@ -29,6 +31,8 @@ class SourceRecord(Record):
 
 
 class TreatyRecord(Record):
+    """``[[treaty]]``: a treaty and its status, citing sources by key."""
+
     slug: str
     name: str
     short_name: str
@@ -43,6 +47,8 @@ class TreatyRecord(Record):
 
 
 class ParticipationRecord(Record):
+    """``[[participation]]``: one state's dated action on a treaty (signed, ratified…)."""
+
     treaty: str
     state: str
     event: str
@@ -52,6 +58,8 @@ class ParticipationRecord(Record):
 
 
 class HistoryRecord(Record):
+    """One past change of a deadline or meeting, replayed into its history."""
+
     field: str
     old: str | None = None
     new: str | None = None
@@ -61,6 +69,8 @@ class HistoryRecord(Record):
 
 
 class DeadlineRecord(Record):
+    """``[[deadline]]``: a dated obligation, with its history."""
+
     slug: str
     title: str
     treaty: str | None = None
@@ -75,6 +85,8 @@ class DeadlineRecord(Record):
 
 
 class DelegationRecord(Record):
+    """One state's delegation to a meeting."""
+
     state: str
     head: str | None = None
     role: str | None = None
@@ -82,6 +94,8 @@ class DelegationRecord(Record):
 
 
 class MeetingRecord(Record):
+    """``[[meeting]]``: a meeting or a recurring series, with its history."""
+
     slug: str
     title: str
     series: str | None = None
