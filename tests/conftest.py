@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker import migrations
 from tracker.db import make_engine, make_session_factory
 
+from .process import tracker
+
 CURRENT_TIME = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parent.parent
 
@@ -119,3 +121,19 @@ def daemons() -> Iterator[list[subprocess.Popen[bytes]]]:
         if process.poll() is None:
             process.kill()
             process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home whose database the real `tracker init` made, once per test module."""
+    home = tmp_path_factory.mktemp("seeded")
+    result = tracker(home, "init")
+    assert result.returncode == 0, result.stderr
+    return home
+
+
+@pytest.fixture
+def home(seeded: Path, tmp_path: Path) -> Path:
+    """A private copy of the seeded database, for tests that change it."""
+    shutil.copytree(seeded / "var", tmp_path / "var")
+    return tmp_path

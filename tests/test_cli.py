@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,21 +18,6 @@ pytestmark = pytest.mark.slow  # each test starts the real command: `make check`
 
 def run(home: Path, *args: str, database_url: str | None = None) -> CompletedProcess[str]:
     return tracker(home, *args, **({"TRACKER_DATABASE_URL": database_url} if database_url else {}))
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("seeded")
-    result = run(home, "init")
-    assert result.returncode == 0, result.stderr
-    return home
-
-
-@pytest.fixture
-def home(seeded: Path, tmp_path: Path) -> Path:
-    """A private copy of the seeded database, for tests that change it."""
-    shutil.copytree(seeded / "var", tmp_path / "var")
-    return tmp_path
 
 
 def as_json(result: CompletedProcess[str]) -> list[dict]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -33,20 +32,6 @@ FORMS = [
     ("2027?", "2027-01-01", "2027-12-31", "year"),
     ("2027-21", "2027-03-01", "2027-05-31", "season"),
 ]
-
-
-@pytest.fixture(scope="module")
-def initialised(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("dates")
-    result = tracker(home, "init")
-    assert result.returncode == 0, result.stderr
-    return home
-
-
-@pytest.fixture
-def home(initialised: Path, tmp_path: Path) -> Path:
-    shutil.copytree(initialised / "var", tmp_path / "var")
-    return tmp_path
 
 
 def _json(home: Path, *args: str) -> object:

@@ -5,7 +5,6 @@ None (item 7). Runs the real command in-process on a seeded database."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -31,12 +30,6 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.exit_code == 0, result.output
     invoke(home, "subscriber", "add", "a@example.org", "--treaty", "new-start")
     return home
-
-
-@pytest.fixture
-def home(seeded: Path, tmp_path: Path) -> Path:
-    shutil.copytree(seeded / "var", tmp_path / "var")
-    return tmp_path
 
 
 def refused(result: Result, *named: str) -> str:
