@@ -16,7 +16,7 @@ from functools import cached_property
 
 from tracker.dates import DateWindow, format_duration, zone
 from tracker.views.items import Item, occurrences_between
-from tracker.views.wording import when_phrase
+from tracker.views.wording import item_summary
 
 RECURRENCE_LOOKBACK = timedelta(days=60)
 
@@ -70,10 +70,6 @@ class PlannedAlert:
         return plan_key(self.item)
 
     @property
-    def occurs_at(self) -> datetime:
-        return self.item.when.start(self.item.tz)
-
-    @property
     def ends_at(self) -> datetime:
         return self.item.when.end(self.item.tz)
 
@@ -94,13 +90,13 @@ def fire_instant(when: DateWindow, tz: str, lead: timedelta, local_hour: int) ->
 
 def describe(item: Item, lead: timedelta, fires_at: datetime) -> tuple[str, str]:
     """The one-line title and the text body of an alert."""
-    title = f"{item.title}: {when_phrase(item.when, item.tz, fires_at)}"
+    title = item_summary(item, fires_at)
     lines = [title, "", f"{item.type.capitalize()}: {item.title} ({item.kind})"]
     if item.treaty:
         lines.append(f"Treaty: {item.treaty}")
     lines.append(f"When: {item.when.text} ({_zone_name(item)})")
     lines.append(f"Alert: {format_duration(lead)} before")
-    return " ".join(title.split()), "\n".join(lines) + "\n"
+    return title, "\n".join(lines) + "\n"
 
 
 def occurrences_of(planned: PlannedItem, as_of: datetime, horizon: timedelta) -> list[Item]:

@@ -70,6 +70,8 @@ def when_phrase(when: DateWindow, tz: str, as_of: datetime) -> str:
     return f"{expected_phrase(when)} (imprecise date; its start is {human})"
 
 
-def item_summary(item: Item) -> str:
-    """An item in one line as of its instant: ``New START expires: in 30 days (2026-02-05)``."""
-    return one_line(f"{item.title}: {when_phrase(item.when, item.tz, item.as_of)}")
+def item_summary(item: Item, as_of: datetime | None = None) -> str:
+    """An item in one line as of ``as_of`` (default: the item's own instant):
+    ``New START expires: in 30 days (2026-02-05)``."""
+    when = when_phrase(item.when, item.tz, item.as_of if as_of is None else as_of)
+    return one_line(f"{item.title}: {when}")
