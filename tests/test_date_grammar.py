@@ -37,8 +37,8 @@ CASES = [
     ("fall 2027", date(2027, 9, 1), date(2027, 11, 30), Precision.SEASON),
     ("winter 2026/27", date(2026, 12, 1), date(2027, 2, 28), Precision.SEASON),
     ("winter 2027/2028", date(2027, 12, 1), date(2028, 2, 29), Precision.SEASON),
-    ("early March 2027", date(2027, 3, 1), date(2027, 3, 10), Precision.PART_OF_MONTH),
-    ("late 2027", date(2027, 9, 1), date(2027, 12, 31), Precision.PART_OF_YEAR),
+    ("early March 2027", date(2027, 3, 1), date(2027, 3, 10), Precision.RANGE),
+    ("late 2027", date(2027, 9, 1), date(2027, 12, 31), Precision.RANGE),
     ("by end of 2026", RECORDED, date(2026, 12, 31), Precision.RANGE),
     ("by the end of March 2027", RECORDED, date(2027, 3, 31), Precision.RANGE),
     ("no later than 15 May 2027", RECORDED, date(2027, 5, 15), Precision.RANGE),
@@ -99,11 +99,6 @@ def test_uncertain_keeps_the_window_and_says_so():
     assert (unsure.earliest, unsure.latest) == (sure.earliest, sure.latest)
     assert unsure.uncertain and not sure.uncertain
     assert parse("2027-03-08%").uncertain  # % is uncertain and approximate
-
-
-def test_stored_precision_values_still_read():
-    assert Precision("part-of-month") is Precision.PART_OF_MONTH
-    assert Precision("part-of-year") is Precision.PART_OF_YEAR
 
 
 def test_every_example_in_the_accepted_forms_parses():

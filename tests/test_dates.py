@@ -19,10 +19,10 @@ CASES = [
     ("2027", date(2027, 1, 1), date(2027, 12, 31), Precision.YEAR),
     ("first week of October 2023", date(2023, 10, 1), date(2023, 10, 7), Precision.WEEK),
     ("last week of February 2024", date(2024, 2, 23), date(2024, 2, 29), Precision.WEEK),
-    ("end of September 2021", date(2021, 9, 21), date(2021, 9, 30), Precision.PART_OF_MONTH),
-    ("mid-June 2021", date(2021, 6, 11), date(2021, 6, 20), Precision.PART_OF_MONTH),
-    ("early March 2027", date(2027, 3, 1), date(2027, 3, 10), Precision.PART_OF_MONTH),
-    ("late 2026", date(2026, 9, 1), date(2026, 12, 31), Precision.PART_OF_YEAR),
+    ("end of September 2021", date(2021, 9, 21), date(2021, 9, 30), Precision.RANGE),
+    ("mid-June 2021", date(2021, 6, 11), date(2021, 6, 20), Precision.RANGE),
+    ("early March 2027", date(2027, 3, 1), date(2027, 3, 10), Precision.RANGE),
+    ("late 2026", date(2026, 9, 1), date(2026, 12, 31), Precision.RANGE),
 ]
 
 

@@ -200,7 +200,7 @@ def published_items() -> list[Item]:
     return [
         Item(
             "meeting", "talks", uid="m-1;x,y@tracker", title=HOSTILE + long, kind="plenary",
-            status="scheduled", treaty="new-start", when=parse("2031-07-28T09:00"),
+            recorded_status="scheduled", treaty="new-start", when=parse("2031-07-28T09:00"),
             ends=parse("2031-07-28T17:30"), location="Москва & <Geneva>", series=long,
             recurrence="RRULE:FREQ=YEARLY;BYMONTH=7", outcome=long,
             delegations=({"head": "A; B"}, {"name": long}),
@@ -209,11 +209,11 @@ def published_items() -> list[Item]:
         ),
         Item(
             "deadline", "exchange", uid="d-2@tracker", title="Data, exchange", kind="report",
-            status="pending", treaty=None, when=parse("Q3 2030"), notes=long, **common,
+            recorded_status="pending", treaty=None, when=parse("Q3 2030"), notes=long, **common,
         ),
         Item(
             "deadline", "expiry", uid="d-3@tracker", title="Expiry", kind="expiry",
-            status="cancelled", treaty="inf", when=parse("2026-02-05"), **common,
+            recorded_status="cancelled", treaty="inf", when=parse("2026-02-05"), **common,
         ),
     ]  # fmt: skip
 

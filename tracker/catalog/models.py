@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, overload
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from tracker.catalog.sources import Source, citation_table
@@ -27,6 +27,8 @@ class DeadlineKind(StrEnum):
 
 
 class DeadlineStatus(StrEnum):
+    """A deadline's recorded state; ``open`` (its window running) is derived, never stored."""
+
     PENDING = "pending"
     MET = "met"
     MISSED = "missed"
@@ -45,10 +47,23 @@ class MeetingKind(StrEnum):
 
 
 class MeetingStatus(StrEnum):
+    """A meeting's recorded state; ``in-session`` and ``awaiting-outcome`` are derived from
+    its dates, never stored."""
+
     SCHEDULED = "scheduled"
     HELD = "held"
     POSTPONED = "postponed"
     CANCELLED = "cancelled"
+    UNCONFIRMED = "unconfirmed"  # its time has passed and no source shows it took place
+
+
+class Confidence(StrEnum):
+    """How sure a dated fact is, from the surest."""
+
+    CONFIRMED = "confirmed"  # an official calendar or notice
+    ANNOUNCED = "announced"  # reported by the parties
+    EXPECTED = "expected"  # by treaty text or by pattern
+    REPORTED = "reported"  # a single secondary source
 
 
 NAMESPACE = uuid.UUID("6f1c1c51-1f7e-4d0e-9a43-5a1f0d3c7a10")
@@ -111,19 +126,6 @@ class OptionalWindow(WindowColumns):
         return self if row is None else self.read(row)
 
 
-class RequiredWindow(WindowColumns):
-    @overload
-    def __get__(self, row: None, owner: type) -> RequiredWindow: ...
-    @overload
-    def __get__(self, row: object, owner: type) -> DateWindow: ...
-    def __get__(self, row: object | None, owner: type) -> RequiredWindow | DateWindow:
-        if row is None:
-            return self
-        window = self.read(row)
-        assert window is not None, f"{self.name} is a required date"
-        return window
-
-
 class AgendaColumns:
     """What deadlines and meetings both keep: names, kind and status, their zone, alert
     leads, and the calendar identity (a stable UID and a SEQUENCE that grows on change)."""
@@ -137,6 +139,9 @@ class AgendaColumns:
     kind: Mapped[str] = mapped_column(String(30), index=True)
     tz: Mapped[str] = mapped_column(String(64), default="UTC")
     status: Mapped[str] = mapped_column(String(20), index=True)
+    # The day the recorded status was reached (met on, held on), when it is known.
+    status_on: Mapped[date | None]
+    confidence: Mapped[str] = mapped_column(String(20), default=Confidence.ANNOUNCED.value)
     alert_leads: Mapped[str | None] = mapped_column(String(200))
     uid: Mapped[str] = mapped_column(String(200), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
@@ -156,16 +161,17 @@ class Deadline(AgendaColumns, Base):
     __tablename__ = "deadlines"
     __table_args__ = (Index("ix_deadlines_due", "due_earliest", "due_latest"),)
 
-    due_text: Mapped[str] = mapped_column(String(100))
-    due_earliest: Mapped[date]
-    due_latest: Mapped[date]
-    due_precision: Mapped[str] = mapped_column(String(20))
+    # A deadline whose date is to be announced has none.
+    due_text: Mapped[str | None] = mapped_column(String(100))
+    due_earliest: Mapped[date | None]
+    due_latest: Mapped[date | None]
+    due_precision: Mapped[str | None] = mapped_column(String(20))
     due_time: Mapped[time | None]
     notes: Mapped[str | None] = mapped_column(Text)
 
     sources: Mapped[list[Source]] = relationship(secondary=deadline_sources, lazy="selectin")
 
-    due = RequiredWindow(sets_zone=True)
+    due = OptionalWindow(sets_zone=True)
 
 
 class Meeting(AgendaColumns, Base):
@@ -221,5 +227,41 @@ class Change(Base):
     recorded_at: Mapped[datetime]
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
+    # False for history loaded with its record (a seed's past): kept, never announced.
+    news: Mapped[bool] = mapped_column(default=True)
 
     source: Mapped[Source | None] = relationship(lazy="joined")
+
+
+class Claim(Base):
+    """What one source says of one field of an item (``due`` is "15 May 2027"), kept
+    beside the item's value so that sources that disagree are shown side by side."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        UniqueConstraint("subject_type", "subject_id", "field", "source_id"),
+        Index("ix_claims_subject", "subject_type", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int]
+    field: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    recorded_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+
+    source: Mapped[Source] = relationship(lazy="joined")
+
+
+class SeedValue(Base):
+    """The value a seed file last gave one field of one record: the upstream base that
+    tells a local edit (the row differs from it) from a field nobody touched."""
+
+    __tablename__ = "seed_values"
+
+    section: Mapped[str] = mapped_column(String(20), primary_key=True)
+    identity: Mapped[str] = mapped_column(String(120), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.db import Base
+
+
+class SourceGrade(StrEnum):
+    """How far a source can be trusted, from the most."""
+
+    PRIMARY = "primary"  # the body itself: an official calendar, notice or treaty text
+    ESTABLISHED = "established"  # established press or a research institute
+    SECONDARY = "secondary"  # reports others' reporting
+    UNVERIFIED = "unverified"  # nobody vouches for it
 
 
 class Source(Base):
@@ -20,6 +30,9 @@ class Source(Base):
     url: Mapped[str | None] = mapped_column(String(2000), index=True)
     published: Mapped[date | None]
     note: Mapped[str | None] = mapped_column(Text)
+    grade: Mapped[str] = mapped_column(String(20), default=SourceGrade.SECONDARY.value)
+    # What a reader must know of it, such as "styled like a broadcaster; it is not one".
+    caveat: Mapped[str | None] = mapped_column(Text)
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -28,6 +41,8 @@ class Source(Base):
             "publisher": self.publisher,
             "url": self.url,
             "published": self.published.isoformat() if self.published else None,
+            "grade": self.grade,
+            "caveat": self.caveat,
         }
 
 

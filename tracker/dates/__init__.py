@@ -1,7 +1,7 @@
 """Date expressions as diplomats write them, parsed to a window of days.
 
 Pure: no I/O, no clock. ``parse("end of September 2021")`` gives the window
-21–30 September 2021 with precision ``part-of-month``; ``str()`` of a window is
+21–30 September 2021 with precision ``range``; ``str()`` of a window is
 its canonical expression, which parses back to the same window. The forms live in
 :mod:`~tracker.dates.periods` (single periods), :mod:`~tracker.dates.times` (moments),
 :mod:`~tracker.dates.spans` (ranges, intervals, deadlines) and

@@ -235,11 +235,11 @@ def _build_part(match: re.Match[str]) -> DateWindow:
         last = date(year, month, min(last_day, calendar.monthrange(year, month)[1]))
         joiner = "-" if part == "mid" else " "
         text = f"{part}{joiner}{date(year, month, 1):%B %Y}"
-        return DateWindow(text, date(year, month, first_day), last, Precision.PART_OF_MONTH)
+        return DateWindow(text, date(year, month, first_day), last, Precision.RANGE)
     first_month, last_month = _PART_OF_YEAR_MONTHS[part]
     text = f"{part} {year}"
     return DateWindow(
-        text, date(year, first_month, 1), month_end(year, last_month), Precision.PART_OF_YEAR
+        text, date(year, first_month, 1), month_end(year, last_month), Precision.RANGE
     )
 
 

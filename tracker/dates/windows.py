@@ -62,17 +62,22 @@ def parse_zone(name: str) -> str:
 
 
 class Precision(StrEnum):
+    """How closely a date is known, from the finest; the names every reader shows.
+
+    A part of a month or a year (``early March``, ``late 2026``) is a ``range`` of days like
+    ``8–12 March``; ``tba`` is a date to be announced, which has no window at all.
+    """
+
     TIME = "time"
     DAY = "day"
     WEEK = "week"
     RANGE = "range"
-    PART_OF_MONTH = "part-of-month"
     MONTH = "month"
     QUARTER = "quarter"
     HALF = "half"
     SEASON = "season"
-    PART_OF_YEAR = "part-of-year"
     YEAR = "year"
+    TBA = "tba"
 
 
 @dataclass(frozen=True)

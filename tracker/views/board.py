@@ -185,6 +185,8 @@ def _timeline_marks(
         Deadline.due_time,
         Deadline.tz,
         Deadline.status,
+        Deadline.confidence,
+        Deadline.status_on,
         Treaty.slug.label("treaty_slug"),
     ).outerjoin(Treaty, Deadline.treaty_id == Treaty.id)
     window = columns.where(Deadline.status.not_in(HIDDEN), Deadline.due_earliest <= last)

@@ -18,6 +18,7 @@ from functools import cached_property
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from tracker.catalog.lifecycle import deadline_state, meeting_state
 from tracker.dates import DateWindow, Precision
 from tracker.views.countdown import Countdown, countdown
 
@@ -39,8 +40,10 @@ class Item:
     kind: str
     when: DateWindow
     tz: str
-    status: str
+    recorded_status: str  # as a person recorded it; ``status`` is as of ``as_of``
     as_of: datetime
+    confidence: str = "announced"
+    status_on: date | None = None  # the day the recorded status was reached
     treaty: str | None = None  # its slug
     treaty_name: str | None = None  # its full name
     sources: Sources = ()
@@ -61,6 +64,13 @@ class Item:
     @cached_property
     def countdown(self) -> Countdown:
         return countdown(self.when, self.as_of, self.tz)
+
+    @cached_property
+    def status(self) -> str:
+        """The lifecycle state as of ``as_of``: recorded, or derived from the dates."""
+        if self.type == "deadline":
+            return deadline_state(self.recorded_status, self.when, self.tz, self.as_of)
+        return meeting_state(self.recorded_status, self.when, self.ends, self.tz, self.as_of)
 
     @property
     def last_day(self) -> date:
@@ -104,7 +114,7 @@ class Item:
 
 
 # A deadline's or meeting's columns every item shows as they are.
-_SHOWN_AS_STORED = attrgetter("slug", "title", "kind", "tz", "status")
+_SHOWN_AS_STORED = attrgetter("slug", "title", "kind", "tz", "status", "confidence", "status_on")
 # The five columns of each date window (``due_text``, ``due_earliest``, ...).
 _WINDOWS = {
     prefix: attrgetter(
@@ -119,8 +129,8 @@ def _item(
     type_: str, row: Deadline | Meeting | Row[Any], when: DateWindow, as_of: datetime, **more: Any
 ) -> Item:
     """The one builder of an item: from an ORM row or the same columns selected."""
-    slug, title, kind, tz, status = _SHOWN_AS_STORED(row)
-    return Item(type_, slug, title, kind, when, tz, status, as_of, **more)
+    slug, title, kind, tz, status, confidence, status_on = _SHOWN_AS_STORED(row)
+    return Item(type_, slug, title, kind, when, tz, status, as_of, confidence, status_on, **more)
 
 
 def _window(row: Deadline | Meeting | Row[Any], prefix: str) -> DateWindow | None:
