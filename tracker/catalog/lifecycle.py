@@ -26,7 +26,7 @@ def meeting_state(
 ) -> str:
     """``scheduled``, ``in-session`` or ``awaiting-outcome`` for a meeting recorded as
     scheduled; the recorded state otherwise."""
-    if recorded != "scheduled" or starts is None:
+    if recorded != "scheduled" or starts is None or starts.is_tba:
         return recorded
     last = ends or starts
     if as_of >= last.end(starts.tz or tz):
@@ -40,7 +40,7 @@ def deadline_state(recorded: str, due: DateWindow | None, tz: str, as_of: dateti
     """``open`` while a pending deadline's window is running; the recorded state otherwise
     (a pending deadline whose window has closed stays pending until someone records it met
     or missed)."""
-    if recorded != "pending" or due is None or due.at is not None:
+    if recorded != "pending" or due is None or due.is_tba or due.at is not None:
         return recorded
     if due.start(tz) <= as_of < due.end(tz):
         return "open"
@@ -49,9 +49,9 @@ def deadline_state(recorded: str, due: DateWindow | None, tz: str, as_of: dateti
 
 def has_started(starts: DateWindow | None, tz: str, as_of: datetime) -> bool:
     """Whether a meeting can have begun by ``as_of`` (its earliest start is past)."""
-    return starts is not None and as_of >= starts.start(tz)
+    return starts is not None and not starts.is_tba and as_of >= starts.start(tz)
 
 
 def window_closed(due: DateWindow | None, tz: str, as_of: datetime) -> bool:
     """Whether a deadline's whole window is behind ``as_of``."""
-    return due is not None and as_of >= due.end(tz)
+    return due is not None and not due.is_tba and as_of >= due.end(tz)

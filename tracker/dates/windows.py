@@ -103,15 +103,27 @@ class DateWindow:
     def is_exact(self) -> bool:
         return self.precision in (Precision.TIME, Precision.DAY)
 
+    @property
+    def is_tba(self) -> bool:
+        return self.precision is Precision.TBA
+
     def start(self, zone: str) -> datetime:
         """The first instant of the window, in the window's zone or else ``zone``."""
+        if self.is_tba:
+            raise ValueError("a date to be announced has no start")
         return datetime.combine(self.earliest, self.at or time(0), tzinfo=zone_(self.tz or zone))
 
     def end(self, zone: str) -> datetime:
         """The instant the window closes: its time, or midnight after its last day."""
-        if self.at is not None:
+        if self.at is not None or self.is_tba:
             return self.start(zone)
         return datetime.combine(self.latest + timedelta(days=1), time(0), zone_(self.tz or zone))
 
 
 zone_ = zone  # DateWindow's methods take a parameter named ``zone``
+
+
+# A date to be announced: no day at all. Its days are the last there are, so that it sorts
+# after every dated item and no range of days (a listing, an alert's reach) ever holds it;
+# it has no start or end instant. Stored as no date (NULL columns).
+TBA = DateWindow("TBA", date.max, date.max, Precision.TBA)

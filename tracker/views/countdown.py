@@ -29,6 +29,8 @@ def countdown(window: DateWindow, as_of: datetime, tz: str = "UTC") -> Countdown
 
     ``days_remaining`` is counted to the window's first day, negative once it is past.
     """
+    if window.is_tba:
+        return Countdown(0, CountdownStatus.UPCOMING, "date to be announced")
     today = as_of.astimezone(zone(window.tz or tz)).date()
     to_first = (window.earliest - today).days
     to_last = (window.latest - today).days

@@ -19,7 +19,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from tracker.catalog.lifecycle import deadline_state, meeting_state
-from tracker.dates import DateWindow, Precision
+from tracker.dates import TBA, DateWindow, Precision
 from tracker.views.countdown import Countdown, countdown
 
 if TYPE_CHECKING:
@@ -142,19 +142,16 @@ def _window(row: Deadline | Meeting | Row[Any], prefix: str) -> DateWindow | Non
 
 
 def deadline_item(row: Deadline | Row[Any], as_of: datetime, **more: Any) -> Item:
-    """A deadline's item from its row or columns; ``more``: the item's other fields (its
-    treaty, sources, ...), which a row of columns does not have."""
-    when = _window(row, "due")
-    assert when is not None, "a deadline always has its date"
-    return _item("deadline", row, when, as_of, **more)
+    """A deadline's item from its row or columns (dated :data:`~tracker.dates.TBA` when its
+    date is to be announced); ``more``: the item's other fields (its treaty, sources, ...),
+    which a row of columns does not have."""
+    return _item("deadline", row, _window(row, "due") or TBA, as_of, **more)
 
 
-def meeting_item(row: Meeting | Row[Any], as_of: datetime, **more: Any) -> Item | None:
+def meeting_item(row: Meeting | Row[Any], as_of: datetime, **more: Any) -> Item:
     """A meeting's item (a recurring one's first occurrence, with its rule) from its row or
-    columns; None when it has no date yet. ``more``: as for :func:`deadline_item`."""
-    when = _window(row, "starts")
-    if when is None:
-        return None
+    columns; dated TBA when it has no start yet. ``more``: as for :func:`deadline_item`."""
+    when = _window(row, "starts") or TBA
     mine = {"location": row.location, "series": row.series, "recurrence": row.recurrence}
     return _item("meeting", row, when, as_of, ends=_window(row, "ends"), **mine, **more)
 
@@ -193,8 +190,9 @@ def _related(type_: str, row: Deadline | Meeting) -> dict[str, Any]:
 
 def meeting_items(meeting: Meeting, as_of: datetime, start: date, end: date) -> list[Item]:
     """The meeting, or for a recurring one each occurrence between ``start`` and ``end``."""
-    item = meeting_item(meeting, as_of, **_related("meeting", meeting))
-    return [] if item is None else occurrences_between(item, start, end)
+    return occurrences_between(
+        meeting_item(meeting, as_of, **_related("meeting", meeting)), start, end
+    )
 
 
 def occurrences_between(item: Item, start: date, end: date) -> list[Item]:
