@@ -15,6 +15,8 @@ from tracker.dates import DateWindow
 # What a person records; the rest is derived.
 RECORDED_MEETING_OUTCOMES = frozenset({"held", "postponed", "cancelled", "unconfirmed"})
 DERIVED = frozenset({"open", "in-session", "awaiting-outcome"})
+# A meeting postponed to a new date is ahead like a scheduled one, and then takes place.
+_AHEAD = frozenset({"scheduled", "postponed"})
 
 
 def meeting_state(
@@ -24,16 +26,17 @@ def meeting_state(
     tz: str,
     as_of: datetime,
 ) -> str:
-    """``scheduled``, ``in-session`` or ``awaiting-outcome`` for a meeting recorded as
-    scheduled; the recorded state otherwise."""
-    if recorded != "scheduled" or starts is None or starts.is_tba:
+    """``scheduled`` (or ``postponed``, to its new date), then ``in-session``, then
+    ``awaiting-outcome`` for a meeting recorded as scheduled or postponed and dated; the
+    recorded state otherwise."""
+    if recorded not in _AHEAD or starts is None or starts.is_tba:
         return recorded
     last = ends or starts
     if as_of >= last.end(starts.tz or tz):
         return "awaiting-outcome"
     if starts.is_exact and as_of >= starts.start(tz):
         return "in-session"
-    return "scheduled"
+    return recorded
 
 
 def deadline_state(recorded: str, due: DateWindow | None, tz: str, as_of: datetime) -> str:

@@ -50,6 +50,47 @@ def change_title(
     return f"{name}: {what} cleared"
 
 
+# What each confidence rests on, said after it: "expected — by treaty schedule or pattern".
+CONFIDENCE_BASIS = {
+    "confirmed": "official calendar or notice",
+    "announced": "announced by the parties",
+    "expected": "by treaty schedule or pattern",
+    "reported": "a single secondary source",
+}
+# Grades as a reader says them, beside a source.
+GRADE_NAMES = {
+    "primary": "primary (official)",
+    "established": "established press or institute",
+    "secondary": "secondary",
+    "unverified": "unverified",
+}
+
+
+def confidence_phrase(confidence: str) -> str:
+    """``expected — by treaty schedule or pattern``."""
+    basis = CONFIDENCE_BASIS.get(confidence)
+    return f"{confidence} — {basis}" if basis else one_line(confidence)
+
+
+def status_phrase(status: str) -> str:
+    """A lifecycle state in words: ``in session``, ``awaiting outcome``."""
+    return status.replace("-", " ")
+
+
+def source_phrase(source: dict[str, str | None]) -> str:
+    """A source in one line: its title, publisher and grade, and its caveat if any."""
+    parts = [one_line(source.get("title") or "")]
+    if source.get("publisher"):
+        parts.append(one_line(source["publisher"] or ""))
+    grade = source.get("grade")
+    line = ", ".join(p for p in parts if p)
+    if grade:
+        line += f" [{GRADE_NAMES.get(grade, grade)}]"
+    if source.get("caveat"):
+        line += f" — caveat: {one_line(source['caveat'] or '')}"
+    return line
+
+
 def expected_phrase(when: DateWindow) -> str:
     """``expected in the first week of October 2023``, ``expected at the end of …``."""
     text = when.text
