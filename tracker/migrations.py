@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import table as sql_table
 from sqlalchemy.exc import OperationalError
 
 from alembic import command
@@ -31,8 +33,71 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-def downgrade(engine: Engine, revision: str) -> None:
+def downgrade(engine: Engine, revision: str, *, force: bool = False) -> None:
+    """Downgrade to ``revision``; refused (nothing changed) when it would drop tables that
+    hold rows, unless ``force``."""
+    if not force:
+        lost = would_lose(engine, revision)
+        if lost:
+            said = ", ".join(f"{table} ({rows} row{'s' * (rows != 1)})" for table, rows in lost)
+            raise TrackerError(
+                f"downgrading to {revision} would drop tables holding rows: {said}; "
+                "nothing changed (add --force to drop them)"
+            )
     command.downgrade(alembic_config(engine), revision)
+
+
+def would_lose(engine: Engine, revision: str) -> list[tuple[str, int]]:
+    """The tables a downgrade to ``revision`` would drop that hold rows, with their counts.
+
+    Which tables a revision has is read from a scratch SQLite database migrated to it (the
+    migrations make the same tables on every backend)."""
+    target = _resolve(engine, revision)
+    kept = _tables_at(target)
+    present = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    lost = []
+    with engine.connect() as connection:
+        for table in sorted(present - kept):
+            rows = connection.scalar(select(func.count()).select_from(sql_table(table)))
+            if rows:
+                lost.append((table, int(rows)))
+    return lost
+
+
+def _resolve(engine: Engine, revision: str) -> str | None:
+    """An absolute revision (None for base) from what ``alembic downgrade`` accepts."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    if revision == "base":
+        return None
+    if revision.startswith("-") and revision[1:].isdigit():
+        at = current(engine)
+        for _ in range(int(revision[1:])):
+            if at is None:
+                raise TrackerError(f"cannot go {revision} revisions down from here")
+            down = script.get_revision(at).down_revision
+            at = down if isinstance(down, str) or down is None else down[0]
+        return at
+    try:
+        found = script.get_revision(revision)
+    except CommandError as exc:
+        raise TrackerError(f"unknown revision {revision!r}: {exc}") from None
+    if found is None:
+        raise TrackerError(f"unknown revision {revision!r}")
+    return found.revision
+
+
+def _tables_at(revision: str | None) -> set[str]:
+    if revision is None:
+        return set()
+    from tracker.db import make_engine
+
+    with tempfile.TemporaryDirectory(prefix="tracker-downgrade-") as folder:
+        scratch = make_engine(f"sqlite:///{Path(folder) / 'scratch.db'}")
+        try:
+            command.upgrade(alembic_config(scratch), revision)
+            return set(inspect(scratch).get_table_names()) - {"alembic_version"}
+        finally:
+            scratch.dispose()
 
 
 def current(engine: Engine) -> str | None:

@@ -28,6 +28,8 @@ class SourceRecord(Record):
     url: str | None = None
     published: date | None = None
     note: str | None = None
+    grade: str = "secondary"
+    caveat: str | None = None
 
 
 class TreatyRecord(Record):
@@ -68,6 +70,15 @@ class HistoryRecord(Record):
     note: str | None = None
 
 
+class ClaimRecord(Record):
+    """What one source says of one field, where the sources of a record disagree."""
+
+    field: str
+    value: str
+    source: str
+    note: str | None = None
+
+
 class DeadlineRecord(Record):
     """``[[deadline]]``: a dated obligation, with its history."""
 
@@ -78,9 +89,12 @@ class DeadlineRecord(Record):
     due: str
     tz: str = "UTC"
     status: str = "pending"
+    confidence: str = "announced"
+    status_on: date | None = None
     alert_leads: list[str] | None = None
     notes: str | None = None
     sources: list[str] = []
+    claims: list[ClaimRecord] = []
     history: list[HistoryRecord] = []
 
 
@@ -106,10 +120,13 @@ class MeetingRecord(Record):
     ends: str | None = None
     tz: str = "UTC"
     status: str = "scheduled"
+    confidence: str = "announced"
+    status_on: date | None = None
     outcome: str | None = None
     recurrence: str | None = None
     alert_leads: list[str] | None = None
     sources: list[str] = []
+    claims: list[ClaimRecord] = []
     delegation: list[DelegationRecord] = []
     history: list[HistoryRecord] = []
 

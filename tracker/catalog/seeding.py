@@ -1,28 +1,32 @@
-"""Loading seed files (TOML) into the database: all or nothing, idempotent, with history.
+"""Loading seed files (TOML) into the database: all or nothing, with history, as an upstream.
 
-Records are matched by slug (sources by key); a field that differs from the stored
-value is updated and recorded in history, so an edited seed reads like an edit.
+Records are matched by slug (sources by key, participation events by what they say). A seed
+never undoes a local edit: :mod:`tracker.catalog.seed_base` decides, field by field, what
+to write; a field written by a later load is recorded in history like an edit, and is news.
+A new record and the history it comes with are the past, loaded: never news.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import dates, text
-from tracker.catalog import editing, history, queries
+from tracker.catalog import editing, queries, seed_base
 from tracker.catalog import treaty_editing as treaties
-from tracker.catalog.models import Deadline, Meeting
+from tracker.catalog.history import subject_type
+from tracker.catalog.models import Claim, Deadline, Meeting
+from tracker.catalog.seed_base import Conflict, FieldRef, Upstream
+from tracker.catalog.seed_fields import delegation, initial, replay, with_alerts
 from tracker.catalog.seed_records import (
+    ClaimRecord,
     DeadlineRecord,
-    DelegationRecord,
-    HistoryRecord,
     MeetingRecord,
     ParticipationRecord,
     Record,
@@ -32,19 +36,18 @@ from tracker.catalog.seed_records import (
     read_records,
     seed_files,
 )
-from tracker.catalog.sources import Source
+from tracker.catalog.sources import Source, SourceGrade
 from tracker.catalog.treaties import ParticipationEvent, ParticipationEventKind, Treaty
 from tracker.errors import InvalidInput, NotFound
 
 __all__ = ["SeedReport", "default_paths", "load"]
-
-FieldsT = TypeVar("FieldsT", bound=editing.Fields[Any])
 
 
 @dataclass
 class SeedReport:
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
 
     def count(self, kind: str, *, created: bool) -> None:
         tally = self.created if created else self.updated
@@ -55,11 +58,16 @@ class SeedReport:
         return bool(self.created or self.updated)
 
     def summary(self) -> str:
-        if not self.changed:
-            return "seed: nothing changed"
         parts = [f"{n} {kind} created" for kind, n in sorted(self.created.items())]
         parts += [f"{n} {kind} updated" for kind, n in sorted(self.updated.items())]
-        return "seed: " + ", ".join(parts)
+        said = "seed: " + (", ".join(parts) if parts else "nothing changed")
+        if self.conflicts:
+            said += f"; {len(self.conflicts)} local edit(s) kept where the seed differs"
+        return said
+
+    def lines(self, take_command: str = "tracker seed") -> list[str]:
+        """The summary, then one line per conflict."""
+        return [self.summary(), *(c.line(take_command) for c in self.conflicts)]
 
 
 def load(
@@ -68,13 +76,16 @@ def load(
     *,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    takes: Iterable[FieldRef] = (),
 ) -> SeedReport:
     """Load seed files (none given: the shipped seeds) into ``session``; the caller commits.
+    ``takes`` are fields whose seed value replaces a local edit.
 
-    Raises InvalidInput naming the file and record at the first bad one."""
+    Raises InvalidInput naming the file, record and field at the first bad one."""
     records = read_records(seed_files(list(paths) or default_paths()))
     _check_unique(records)
-    loader = _Loader(session, now)
+    seed_base.lock(session)  # held to the commit: a concurrent load waits, then finds it done
+    loader = _Loader(session, now, Upstream(session, takes))
     for done, (where, section, record) in enumerate(records, start=1):
         try:
             getattr(loader, section)(record)
@@ -83,6 +94,10 @@ def load(
             raise InvalidInput(f"{where}: {exc}") from None
         if progress:
             progress(done, len(records))
+    unmatched = loader.upstream.unmatched_takes()
+    if unmatched:
+        raise InvalidInput(f"--take {unmatched[0]}: no such field of a record in these seeds")
+    loader.report.conflicts = loader.upstream.conflicts
     return loader.report
 
 
@@ -99,39 +114,41 @@ def _check_unique(records: list[tuple[str, str, Record]]) -> None:
         seen[section, identity] = where
 
 
+Cited = Treaty | ParticipationEvent | Deadline | Meeting
+
+
 class _Loader:
-    def __init__(self, session: Session, now: datetime) -> None:
-        self.session, self.now, self.report = session, now, SeedReport()
+    def __init__(self, session: Session, now: datetime, upstream: Upstream) -> None:
+        self.session, self.now, self.upstream = session, now, upstream
+        self.report = SeedReport()
 
     def _sources(self, keys: list[str]) -> list[Source]:
         found = {s.key: s for s in self.session.scalars(select(Source).where(Source.key.in_(keys)))}
         missing = [key for key in keys if key not in found]
         if missing:
-            raise InvalidInput(f"unknown source {missing[0]!r}")
+            raise InvalidInput(f"sources: unknown source {missing[0]!r}")
         return [found[key] for key in keys]
 
-    def _cite(self, item: Any, keys: list[str], kind: str, created: bool) -> bool:
-        wanted = self._sources(keys)
-        if {s.key for s in item.sources} == set(keys):
-            return False
-        item.sources[:] = wanted
-        if not created:
-            self.report.count(kind, created=False)
-        return True
+    def _cite(self, item: Cited, keys: list[str]) -> None:
+        item.sources[:] = self._sources(keys)
 
     def source(self, record: SourceRecord) -> None:
-        values = record.model_dump() | {
+        values: dict[str, Any] = record.model_dump(exclude={"key"}) | {
             "title": text.title(record.title),
             "url": text.url(record.url, "url") if record.url else None,
             "publisher": text.title(record.publisher, "publisher") if record.publisher else None,
             "note": text.note(record.note),
+            "grade": text.choice(record.grade, SourceGrade, "grade"),
+            "caveat": text.title(record.caveat, "caveat") if record.caveat else None,
         }
         source = self.session.scalar(select(Source).where(Source.key == record.key))
+        current = None if source is None else {k: getattr(source, k) for k in values}
+        wanted = self.upstream.merge("source", record.key, values, current).values
         if source is None:
-            self.session.add(Source(**values))
+            self.session.add(Source(key=record.key, **values))
             self.report.count("sources", created=True)
-        elif any(getattr(source, k) != v for k, v in values.items()):
-            for name, value in values.items():
+        elif wanted:
+            for name, value in wanted.items():
                 setattr(source, name, value)
             self.report.count("sources", created=False)
 
@@ -142,20 +159,30 @@ class _Loader:
             )
         )
         values |= record.model_dump(include={"signed", "entered_into_force", "expires"})
+        self._sources(record.sources)
+        seed = values | {"sources": sorted(record.sources)}
         treaty = self.session.scalar(select(Treaty).where(Treaty.slug == record.slug))
-        created = treaty is None
+        current = None
+        if treaty is not None:
+            current = {k: getattr(treaty, k) for k in values} | {"sources": _keys(treaty)}
+        wanted = self.upstream.merge("treaty", record.slug, seed, current).values
+        keys = wanted.pop("sources", None)
         if treaty is None:
             treaty = treaties.add_treaty(self.session, values, now=self.now, slug=record.slug)
             self.report.count("treaties", created=True)
-        elif any(getattr(treaty, k) != v for k, v in values.items()):
-            treaties.edit_treaty(self.session, record.slug, values, now=self.now)
+        elif wanted or keys is not None:
+            treaties.edit_treaty(self.session, record.slug, wanted, now=self.now)
             self.report.count("treaties", created=False)
-        self._cite(treaty, record.sources, "treaties", created)
+        if keys is not None:
+            self._cite(treaty, record.sources)
 
     def participation(self, record: ParticipationRecord) -> None:
         treaty = queries.treaty(self.session, record.treaty)
         event_kind = text.choice(record.event, ParticipationEventKind, "participation event")
         text.title(record.state, "state")
+        self._sources(record.sources)
+        identity = f"{record.treaty}:{record.state}:{event_kind}:{record.date.isoformat()}"
+        seed = {"note": text.note(record.note), "sources": sorted(record.sources)}
         event = next(
             (
                 e
@@ -164,137 +191,141 @@ class _Loader:
             ),
             None,
         )
-        created = event is None
+        current = None if event is None else {"note": event.note, "sources": _keys(event)}
+        wanted = self.upstream.merge("participation", identity, seed, current).values
         if event is None:
             event = ParticipationEvent(state=record.state, event=event_kind, on=record.date)
             treaty.events.append(event)
             self.report.count("participation events", created=True)
-        if event.note != text.note(record.note):
-            event.note = text.note(record.note)
-            if not created:
-                self.report.count("participation events", created=False)
-        self._cite(event, record.sources, "participation events", created)
+        elif wanted:
+            self.report.count("participation events", created=False)
+        if "note" in wanted:
+            event.note = wanted["note"]
+        if "sources" in wanted:
+            self._cite(event, record.sources)
 
     def deadline(self, record: DeadlineRecord) -> None:
         fields = editing.DeadlineFields.parse(
-            **record.model_dump(include={"title", "due", "kind", "status", "tz"}),
+            **record.model_dump(include={"title", "due", "kind", "status", "tz", "confidence"}),
+            status_on=_day(record.status_on),
             note=record.notes or "",
         )
-        self._upsert("deadlines", Deadline, record, _with_alerts(fields, record.alert_leads))
+        self._upsert("deadline", Deadline, record, with_alerts(fields, record.alert_leads))
 
     def meeting(self, record: MeetingRecord) -> None:
         fields = editing.MeetingFields.parse(
-            **record.model_dump(include={"title", "tz", "kind", "status"}),
+            **record.model_dump(include={"title", "tz", "kind", "status", "confidence"}),
+            status_on=_day(record.status_on),
             repeat=record.recurrence or "",
             outcome=record.outcome or "",
         )
-        # A seed states the whole meeting: what it leaves out is cleared, not kept.
+        # A seed states the whole meeting: what it leaves out is empty, not "as it is".
         fields.columns |= {
             "starts": dates.parse(record.starts) if record.starts else None,
             "ends": dates.parse(record.ends) if record.ends else None,
             "location": text.title(record.location, "location") if record.location else None,
             "series": text.title(record.series, "series") if record.series else None,
-            "delegations": [_delegation(d) for d in record.delegation],
+            "delegations": [delegation(d) for d in record.delegation],
         }
-        self._upsert("meetings", Meeting, record, _with_alerts(fields, record.alert_leads))
+        self._upsert("meeting", Meeting, record, with_alerts(fields, record.alert_leads))
 
     def _upsert(
         self,
-        kind: str,
+        section: str,
         model: type[Deadline] | type[Meeting],
         record: DeadlineRecord | MeetingRecord,
         fields: Any,
     ) -> None:
-        found = self.session.scalar(select(model).where(model.slug == record.slug))
+        self._sources(record.sources)
+        seed = fields.values() | {"treaty": record.treaty, "sources": sorted(record.sources)}
+        found = cast(
+            "Deadline | Meeting | None",
+            self.session.scalar(select(model).where(model.slug == record.slug)),
+        )
         item: Deadline | Meeting
+        kind = f"{section}s"
         if found is None:
-            initial = _initial(fields, record.history)
+            self.upstream.merge(section, record.slug, seed, None)
             item = editing.add(
-                self.session, initial, now=self.now, slug=record.slug, treaty=record.treaty
+                self.session,
+                initial(fields, record.history),
+                now=self.now,
+                slug=record.slug,
+                treaty=record.treaty,
             )
-            self._replay(item, record.history, fields.values())
-            self.report.count(kind, created=True)
-        else:
-            item, changes = editing.edit(
-                self.session, record.slug, fields, now=self.now, treaty=record.treaty or ""
-            )
-            if changes:
-                self.report.count(kind, created=False)
-        self._cite(item, record.sources, kind, found is None)
-
-    def _replay(
-        self, item: Deadline | Meeting, entries: list[HistoryRecord], current: dict[str, Any]
-    ) -> None:
-        """Apply recorded history in order; it must end at the record's current values."""
-        ordered = sorted(entries, key=lambda e: e.at)
-        if ordered:  # the item was known before its first recorded change
-            for change in history.history(self.session, item):
-                change.changed_at = min(change.changed_at, ordered[0].at)
-        for entry in ordered:
-            if entry.field not in HISTORY_FIELDS:
-                raise InvalidInput(
-                    f"history of unknown field {entry.field!r}; "
-                    f"expected one of {', '.join(sorted(HISTORY_FIELDS))}"
-                )
-            source = self._sources([entry.source])[0] if entry.source else None
-            changes = history.apply_changes(
+            replay(
                 self.session,
                 item,
-                {entry.field: _value(entry.field, entry.new)},
+                record.history,
+                fields.values(),
                 now=self.now,
-                source=source,
-                note=text.note(entry.note),
+                sources=self._sources,
             )
-            if not changes:
-                raise InvalidInput(f"history entry for {entry.field!r} changes nothing")
-            for change in changes:
-                change.changed_at = entry.at
-        mismatch = history.apply_changes(self.session, item, current, now=self.now)
-        if mismatch:
-            change = mismatch[0]
-            raise InvalidInput(
-                f"history of {change.field!r} ends at {change.old!r}, "
-                f"not at the current value {change.new!r}"
+            self._cite(item, record.sources)
+            self.report.count(kind, created=True)
+        else:
+            item = found
+            current = {name: getattr(item, name) for name in fields.columns} | {
+                "treaty": item.treaty.slug if item.treaty else None,
+                "sources": _keys(item),
+            }
+            merged = self.upstream.merge(section, record.slug, seed, current)
+            keys = merged.values.pop("sources", None)
+            # treaty: None leaves it; "" detaches it
+            treaty = (merged.values.pop("treaty") or "") if "treaty" in merged.values else None
+            if merged.values or treaty is not None:
+                edited = type(fields)(merged.values)
+                _, changes = editing.edit(
+                    self.session, record.slug, edited, now=self.now, treaty=treaty
+                )
+                for change in changes:
+                    change.news = change.field not in merged.quiet
+            if keys is not None:
+                self._cite(item, record.sources)
+            if merged.values or keys is not None or treaty is not None:
+                self.report.count(kind, created=False)
+        self._claims(item, record.claims, set(seed))
+
+    def _claims(self, item: Deadline | Meeting, claims: list[ClaimRecord], known: set[str]) -> None:
+        """What each source says of a field the sources disagree on, kept beside the item."""
+        for claim in claims:
+            if claim.field not in known:
+                raise InvalidInput(f"claims: unknown field {claim.field!r}")
+            source = self._sources([claim.source])[0]
+            values = {
+                "value": text.title(claim.value, "claim value"),
+                "note": text.note(claim.note),
+            }
+            kept = self.session.scalar(
+                select(Claim).where(
+                    Claim.subject_type == subject_type(item),
+                    Claim.subject_id == item.id,
+                    Claim.field == claim.field,
+                    Claim.source_id == source.id,
+                )
             )
+            if kept is None:
+                self.session.add(
+                    Claim(
+                        subject_type=subject_type(item),
+                        subject_id=item.id,
+                        field=claim.field,
+                        source_id=source.id,
+                        recorded_at=self.now,
+                        **values,
+                    )
+                )
+            else:
+                for name, value in values.items():
+                    if getattr(kept, name) != value:
+                        setattr(kept, name, value)
 
 
-HISTORY_FIELDS = {"due", "starts", "ends", "status", "title", "location"}
-_WINDOWS = {"due", "starts", "ends"}
+def _day(value: date | None) -> str | None:
+    """A status date as the option reads it; none given leaves the status date alone (a
+    seed's past status is not reached on the day it is loaded)."""
+    return value.isoformat() if value else None
 
 
-def _value(field_name: str, raw: str | None) -> Any:
-    if field_name in _WINDOWS:
-        return dates.parse(raw) if raw else None
-    if field_name in ("title", "location") and raw:
-        return text.title(raw, field_name)
-    return raw
-
-
-def _delegation(record: DelegationRecord) -> dict[str, Any]:
-    """A delegation's names, each held to the rules of a one-line title."""
-    values = record.model_dump()
-    for name in ("state", "head", "role"):
-        if values[name]:
-            values[name] = text.title(values[name], f"delegation {name}")
-    values["members"] = [text.title(member, "delegation member") for member in record.members]
-    return values
-
-
-def _with_alerts(fields: FieldsT, leads: list[str] | None) -> FieldsT:
-    """A record without alert_leads has none; an empty list leaves them as they are."""
-    if leads is None:
-        fields.columns["alert_leads"] = None
-    elif leads:
-        fields.columns["alert_leads"] = editing.alert_leads(",".join(leads))
-    return fields
-
-
-def _initial(fields: FieldsT, entries: list[HistoryRecord]) -> FieldsT:
-    """The fields as they were before the first recorded change of each."""
-    initial = type(fields)(dict(fields.columns))
-    seen: set[str] = set()
-    for entry in sorted(entries, key=lambda e: e.at):
-        if entry.field not in seen and initial.holds(entry.field):
-            initial.columns[entry.field] = _value(entry.field, entry.old)
-            seen.add(entry.field)
-    return initial
+def _keys(item: Cited) -> list[str]:
+    return sorted(s.key for s in item.sources)

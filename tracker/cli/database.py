@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -12,13 +13,17 @@ from tracker.cli.output import progress
 pass_app = click.make_pass_decorator(App)
 
 
-def _seed(app: App, paths: tuple[Path, ...]) -> str:
-    from tracker.catalog import seeding
+def _seed(app: App, paths: tuple[Path, ...], takes: tuple[str, ...] = ()) -> None:
+    """Load the seeds; say what changed and each conflict only once it is committed."""
+    from tracker.catalog import seed_base, seeding
     from tracker.db import transaction
 
+    wanted = [seed_base.FieldRef.parse(spec) for spec in takes]
     with progress("seeding") as update, transaction(app.sessions) as session:
-        report = seeding.load(session, list(paths), now=app.as_of, progress=update)
-    return report.summary()
+        report = seeding.load(session, list(paths), now=app.as_of, progress=update, takes=wanted)
+    command = " ".join(["tracker seed", *(shlex.quote(str(p)) for p in paths)])
+    for line in report.lines(command):
+        click.echo(line)
 
 
 @click.command()
@@ -29,15 +34,23 @@ def init(app: App) -> None:
 
     migrations.upgrade(app.engine)
     click.echo(f"database ready at revision {migrations.current(app.engine)}")
-    click.echo(_seed(app, ()))
+    _seed(app, ())
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--take",
+    "takes",
+    multiple=True,
+    metavar="SECTION:IDENTITY:FIELD",
+    help="Take the seed's value of this field over a local edit (e.g. deadline:SLUG:due).",
+)
 @pass_app
-def seed(app: App, paths: tuple[Path, ...]) -> None:
-    """Load seed files (default: the shipped seeds/), all or nothing."""
-    click.echo(_seed(app, paths))
+def seed(app: App, paths: tuple[Path, ...], takes: tuple[str, ...]) -> None:
+    """Load seed files (default: the shipped seeds/), all or nothing. A field edited
+    locally is kept; where the seed changed it too, the conflict is printed."""
+    _seed(app, paths, takes)
 
 
 @click.group()
@@ -58,12 +71,14 @@ def upgrade(app: App, revision: str) -> None:
 
 @db.command()
 @click.argument("revision")
+@click.option("--force", is_flag=True, help="Drop tables even when they hold rows.")
 @pass_app
-def downgrade(app: App, revision: str) -> None:
-    """Downgrade the schema to REVISION (``base`` removes everything)."""
+def downgrade(app: App, revision: str, force: bool) -> None:
+    """Downgrade the schema to REVISION (``base`` removes everything). Refused when it
+    would drop tables that hold rows, unless --force."""
     from tracker import migrations
 
-    migrations.downgrade(app.engine, revision)
+    migrations.downgrade(app.engine, revision, force=force)
     click.echo(f"at revision {migrations.current(app.engine) or 'base'}")
 
 

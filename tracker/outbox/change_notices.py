@@ -18,13 +18,16 @@ from tracker.views.wording import change_title
 def record_changes(
     session: Session, channels: Channels, now: datetime, ids: Collection[int] | None = None
 ) -> int:
-    """Record a change notice for each history row (of ``ids``, or every one not recorded
-    yet) written since the first subscriber appeared (seeded history alerts nobody)."""
+    """Record a change notice for each history row that is news (of ``ids``, or every one
+    not recorded yet) written since the first subscriber appeared: history loaded with its
+    record (a seed's past, a seeded record's creation) alerts nobody."""
     first = session.scalar(select(func.min(Subscriber.created_at)))
     if first is None or (ids is not None and not ids):
         return 0
     done = select(Notice.change_id).where(Notice.change_id.is_not(None))
-    query = select(Change).where(Change.recorded_at > first, Change.id.not_in(done))
+    query = select(Change).where(
+        Change.news.is_(True), Change.recorded_at > first, Change.id.not_in(done)
+    )
     if ids is not None:
         query = query.where(Change.id.in_(sorted(ids)))
     changes = list(session.scalars(query.order_by(Change.id)))

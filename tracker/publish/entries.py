@@ -1,11 +1,14 @@
 """What a news feed shows: public alerts, changes and new items, as feed entries.
 
 Changes and new items come from the recorded history (``Change`` rows: a date moved, a
-status changed, an item added), worded by :mod:`tracker.views.wording`; alerts from the
-outbox's public notices (the alerts of each item's own lead times), read only. A change
-has the identity of the outbox's change notice (``change:<id>``), so its GUID is the same
-whether or not the daemon has seen it. Each entry's identity, time and text derive only
-from stored rows, so an unchanged database gives the same bytes.
+status changed, an item added) that is news, worded by :mod:`tracker.views.wording`.
+History loaded with its record (a seed's past, a seeded record's creation) is left out:
+dated today it would be false, and dated when it happened a reader would still get it as a
+new item. Alerts come from the outbox's public notices (the alerts of each item's own lead
+times), read only. A change has the identity of the outbox's change notice
+(``change:<id>``), so its GUID is the same whether or not the daemon has seen it. Each
+entry's identity, time and text derive only from stored rows, so an unchanged database
+gives the same bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from tracker.catalog.models import NAMESPACE, Change
 from tracker.notifiers.feeds import FeedEntry, item_link
 from tracker.outbox.models import Notice
 from tracker.publish.calendar_items import items_by_id, records
-from tracker.views.wording import change_title, one_line, when_phrase
+from tracker.views.wording import change_title, item_phrase, one_line
 
 
 def guid(identity: str) -> str:
@@ -33,7 +36,7 @@ def guid(identity: str) -> str:
 def _history_rows(session: Session, limit: int) -> list[Any]:
     subject = (Change.subject_type, Change.subject_id, Change.subject_slug, Change.subject_title)
     what = (Change.field, Change.old, Change.new, Change.changed_at, Change.note)
-    newest = select(Change.id, *subject, *what)
+    newest = select(Change.id, *subject, *what).where(Change.news.is_(True))
     return records(
         session, newest.order_by(Change.changed_at.desc(), Change.id.desc()).limit(limit)
     )
@@ -55,7 +58,7 @@ def _change_entries(
         )
         summary = title
         if item is not None:
-            summary += f" — {when_phrase(item.when, item.tz, change.changed_at)}"
+            summary += f" — {item_phrase(item, change.changed_at)}"
         if change.note:
             summary += f". {one_line(change.note)}"
         entries.append(

@@ -1,0 +1,104 @@
+"""A seed record's values as the columns they fill, and its past history replayed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from tracker import dates, text
+from tracker.catalog import editing, history
+from tracker.catalog.models import Deadline, Meeting
+from tracker.catalog.seed_records import DelegationRecord, HistoryRecord
+from tracker.catalog.sources import Source
+from tracker.errors import InvalidInput
+
+FieldsT = TypeVar("FieldsT", bound=editing.Fields[Any])
+
+HISTORY_FIELDS = {"due", "starts", "ends", "status", "title", "location"}
+_WINDOWS = {"due", "starts", "ends"}
+
+
+def value(field_name: str, raw: str | None) -> Any:
+    """A history entry's value as its column holds it."""
+    if field_name in _WINDOWS:
+        return dates.parse(raw) if raw else None
+    if field_name in ("title", "location") and raw:
+        return text.title(raw, field_name)
+    return raw
+
+
+def delegation(record: DelegationRecord) -> dict[str, Any]:
+    """A delegation's names, each held to the rules of a one-line title."""
+    values = record.model_dump()
+    for name in ("state", "head", "role"):
+        if values[name]:
+            values[name] = text.title(values[name], f"delegation {name}")
+    values["members"] = [text.title(member, "delegation member") for member in record.members]
+    return values
+
+
+def with_alerts(fields: FieldsT, leads: list[str] | None) -> FieldsT:
+    """A record without alert_leads has none; an empty list leaves them as they are."""
+    if leads is None:
+        fields.columns["alert_leads"] = None
+    elif leads:
+        fields.columns["alert_leads"] = editing.alert_leads(",".join(leads))
+    return fields
+
+
+def initial(fields: FieldsT, entries: list[HistoryRecord]) -> FieldsT:
+    """The fields as they were before the first recorded change of each."""
+    first = type(fields)(dict(fields.columns))
+    seen: set[str] = set()
+    for entry in sorted(entries, key=lambda e: e.at):
+        if entry.field not in seen and first.holds(entry.field):
+            first.columns[entry.field] = value(entry.field, entry.old)
+            seen.add(entry.field)
+    return first
+
+
+def replay(
+    session: Session,
+    item: Deadline | Meeting,
+    entries: list[HistoryRecord],
+    current: dict[str, Any],
+    *,
+    now: Any,
+    sources: Callable[[list[str]], list[Source]],
+) -> None:
+    """Apply recorded history in order; it must end at the record's current values. All of
+    it, and the item's creation, is the past: kept as history, never news."""
+    ordered = sorted(entries, key=lambda e: e.at)
+    if ordered:  # the item was known before its first recorded change
+        for change in history.history(session, item):
+            change.changed_at = min(change.changed_at, ordered[0].at)
+    for entry in ordered:
+        if entry.field not in HISTORY_FIELDS:
+            raise InvalidInput(
+                f"history of unknown field {entry.field!r}; "
+                f"expected one of {', '.join(sorted(HISTORY_FIELDS))}"
+            )
+        source = sources([entry.source])[0] if entry.source else None
+        changes = history.apply_changes(
+            session,
+            item,
+            {entry.field: value(entry.field, entry.new)},
+            now=now,
+            source=source,
+            note=text.note(entry.note),
+        )
+        if not changes:
+            raise InvalidInput(f"history entry for {entry.field!r} changes nothing")
+        for change in changes:
+            change.changed_at = entry.at
+    mismatch = history.apply_changes(session, item, current, now=now)
+    if mismatch:
+        change = mismatch[0]
+        raise InvalidInput(
+            f"history of {change.field!r} ends at {change.old!r}, "
+            f"not at the current value {change.new!r}"
+        )
+    for change in history.history(session, item):
+        change.news = False
