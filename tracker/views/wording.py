@@ -7,6 +7,8 @@ Alerts, digests, the feeds and the pages all say "X: date moved from A to B" and
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -53,7 +55,7 @@ def change_title(
 # What each confidence rests on, said after it: "expected — by treaty schedule or pattern".
 CONFIDENCE_BASIS = {
     "confirmed": "official calendar or notice",
-    "announced": "announced by the parties",
+    "announced": "reported by the parties",
     "expected": "by treaty schedule or pattern",
     "reported": "a single secondary source",
 }
@@ -64,6 +66,13 @@ GRADE_NAMES = {
     "secondary": "secondary",
     "unverified": "unverified",
 }
+# Lifecycle states whose name alone would leave a reader asking what it means.
+STATUS_WORDS = {
+    "in-session": "in session",
+    "awaiting-outcome": "awaiting outcome",
+    "unconfirmed": "unconfirmed (no source shows it took place)",
+    "open": "open (its window is running)",
+}
 
 
 def confidence_phrase(confidence: str) -> str:
@@ -73,11 +82,11 @@ def confidence_phrase(confidence: str) -> str:
 
 
 def status_phrase(status: str) -> str:
-    """A lifecycle state in words: ``in session``, ``awaiting outcome``."""
-    return status.replace("-", " ")
+    """A lifecycle state in words: ``in session``, ``awaiting outcome``, ``postponed``."""
+    return STATUS_WORDS.get(status) or one_line(status.replace("-", " "))
 
 
-def source_phrase(source: dict[str, str | None]) -> str:
+def source_phrase(source: Mapping[str, str | None]) -> str:
     """A source in one line: its title, publisher and grade, and its caveat if any."""
     parts = [one_line(source.get("title") or "")]
     if source.get("publisher"):
@@ -103,12 +112,24 @@ def expected_phrase(when: DateWindow) -> str:
 
 
 def when_phrase(when: DateWindow, tz: str, as_of: datetime) -> str:
-    """``in 30 days (2026-12-22)``; for an imprecise date, ``expected in October 2026
-    (imprecise date; its start is in 2 months)``."""
-    human = countdown(when, as_of, tz).human
+    """``in 30 days (2026-12-22)``; for an imprecise date, ``expected in 2027`` with the
+    countdown's own words beside it when they add anything (``expected in October 2026
+    (in 1–2 months)``): the countdown never claims more precision than the date has, and
+    nothing here counts days of its own; ``date to be announced``."""
+    if when.is_tba:
+        return "date to be announced"
+    human = one_line(countdown(when, as_of, tz).human)
     if when.is_exact:
         return f"{human} ({one_line(when.text)})"
-    return f"{expected_phrase(when)} (imprecise date; its start is {human})"
+    expected = expected_phrase(when)
+    if not human or expected.endswith(human.removeprefix("in ")):
+        return expected
+    return f"{expected} ({human})"
+
+
+def _as_of(item: Item, as_of: datetime | None) -> Item:
+    """The item counted as of ``as_of`` (its state too), default: its own instant."""
+    return item if as_of is None or as_of == item.as_of else replace(item, as_of=as_of)
 
 
 def item_summary(item: Item, as_of: datetime | None = None) -> str:
@@ -116,3 +137,12 @@ def item_summary(item: Item, as_of: datetime | None = None) -> str:
     ``New START expires: in 30 days (2026-02-05)``."""
     when = when_phrase(item.when, item.tz, item.as_of if as_of is None else as_of)
     return one_line(f"{item.title}: {when}")
+
+
+def item_phrase(item: Item, as_of: datetime | None = None) -> str:
+    """What a feed entry or a digest says of an item as of ``as_of`` (default: its own
+    instant): when, its state and the confidence of its date, ``in 30 days (2026-12-22);
+    in session; expected — by treaty schedule or pattern``."""
+    shown = _as_of(item, as_of)
+    when = when_phrase(shown.when, shown.tz, shown.as_of)
+    return one_line(f"{when}; {status_phrase(shown.status)}; {confidence_phrase(shown.confidence)}")
