@@ -72,8 +72,16 @@ def test_the_recently_passed_strip_has_new_start_290_days_ago(page: str):
 def test_meetings_show_location_series_and_marks_cancelled_ones(page: str, tags: Tags):
     assert tags.having("tr", "meeting-row")
     section = page[page.index('id="meetings"') : page.index('id="treaties"')]
-    for status in re.findall(r'class="meeting-row (\w+)"', section):
-        assert status in {"scheduled", "postponed", "cancelled", "held"}
+    for status in re.findall(r'class="meeting-row ([\w-]+)"', section):
+        assert status in {
+            "scheduled",
+            "in-session",
+            "awaiting-outcome",
+            "postponed",
+            "cancelled",
+            "held",
+            "unconfirmed",
+        }
     if "meeting-row cancelled" in section:
         assert "✕ cancelled" in section
 

@@ -11,6 +11,8 @@ hundred deadlines or 100k:
   :data:`PASSED_SHOWN`;
 - the meetings table: meetings (and occurrences) within :data:`MEETINGS_WITHIN`, at most
   :data:`MEETINGS_SHOWN`;
+- "Date to be announced": deadlines and meetings without a date, at most :data:`UNDATED_SHOWN`
+  (never hidden for having no date; the countdown and the agenda have no place for them);
 - the timeline: a lane per treaty, and marks for the deadlines and meetings from
   :data:`TIMELINE_PAST` back to the chart's end, the :data:`TIMELINE_MARKS` nearest to today
   (a recurring meeting: its occurrences within the meetings table's year).
@@ -19,7 +21,7 @@ hundred deadlines or 100k:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -44,6 +46,7 @@ RECENT = timedelta(days=365)
 MEETINGS_WITHIN = timedelta(days=365)
 CARDS = 6
 PASSED_SHOWN = 12
+UNDATED_SHOWN = 50
 MEETINGS_SHOWN = 50
 TIMELINE_PAST = timedelta(days=3 * 365)
 TIMELINE_MARKS = 300
@@ -120,23 +123,27 @@ class Board:
     meetings: list[Item]
     treaties: list[dict[str, Any]]
     timeline: Timeline
+    undated: list[Item] = field(default_factory=list)
 
     def valid_until(self, zones: Iterable[str]) -> datetime:
         """The first instant the same rows could give a different page: a midnight in a
-        zone a countdown or date is counted in, or a timed item starting (today becomes
-        earlier today). Items near today are all among the cards, the strip or the table."""
+        zone a countdown or date is counted in, or a timed item starting or ending (today
+        becomes earlier today; a meeting goes into session, or awaits its outcome). Items
+        near today are all among the cards, the strip or the table; undated ones do not age.
+        """
         shown = [*self.countdowns, *self.passed, *self.meetings]
         midnights = []
         for name in {*zones, "UTC", *(e.when.tz or e.tz for e in shown)}:
             local = zone(name)
             tomorrow = self.as_of.astimezone(local).date() + timedelta(days=1)
             midnights.append(datetime.combine(tomorrow, time(0), local))
-        starts = [
-            e.when.start(e.tz)
+        timed = [
+            w.start(e.tz)
             for e in shown
-            if e.when.precision is Precision.TIME and e.when.start(e.tz) > self.as_of
+            for w in (e.when, e.ends)
+            if w is not None and w.precision is Precision.TIME
         ]
-        return min([*midnights, *starts]).astimezone(UTC)
+        return min([*midnights, *(t for t in timed if t > self.as_of)]).astimezone(UTC)
 
 
 def _cards(session: Session, today: date, as_of: datetime) -> list[Item]:
@@ -162,8 +169,38 @@ def _recently_passed(session: Session, today: date, as_of: datetime) -> list[Ite
     return sorted(passed, key=lambda i: i.when.latest, reverse=True)[:PASSED_SHOWN]
 
 
+# States in which an item is happening now, whatever its countdown says of its first day.
+UNDER_WAY = frozenset(("open", "in-session"))
+
+
 def _passed(item: Item) -> bool:
-    return item.countdown.status.value == "passed"
+    """Behind us: its countdown has passed and it is not under way (a deadline whose
+    window runs, a meeting in session stay with the coming ones)."""
+    return item.status not in UNDER_WAY and item.countdown.status.value == "passed"
+
+
+def undated(session: Session, as_of: datetime, limit: int = UNDATED_SHOWN) -> list[Item]:
+    """Deadlines (not cancelled or superseded) and meetings whose date is to be announced,
+    by title: two bounded queries (the treaty joined, as for the cards)."""
+    deadlines = (
+        select(Deadline)
+        .options(queries.line_loading(Deadline))
+        .where(Deadline.due_earliest.is_(None), Deadline.status.not_in(HIDDEN))
+        .order_by(Deadline.title, Deadline.slug)
+        .limit(limit)
+    )
+    meetings = (
+        select(Meeting)
+        .options(queries.line_loading(Meeting))
+        .where(Meeting.starts_earliest.is_(None))
+        .order_by(Meeting.title, Meeting.slug)
+        .limit(limit)
+    )
+    items = [from_deadline(row, as_of) for row in session.scalars(deadlines)]
+    for row in session.scalars(meetings):
+        # Undated, so not recurring: the meeting itself, whatever the range.
+        items += meeting_items(row, as_of, date.min, date.min)
+    return sorted(items, key=lambda i: (i.title.casefold(), i.slug))[:limit]
 
 
 def _timeline_marks(
@@ -225,6 +262,7 @@ def board(session: Session, *, title: str, timezone: str, as_of: datetime) -> Bo
         meetings=meetings[:MEETINGS_SHOWN],
         treaties=[treaty_dict(t, today) for t in treaties],
         timeline=timeline(treaties, marks, today),
+        undated=undated(session, as_of),
     )
 
 

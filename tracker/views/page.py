@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
+from tracker.views import wording
 from tracker.views.board import Board, board
 
 if TYPE_CHECKING:
@@ -31,6 +32,12 @@ def _template() -> Template:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+    )
+    # The one wording of a state, a confidence and a source, as every reader has it.
+    environment.filters.update(
+        status_phrase=wording.status_phrase,
+        confidence_phrase=wording.confidence_phrase,
+        source_phrase=wording.source_phrase,
     )
     return environment.get_template("board.html")
 
