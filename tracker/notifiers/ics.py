@@ -27,7 +27,7 @@ from tracker.dates import DateWindow, Precision, zone
 from tracker.notifiers.feeds import FeedPublisher, Publication, Shown, item_link
 from tracker.notifiers.ical_text import escape_text, ical_value, line, moment, text, utc
 from tracker.views.items import Item
-from tracker.views.wording import one_line
+from tracker.views.wording import confidence_phrase, one_line, source_phrase, status_phrase
 
 PRODID = "-//tracker//arms control treaty tracker//EN"
 
@@ -44,9 +44,12 @@ class _Rendered:
 
 
 def _status(item_status: str, window: DateWindow) -> str:
+    """STATUS: cancelled (or superseded) is CANCELLED; a date not known to the day, or a
+    postponement to a date to be announced, TENTATIVE; anything else CONFIRMED (the
+    description says the state and how sure the date is)."""
     if item_status in ("cancelled", "superseded"):
         return "CANCELLED"
-    if item_status == "postponed" or not window.is_exact:
+    if not window.is_exact or (item_status == "postponed" and window.is_tba):
         return "TENTATIVE"
     return "CONFIRMED"
 
@@ -63,7 +66,8 @@ def _description(item: Item) -> str:
         lines = [
             item.series,
             f"When: {item.when.text}" + (f" to {item.ends.text}" if item.ends else ""),
-            f"Status: {item.status}",
+            f"Status: {status_phrase(item.status)}",
+            f"Confidence: {confidence_phrase(item.confidence)}",
             ("Delegations: " + "; ".join(h for h in heads if h)) if any(heads) else None,
             item.outcome,
         ]
@@ -72,14 +76,12 @@ def _description(item: Item) -> str:
         lines = [
             f"Deadline ({item.kind}){of}",
             f"Due: {item.when.text}",
-            f"Status: {item.status}",
+            f"Status: {status_phrase(item.status)}",
+            f"Confidence: {confidence_phrase(item.confidence)}",
             item.notes,
         ]
     parts = [line.strip() for line in lines if line and line.strip()]
-    cited = [
-        " — ".join(v for v in (s.get("title"), s.get("publisher"), s.get("url")) if v)
-        for s in item.sources
-    ]
+    cited = [source_phrase(s) + (f" — {s['url']}" if s.get("url") else "") for s in item.sources]
     if cited:
         parts.append("Sources:\n" + "\n".join(f"- {c}" for c in cited))
     return "\n\n".join(parts)
@@ -228,9 +230,9 @@ class IcsPublisher(FeedPublisher):
         p = publication
         triggers = [ical_value(vDuration(-lead)) for lead in p.alarm_leads]
         refresh = ical_value(vDuration(p.refresh))
-        events = sorted(
-            (_event(item, p.base_url, triggers) for item in p.items), key=lambda e: e.uid
-        )
+        # A date to be announced is no event: a calendar has no day to put it on.
+        dated = (item for item in p.items if not item.when.is_tba)
+        events = sorted((_event(item, p.base_url, triggers) for item in dated), key=lambda e: e.uid)
         zones = _timezones(events)
         about = "Deadlines and meetings of arms control treaties"
         files = {"calendar.ics": _calendar(p.title, about, refresh, events, zones)}

@@ -122,6 +122,7 @@ def build_feeds(
     """Write every publisher's files and the board into ``out`` (default: the feed
     directory), rendering only the parts whose inputs changed since they were last built
     there. ``publishers``: those to publish with (default: the installed ones)."""
+    from tracker.publish.calendar_items import next_state_change
     from tracker.views.page import board_page
 
     report = BuildReport(out or settings.feed_dir)
@@ -143,11 +144,14 @@ def build_feeds(
     if todo:
         needed = frozenset().union(*(_shows(p) for p in todo))
         publication = _publication(session, settings, needed, alarm_leads, as_of)
-        # Which items the calendars hold depends on the day: the next midnight may change it.
+        # Which items the calendars hold depends on the day: the next midnight may change
+        # it; what they say of an item's state, the next instant a window opens or closes.
         tomorrow = _today(settings, as_of) + timedelta(days=1)
+        changes = next_state_change(publication.items, as_of)
+        aged = min(tomorrow, changes) if changes is not None else tomorrow
         for publisher in todo:
             laid_out = publisher.publish(publication)
-            until = tomorrow if "items" in _shows(publisher) else None
+            until = aged if "items" in _shows(publisher) else None
             rendered[publisher.name] = ({directory / n: c for n, c in laid_out.items()}, until)
     if BOARD in stale:
         html, valid_until = board_page(session, settings, as_of)

@@ -19,6 +19,7 @@ from collections import namedtuple
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Executable, Select, func, select
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 from tracker.catalog.models import Deadline, Meeting, deadline_sources, meeting_sources
 from tracker.catalog.sources import Source
 from tracker.catalog.treaties import Treaty
-from tracker.dates import LONGEST_WINDOW
+from tracker.dates import LONGEST_WINDOW, DateWindow
 from tracker.views.items import Item, Sources, deadline_item, meeting_item, whole
 
 PAST_CAP = 200
@@ -83,21 +84,32 @@ def _shown(model: type[Deadline] | type[Meeting]) -> Select[Any]:
 
 
 def _sources(session: Session, type_: str, ids: Sequence[int]) -> dict[int, Sources]:
-    """The sources each item cites, in the order they were added."""
+    """The sources each item cites, in the order they were added, each with its grade and
+    caveat (read in the same query: a calendar shows them beside the source)."""
     if not ids:
         return {}
     link = _CITATIONS[type_]
     owner = link.c[f"{type_}_id"]
     rows = session.execute(
-        select(owner, Source.title, Source.publisher, Source.url, Source.key, Source.published)
+        select(
+            owner,
+            Source.title,
+            Source.publisher,
+            Source.url,
+            Source.key,
+            Source.published,
+            Source.grade,
+            Source.caveat,
+        )
         .join(Source, Source.id == link.c.source_id)
         .where(owner.in_(ids))
         .order_by(owner, Source.id)
     )
     found: dict[int, list[dict[str, str | None]]] = {}
-    for owner_id, title, publisher, url, key, published in rows:
+    for owner_id, title, publisher, url, key, published, grade, caveat in rows:
         cited = {"key": key, "title": title, "publisher": publisher, "url": url}
         cited["published"] = published.isoformat() if published else None
+        cited["grade"], cited["caveat"] = grade, caveat  # as Source.as_dict() has them
         found.setdefault(owner_id, []).append(cited)
     return {owner_id: tuple(cited) for owner_id, cited in found.items()}
 
@@ -150,3 +162,39 @@ def items_by_id(
     }
     items = _items(session, found, as_of, calendar=False)
     return {(item.type, key): item for key, item in items}
+
+
+# Recorded states that the dates move on (to open, in session, awaiting outcome).
+_DATED_STATES = frozenset(("pending", "scheduled", "postponed"))
+
+
+def next_state_change(items: Sequence[Item], as_of: datetime) -> datetime | None:
+    """The first instant after ``as_of`` at which an item's state may change with its
+    dates alone (a window opening or closing, a meeting going into session or ending):
+    the calendars say the state, so they are built again then. Every bound of a window
+    counts, which may be a little early, never late.
+
+    Bounds are ordered by their day first (cheap), and instants worked out only for the
+    first few days: a day's instants lie within a day or two of its midnight in UTC, and
+    working out every item's cost a tenth of a feed build."""
+    floor = as_of.date() - timedelta(days=2)
+    bounds: list[tuple[date, bool, str, DateWindow]] = []
+    for item in items:
+        if item.recorded_status not in _DATED_STATES:
+            continue
+        for window in (item.when, item.ends):
+            if window is None or window.is_tba:
+                continue
+            if window.earliest >= floor:
+                bounds.append((window.earliest, False, item.tz, window))
+            if window.latest >= floor:
+                bounds.append((window.latest, True, item.tz, window))
+    bounds.sort(key=itemgetter(0))
+    found: datetime | None = None
+    for day, closes, tz, window in bounds:
+        if found is not None and day > found.date() + timedelta(days=2):
+            break
+        instant = window.end(tz) if closes else window.start(tz)
+        if instant > as_of and (found is None or instant < found):
+            found = instant
+    return found

@@ -34,7 +34,7 @@ from tracker.files import write_if_changed
 
 STATE_FILE = ".build-state.json"
 # Bump when what a build writes changes for the same rows: old state then misses.
-FORMAT = 3
+FORMAT = 4  # 4: states, confidence and graded sources shown
 
 # Which tables each thing a part shows is read from; a change to any of them rebuilds it.
 DEPENDS: dict[str, tuple[str, ...]] = {
