@@ -18,11 +18,11 @@ from tracker.alerts.models import Subscriber
 from tracker.catalog.queries import Filter
 from tracker.settings import Settings
 from tracker.views import service
-from tracker.views.board import HIDDEN
+from tracker.views.board import HIDDEN, undated
 
 # Something a subscriber's filters select on: its treaty, its kind, and what it shows.
 Selectable = tuple[str | None, str | None, Any]
-# The indices of the happenings, board entries and agenda entries a subscriber gets.
+# The indices of the happenings, board, agenda and undated entries a subscriber gets.
 Chosen = tuple[tuple[int, ...], ...]
 
 
@@ -33,6 +33,7 @@ class Shared:
     happenings: list[Selectable]
     board: list[Selectable]
     agenda: list[Selectable]
+    undated: list[Selectable] = field(default_factory=list)
     _chosen: dict[tuple[Any, ...], Chosen] = field(default_factory=dict)
     _made: dict[tuple[Any, ...], tuple[Digest, str, dict[str, Any]]] = field(default_factory=dict)
 
@@ -42,7 +43,7 @@ class Shared:
         if key not in self._chosen:
             self._chosen[key] = tuple(
                 tuple(i for i, (treaty, kind, _) in enumerate(items) if sub.concerns(treaty, kind))
-                for items in (self.happenings, self.board, self.agenda)
+                for items in (self.happenings, self.board, self.agenda, self.undated)
             )
         return self._chosen[key]
 
@@ -53,7 +54,7 @@ class Shared:
         key = (period, chosen, sub.tz)
         made = self._made.get(key)
         if made is None:
-            happenings, board, ahead = chosen
+            happenings, board, ahead, undated = chosen
             digest = assemble(
                 sub.email,
                 period,
@@ -61,6 +62,7 @@ class Shared:
                 board=[self.board[i][2] for i in board],
                 agenda=[self.agenda[i][2] for i in ahead],
                 tz=sub.tz,
+                undated=[self.undated[i][2] for i in undated],
             )
             made = self._made[key] = (digest, digest.text(), digest.payload())
         digest, text, payload = made
@@ -70,8 +72,9 @@ class Shared:
 def gather(
     session: Session, settings: Settings, period: Period, happenings: list[Selectable]
 ) -> Shared:
-    """The countdown board and the meetings ahead as of the period's due instant, with the
-    ``happenings`` of its span: everything any subscriber's digest of it may hold."""
+    """The countdown board, the meetings ahead and what waits for its date (as the board
+    page has them) as of the period's due instant, with the ``happenings`` of its span:
+    everything any subscriber's digest of it may hold."""
     as_of = period.due_at
     today = as_of.date()
     days = timedelta(days=settings.digest.agenda_days)
@@ -87,4 +90,7 @@ def gather(
         (item.treaty, item.kind, item.as_agenda())
         for item in service.meetings(session, flt, as_of, days)
     ]
-    return Shared(happenings, board, ahead)
+    waiting: list[Selectable] = [
+        (item.treaty, item.kind, item.as_agenda()) for item in undated(session, as_of)
+    ]
+    return Shared(happenings, board, ahead, waiting)

@@ -14,6 +14,7 @@ from typing import Any
 
 from tracker.dates import zone
 from tracker.settings import DigestSettings
+from tracker.views.wording import confidence_phrase, one_line, status_phrase
 
 
 class DigestFrequency(StrEnum):
@@ -111,6 +112,7 @@ class Digest:
     agenda: tuple[dict[str, Any], ...] = ()
     tz: str = "UTC"
     notes: tuple[str, ...] = field(default=())
+    undated: tuple[dict[str, Any], ...] = ()  # deadlines and meetings whose date is TBA
 
     @property
     def is_empty(self) -> bool:
@@ -126,6 +128,7 @@ class Digest:
             "changes": [_happening(h) for h in self.happenings if h.kind == "change"],
             "board": list(self.board),
             "agenda": list(self.agenda),
+            "undated": list(self.undated),
         }
 
     def text(self) -> str:
@@ -139,15 +142,31 @@ class Digest:
             lines += ["  (none)"] if not items else []
             lines.append("")
         lines.append("Countdown:")
-        lines += [f"  {e['when']:<28} {e['human']:<24} {e['title']}" for e in self.board]
+        lines += [
+            f"  {e['when']:<28} {e['human']:<24} {e['title']}{_standing(e)}" for e in self.board
+        ]
         lines += ["  (no upcoming deadlines)"] if not self.board else []
         lines += ["", "Meetings ahead:"]
         lines += [
-            f"  {e['when']:<28} {e['title']}" + (f" — {e['location']}" if e.get("location") else "")
+            f"  {e['when']:<28} {e['title']}"
+            + (f" — {e['location']}" if e.get("location") else "")
+            + _standing(e)
             for e in self.agenda
         ]
         lines += ["  (no meetings scheduled)"] if not self.agenda else []
+        if self.undated:  # a short section, only when something waits for its date
+            lines += ["", "Date to be announced:"]
+            lines += [f"  {e['title']}{_standing(e)}" for e in self.undated]
         return "\n".join(lines) + "\n"
+
+
+def _standing(entry: dict[str, Any]) -> str:
+    """`` [in session; expected — by treaty schedule or pattern]``: an item's state (as the
+    JSON vocabulary's ``status`` has it) and how sure its date is."""
+    said = [status_phrase(entry["status"])] if entry.get("status") else []
+    if entry.get("confidence"):
+        said.append(confidence_phrase(entry["confidence"]))
+    return f" [{one_line('; '.join(said))}]" if said else ""
 
 
 def _happening(happening: Happening) -> dict[str, Any]:
@@ -166,6 +185,7 @@ def assemble(
     board: Sequence[dict[str, Any]] = (),
     agenda: Sequence[dict[str, Any]] = (),
     tz: str = "UTC",
+    undated: Sequence[dict[str, Any]] = (),
 ) -> Digest:
     ordered = tuple(sorted(happenings, key=lambda h: (h.due_at, h.title)))
     subject = (
@@ -174,7 +194,14 @@ def assemble(
         else f"Treaty tracker digest {period.key}"
     )
     return Digest(
-        identity(email, period), subject, period, ordered, tuple(board), tuple(agenda), tz
+        identity(email, period),
+        subject,
+        period,
+        ordered,
+        tuple(board),
+        tuple(agenda),
+        tz,
+        undated=tuple(undated),
     )
 
 

@@ -6,7 +6,11 @@ sections, which the templates render; missing keys are left out::
 
     {"period": "2026-W48" | "2026-11-23", "agenda_days": 60,
      "alerts": [{"title": ..., "late": ...}], "changes": [{"title": ...}],
-     "board": [Item.as_countdown(), ...], "agenda": [Item.as_agenda(), ...]}
+     "board": [Item.as_countdown(), ...], "agenda": [Item.as_agenda(), ...],
+     "undated": [Item.as_agenda(), ...]}  (items whose date is to be announced)
+
+The templates word an entry's ``status`` and ``confidence`` with the filters
+``status_phrase`` and ``confidence_phrase`` (:mod:`tracker.views.wording`), as every reader.
 
 Without sections, the message's text is the body.
 """
@@ -40,7 +44,7 @@ POLICY = _SMTP_POLICY.clone(max_line_length=998)
 # For addresses that are not ASCII: headers in UTF-8, sent with SMTPUTF8.
 POLICY_UTF8 = POLICY.clone(utf8=True)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-_SECTIONS = ("alerts", "changes", "board", "agenda")
+_SECTIONS = ("alerts", "changes", "board", "agenda", "undated")
 _ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})")
 
 
@@ -125,7 +129,9 @@ def _domain(sender: str) -> str:
 def _environment() -> Environment:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    return Environment(
+    from tracker.views.wording import confidence_phrase, status_phrase
+
+    environment = Environment(
         loader=PackageLoader("tracker.notifiers", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
@@ -133,6 +139,8 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # packaged templates do not change: no stat() per message
     )
+    environment.filters.update(status_phrase=status_phrase, confidence_phrase=confidence_phrase)
+    return environment
 
 
 def render(message: Message, unsubscribe: str | None) -> tuple[str, str]:
