@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, event, func, inspect, select
 from sqlalchemy import table as sql_table
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from alembic import command
 from tracker import resources
@@ -30,7 +33,55 @@ def alembic_config(engine: Engine, location: Path | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    with _migrating(engine) as migrating:
+        command.upgrade(alembic_config(migrating), revision)
+
+
+# Any 64-bit number that no other part of the tracker takes as an advisory lock.
+MIGRATION_LOCK_KEY = 0x74726163_6B6D6967  # "trackmig"
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Engine]:
+    """The engine a migration runs on: one run at a time, all or nothing.
+
+    PostgreSQL: DDL is transactional; a transaction-level advisory lock makes a second run
+    wait, then find the schema at its revision. SQLite: pysqlite opens no transaction for
+    DDL, so a failed step left the schema half-way; a private engine opens one with the
+    write lock (BEGIN IMMEDIATE, which also makes a second run wait) and turns foreign keys
+    off while tables are rebuilt, as alembic's batch mode needs (a parent table is dropped
+    and renamed back; with foreign keys on, its rows' references refuse that)."""
+    if engine.dialect.name == "postgresql":
+
+        def lock(connection: Connection) -> None:
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+
+        event.listen(engine, "begin", lock)
+        try:
+            yield engine
+        finally:
+            event.remove(engine, "begin", lock)
+        return
+    if engine.dialect.name != "sqlite":
+        yield engine
+        return
+    from tracker.db import make_engine
+
+    private = make_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
+
+    @event.listens_for(private, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # no implicit transactions: ours, below
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+    @event.listens_for(private, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    try:
+        yield private
+    finally:
+        private.dispose()
 
 
 def downgrade(engine: Engine, revision: str, *, force: bool = False) -> None:
@@ -44,7 +95,8 @@ def downgrade(engine: Engine, revision: str, *, force: bool = False) -> None:
                 f"downgrading to {revision} would drop tables holding rows: {said}; "
                 "nothing changed (add --force to drop them)"
             )
-    command.downgrade(alembic_config(engine), revision)
+    with _migrating(engine) as migrating:
+        command.downgrade(alembic_config(migrating), revision)
 
 
 def would_lose(engine: Engine, revision: str) -> list[tuple[str, int]]:
@@ -94,7 +146,7 @@ def _tables_at(revision: str | None) -> set[str]:
     with tempfile.TemporaryDirectory(prefix="tracker-downgrade-") as folder:
         scratch = make_engine(f"sqlite:///{Path(folder) / 'scratch.db'}")
         try:
-            command.upgrade(alembic_config(scratch), revision)
+            upgrade(scratch, revision)
             return set(inspect(scratch).get_table_names()) - {"alembic_version"}
         finally:
             scratch.dispose()
