@@ -29,13 +29,15 @@ def countdown(
     Default: the nearest 50 deadlines not yet passed or passed in the last 30 days, in
     date order (cancelled and superseded ones left out).
     """
-    from tracker.views.board import BOARD_SIZE, countdowns
+    from tracker.catalog.queries import Filter, check_deadlines_or_treaties, undated_deadlines
+    from tracker.views.board import BOARD_SIZE, HIDDEN, countdowns
 
     if show_all:
         limit = None
     elif limit is None and not slugs:
         limit = BOARD_SIZE
     with app.sessions() as session:
+        check_deadlines_or_treaties(session, slugs)
         # One more than shown, to tell the reader whether there are more.
         found = countdowns(
             session,
@@ -44,19 +46,21 @@ def countdown(
             as_of=app.as_of,
             limit=None if limit is None else limit + 1,
         )
+        # The board counts to dates; those to be announced are named, never hidden.
+        tba = [] if slugs else undated_deadlines(session, Filter(today=app.today))
+        tba = [deadline for deadline in tba if deadline.status not in HIDDEN]
     items = found[:limit]
     output.listing(
         as_json,
-        [item.as_countdown() for item in items],
+        [item.as_dict() for item in items],
         ["deadline", "due", "treaty", "days", "countdown"],
-        [
-            (i.title, i.when.text, i.treaty, i.countdown.days_remaining, i.countdown.human)
-            for i in items
-        ],
+        [(i.title, i.when.text, i.treaty, output.days(i), i.countdown.human) for i in items],
         title=f"Countdowns as of {app.today:%d %B %Y}",
     )
     if not as_json and len(found) > len(items):
         click.echo(f"(the first {limit} in date order; --limit N or --all for more)")
+    if not as_json and tba:
+        click.echo(f"(and {len(tba)} with a date to be announced: tracker upcoming --undated)")
 
 
 @click.command()
@@ -70,13 +74,24 @@ def countdown(
     metavar="KIND",
     help="Only this kind of deadline or meeting (e.g. plenary).",
 )
+@click.option(
+    "--undated",
+    is_flag=True,
+    help="Instead: the deadlines and meetings whose date is to be announced.",
+)
 @options.treaty
 @options.as_json
 @pass_app
 def upcoming(
-    app: App, within: str, kinds: tuple[str, ...], treaty: str | None, as_json: bool
+    app: App,
+    within: str,
+    kinds: tuple[str, ...],
+    undated: bool,
+    treaty: str | None,
+    as_json: bool,
 ) -> None:
-    """One agenda of deadlines and meetings, in date order."""
+    """One agenda of deadlines and meetings, in date order (or --undated: those whose date
+    is to be announced)."""
     from tracker.catalog.queries import Filter, check_filter
     from tracker.dates import parse_duration
     from tracker.views import service
@@ -84,14 +99,22 @@ def upcoming(
     flt = Filter(today=app.today, within=parse_duration(within), treaty=treaty, kinds=kinds)
     with app.sessions() as session:
         check_filter(session, flt)
-        items = service.upcoming(session, flt, app.as_of)
+        tba = service.undated(session, flt, app.as_of)
+        items = tba if undated else service.upcoming(session, flt, app.as_of)
+    if undated:
+        title = "Date to be announced"
+    else:
+        title = f"Upcoming within {within} of {app.today:%d %B %Y}"
     output.agenda(
         as_json,
         items,
         ["when", "type", "title", "where / treaty", "status", "countdown"],
         lambda i: (i.when.text, i.type, i.title, i.location or i.treaty, i.status),
-        title=f"Upcoming within {within} of {app.today:%d %B %Y}",
+        title=title,
     )
+    if tba and not undated and not as_json:
+        # Never hidden: a date to be announced may be any day, this window's too.
+        click.echo(f"(and {len(tba)} with a date to be announced: tracker upcoming --undated)")
 
 
 COMMANDS = [countdown, upcoming]

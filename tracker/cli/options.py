@@ -48,17 +48,26 @@ _listing_options = group(
 
 def listing(func: Callable[[App, Filter, bool], None]) -> Callable[..., None]:
     """--treaty, --kind, --within, --upcoming/--past/--all and --json, handed to ``func``
-    as one ``Filter`` (its today the app's) and the JSON flag. Goes under ``pass_app``."""
+    as one ``Filter`` (its today the app's; items to be announced listed too, unless
+    --past) and the JSON flag. Goes under ``pass_app``."""
 
     def command(app: App, as_json: bool, **given: Any) -> None:
         from tracker.catalog.queries import check_filter
 
         flt = build_filter(app.today, **given)
         with app.sessions() as session:
-            check_filter(session, flt)
+            check_filter(session, flt, _listed_type())
         func(app, flt, as_json)
 
     return _listing_options(functools.update_wrapper(command, func))
+
+
+def _listed_type() -> str | None:
+    """What a listing lists, by its group (``deadline list``, ``meeting list``): its
+    --kind must be a kind of that type."""
+    parent = click.get_current_context().parent
+    name = parent.info_name if parent is not None else None
+    return name if name in ("deadline", "meeting") else None
 
 
 def build_filter(
@@ -71,10 +80,12 @@ def build_filter(
     from tracker.catalog.queries import Filter, Scope
     from tracker.dates import parse_duration
 
+    # A date to be announced may be any day ahead: listed, last, unless only the past is.
     return Filter(
         today=today,
         scope=Scope(scope),
         within=parse_duration(within) if within else None,
         treaty=treaty,
         kinds=kinds,
+        undated=scope != "past",
     )

@@ -63,7 +63,8 @@ class Item:
     # Counted when read: a timeline mark or a feed entry never needs it.
     @cached_property
     def countdown(self) -> Countdown:
-        return countdown(self.when, self.as_of, self.tz)
+        ends = self.ends if self.ends is not None and not self.ends.is_tba else None
+        return countdown(self.when, self.as_of, self.tz, ends.latest if ends else None)
 
     @cached_property
     def status(self) -> str:
@@ -76,41 +77,50 @@ class Item:
     def last_day(self) -> date:
         return self.ends.latest if self.ends else self.when.latest
 
-    def _base(self) -> dict[str, Any]:
-        return {
+    def as_dict(self) -> dict[str, Any]:
+        """The item in the one JSON vocabulary every command and the API use (README,
+        "The JSON vocabulary"): ``status`` is the lifecycle state, ``countdown_status``
+        the countdown's; a date to be announced has no days (nulls)."""
+        counted = self.countdown
+        data = {
             "type": self.type,
             "slug": self.slug,
             "title": self.title,
             "kind": self.kind,
             "treaty": self.treaty,
-            "when": self.when.text,
-            "earliest": self.when.earliest.isoformat(),
-            "latest": self.when.latest.isoformat(),
-            "precision": self.when.precision.value,
+            "treaty_name": self.treaty_name,
+            **_window_dict(self.when),
             "tz": self.tz,
-            "days_remaining": self.countdown.days_remaining,
-            "human": self.countdown.human,
-        }
-
-    def as_countdown(self) -> dict[str, Any]:
-        """The countdown object: ``status`` is the countdown's, the item's is beside it."""
-        return {
-            **self._base(),
-            "status": self.countdown.status.value,
-            "item_status": self.status,
-            "sources": list(self.sources),
-        }
-
-    def as_agenda(self) -> dict[str, Any]:
-        return {
-            **self._base(),
+            "days_min": counted.days_min,
+            "days_max": counted.days_max,
+            "days_remaining": counted.days_remaining,
+            "human": counted.human,
             "status": self.status,
-            "countdown_status": self.countdown.status.value,
-            "ends": self.ends.text if self.ends else None,
-            "location": self.location,
-            "series": self.series,
+            "countdown_status": counted.status.value,
+            "confidence": self.confidence,
             "sources": list(self.sources),
         }
+        if self.type == "meeting":
+            data["ends"] = _window_dict(self.ends) if self.ends else None
+            data["location"] = self.location
+            data["series"] = self.series
+        return data
+
+    # The board's and the agenda's names for the one shape (callers that predate it).
+    as_countdown = as_dict
+    as_agenda = as_dict
+
+
+def _window_dict(window: DateWindow) -> dict[str, Any]:
+    """``when`` (as written), ``earliest``/``latest`` (ISO days; null for a date to be
+    announced) and ``precision``."""
+    tba = window.is_tba
+    return {
+        "when": window.text,
+        "earliest": None if tba else window.earliest.isoformat(),
+        "latest": None if tba else window.latest.isoformat(),
+        "precision": window.precision.value,
+    }
 
 
 # A deadline's or meeting's columns every item shows as they are.
@@ -177,6 +187,12 @@ def from_deadline(deadline: Deadline, as_of: datetime) -> Item:
     return deadline_item(deadline, as_of, **_related("deadline", deadline))
 
 
+def from_meeting(meeting: Meeting, as_of: datetime) -> Item:
+    """A meeting's item from its ORM row, with its treaty and sources (a recurring one's
+    first occurrence and rule, as :func:`meeting_item`)."""
+    return meeting_item(meeting, as_of, **_related("meeting", meeting))
+
+
 def _related(type_: str, row: Deadline | Meeting) -> dict[str, Any]:
     """What an item read from its ORM row has beside its own columns."""
     treaty = row.treaty
@@ -190,15 +206,13 @@ def _related(type_: str, row: Deadline | Meeting) -> dict[str, Any]:
 
 def meeting_items(meeting: Meeting, as_of: datetime, start: date, end: date) -> list[Item]:
     """The meeting, or for a recurring one each occurrence between ``start`` and ``end``."""
-    return occurrences_between(
-        meeting_item(meeting, as_of, **_related("meeting", meeting)), start, end
-    )
+    return occurrences_between(from_meeting(meeting, as_of), start, end)
 
 
 def occurrences_between(item: Item, start: date, end: date) -> list[Item]:
     """A recurring meeting's occurrences between ``start`` and ``end``, each an item of its
     own (its day, the first one's time and length, no end, no rule); any other item itself."""
-    if not item.recurrence:
+    if not item.recurrence or item.when.is_tba:
         return [item]
     from tracker.recurrence import occurrences  # dateutil.rrule: only for recurring meetings
 

@@ -12,12 +12,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tracker.catalog import history, queries
-from tracker.catalog.models import Change, Meeting
-from tracker.views.items import Item, agenda, from_deadline, meeting_items
+from tracker.catalog import claims, history, queries
+from tracker.catalog.models import Change, Deadline, Meeting
+from tracker.dates import MAX_YEAR, zone
+from tracker.views.items import Item, agenda, from_deadline, from_meeting, occurrences_between
 
 # Every listing of meetings starts here: before the first meeting anyone records.
 EARLIEST = date(1800, 1, 1)
+# `meeting show`: a series' occurrences left, at most this many listed; one without end
+# is looked ahead this many days (its count is not given).
+SHOWN_OCCURRENCES = 20
+SERIES_HORIZON = 3653
 
 
 def upcoming(session: Session, flt: queries.Filter, as_of: datetime) -> list[Item]:
@@ -28,8 +33,15 @@ def upcoming(session: Session, flt: queries.Filter, as_of: datetime) -> list[Ite
     return agenda(*found, as_of, flt.today, end)
 
 
+def undated(session: Session, flt: queries.Filter, as_of: datetime) -> list[Item]:
+    """``tracker upcoming --undated``: deadlines and meetings whose date is to be announced
+    (of the filter's treaty and kinds; no date window holds them), deadlines first."""
+    deadlines = [from_deadline(d, as_of) for d in queries.undated_deadlines(session, flt)]
+    return deadlines + [from_meeting(m, as_of) for m in queries.undated_meetings(session, flt)]
+
+
 def deadlines(session: Session, flt: queries.Filter, as_of: datetime) -> list[Item]:
-    """``tracker deadline list``."""
+    """``tracker deadline list``; with ``flt.undated``, those to be announced last."""
     return [from_deadline(deadline, as_of) for deadline in queries.deadlines(session, flt)]
 
 
@@ -37,51 +49,101 @@ def meetings(
     session: Session, flt: queries.Filter, as_of: datetime, horizon: timedelta
 ) -> list[Item]:
     """``tracker meeting list``: recurring meetings by their occurrences up to ``flt.within``
-    (else ``horizon``) ahead; past ones from the first on record."""
+    (else ``horizon``) ahead; past ones from the first on record; with ``flt.undated``,
+    those to be announced last."""
     end = flt.today + (flt.within or horizon)
     found = queries.meetings(session, flt)
+    tba = [from_meeting(m, as_of) for m in found if m.starts_earliest is None]
     if flt.scope is queries.Scope.UPCOMING:
-        return agenda((), found, as_of, flt.today, end)
+        return agenda((), found, as_of, flt.today, end) + tba
     items = agenda((), found, as_of, EARLIEST, end)
     if flt.scope is queries.Scope.PAST:
         return [item for item in items if item.when.latest < flt.today]
-    return items
+    return items + tba
 
 
 def deadline(session: Session, slug: str, as_of: datetime) -> dict[str, Any]:
-    """``tracker deadline show --json``: the deadline, its leads, notes and history."""
+    """``tracker deadline show --json``: the deadline, its leads, notes, claims and history."""
     found = queries.deadline(session, slug)
     return {
-        **from_deadline(found, as_of).as_agenda(),
+        **from_deadline(found, as_of).as_dict(),
         "alert_leads": found.alert_leads,
         "notes": found.notes,
+        **_claims(session, found),
         "history": changes_as_dicts(history.history(session, found)),
     }
 
 
 def meeting(session: Session, slug: str, as_of: datetime) -> dict[str, Any]:
-    """``tracker meeting show --json``: the meeting (a recurring or undated one without a
-    countdown), its delegations, outcome and history."""
+    """``tracker meeting show --json``: the meeting (a recurring one as its next
+    occurrence, with its rule, its end and the occurrences left), its delegations, outcome,
+    claims and history."""
     found = queries.meeting(session, slug)
-    # A meeting that does not repeat is its one occurrence, whatever the range asked.
-    items = [] if found.recurrence else meeting_items(found, as_of, EARLIEST, EARLIEST)
-    data = items[0].as_agenda() if items else _undated(found)
+    item = from_meeting(found, as_of)
+    data = series(item) if item.recurrence and not item.when.is_tba else item.as_dict()
     return {
         **data,
         "recurrence": found.recurrence,
         "delegations": found.delegations,
         "outcome": found.outcome,
+        **_claims(session, found),
         "history": changes_as_dicts(history.history(session, found)),
     }
 
 
-def _undated(meeting: Meeting) -> dict[str, Any]:
-    shown = ("slug", "title", "status", "kind", "location", "series")
+def series(item: Item) -> dict[str, Any]:
+    """A recurring meeting as its next occurrence (as of the item's instant; the first one
+    when none is left), with the series' first day, its end (``UNTIL``/``COUNT``, null when
+    it has none) and the occurrences left: at most :data:`SHOWN_OCCURRENCES`, and their
+    count when the series ends (null: it goes on)."""
+    assert item.recurrence is not None
+    today = item.as_of.astimezone(zone(item.tz)).date()
+    end_rule = recurrence_end(item.recurrence)
+    if end_rule is None:  # from today, since it goes on
+        start, horizon = today - (item.when.latest - item.when.earliest), today
+        horizon += timedelta(days=SERIES_HORIZON)
+    else:  # from its first day, to find its last (dateutil stops at the end)
+        start, horizon = item.when.earliest, date(MAX_YEAR, 12, 31)
+    found = occurrences_between(item, start, horizon)
+    left = [o for o in found if o.countdown.status.value != "passed"]
+    shown = left[0] if left else item
+    if end_rule is not None:
+        end_rule["last"] = found[-1].when.earliest.isoformat() if found else None
     return {
-        **{name: getattr(meeting, name) for name in shown},
-        "when": meeting.starts_text,
-        "human": None,
-        "sources": [source.as_dict() for source in meeting.sources],
+        **shown.as_dict(),
+        "recurrence_starts": item.when.text,
+        "recurrence_end": end_rule,
+        "next_occurrence": _occurrence(left[0]) if left else None,
+        "remaining_occurrences": [_occurrence(o) for o in left[:SHOWN_OCCURRENCES]],
+        "remaining_count": len(left) if end_rule is not None else None,
+    }
+
+
+def _occurrence(occurrence: Item) -> dict[str, Any]:
+    keys = ("when", "earliest", "latest", "precision", "human", "status")
+    whole = occurrence.as_dict()
+    return {key: whole[key] for key in keys}
+
+
+def recurrence_end(rule: str) -> dict[str, Any] | None:
+    """A rule's end as ``{"until": ISO day or None, "count": n or None}``; None when the
+    series goes on without end."""
+    parts = dict(part.partition("=")[::2] for part in rule.upper().split(";") if part)
+    until, count = parts.get("UNTIL"), parts.get("COUNT")
+    if not until and not count:
+        return None
+    day = None
+    if until:
+        day = date(int(until[:4]), int(until[4:6]), int(until[6:8])).isoformat()
+    return {"until": day, "count": int(count) if count else None}
+
+
+def _claims(session: Session, found: Deadline | Meeting) -> dict[str, Any]:
+    """What each source says of the item's fields, and whether any disagree."""
+    fields = claims.of_item(session, found)
+    return {
+        "claims": [field.as_dict() for field in fields],
+        "conflicting": any(field.conflicting for field in fields),
     }
 
 
