@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import socket
 import subprocess
@@ -19,6 +20,8 @@ from ..process import tracker as run_tracker
 
 pytestmark = pytest.mark.slow
 
+IN_SESSION = "2026-12-02T12:00Z"
+
 
 def tracker(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     result = run_tracker(home, *args)
@@ -30,7 +33,30 @@ def tracker(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("serve")
     tracker(home, "init")
-    tracker(home, "--as-of", "2026-11-22", "feed", "build")
+    # News for the feed (a fresh init's seeded past is not news), added through the CLI a
+    # month before; the board is built on the third day of the fixture conference.
+    added = ("--as-of", "2026-11-01T09:00Z")
+    tracker(
+        home,
+        *added,
+        "meeting",
+        "add",
+        "Fixture Review Conference",
+        "--starts",
+        "2026-11-30",
+        "--ends",
+        "2026-12-04",
+        "--tz",
+        "America/New_York",
+        "--kind",
+        "review-conference",
+        "--confidence",
+        "confirmed",
+        "--slug",
+        "fixture-revcon",
+    )
+    tracker(home, *added, "deadline", "add", "Fixture protocol deposit", "--due", "TBA")
+    tracker(home, "--as-of", IN_SESSION, "feed", "build")
     port = free_port()
     env = {**os.environ, "TRACKER_DATA_DIR": str(home / "var")}
     env.pop("TRACKER_DATABASE_URL", None)
@@ -107,6 +133,17 @@ def test_it_binds_loopback_and_serves_the_board(server: str):
     with urllib.request.urlopen(f"{server}/") as response:
         assert response.headers["Content-Type"] == "text/html; charset=utf-8"
         assert b"<svg" in response.read()
+
+
+def test_the_served_board_shows_a_meeting_in_session_and_a_date_to_be_announced(server: str):
+    with urllib.request.urlopen(f"{server}/") as response:
+        page = html.unescape(response.read().decode())
+    meetings = page[page.index('id="meetings"') : page.index('id="undated"')]
+    row = next(r for r in meetings.split("<tr") if "Fixture Review Conference" in r)
+    assert ">in session</td>" in row
+    assert "confirmed — official calendar or notice" in row
+    undated = page[page.index('id="undated"') : page.index('id="treaties"')]
+    assert "Fixture protocol deposit" in undated
 
 
 def test_the_server_runs_in_a_thread_beside_the_scheduler_and_stops(tmp_path, session_factory):
