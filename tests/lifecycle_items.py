@@ -93,4 +93,12 @@ def fill(session: Session) -> None:
         treaty="fixture-treaty",
         now=CREATED,
     ).confidence = "reported"
+    make_meeting(
+        session,
+        "Fixture dropped meeting",
+        starts=None,
+        slug="fixture-tba-cancelled",
+        status="cancelled",
+        now=CREATED,
+    )
     session.flush()

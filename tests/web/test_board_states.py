@@ -90,6 +90,7 @@ def test_dates_to_be_announced_are_listed_in_their_own_section(page: str):
     assert "Fixture protocol deposit" in undated
     assert "Fixture extraordinary meeting" in undated
     assert "reported — a single secondary source" in undated
+    assert "Fixture dropped meeting" not in undated  # cancelled: no date will come
     assert "None" not in undated
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.catalog import queries
-from tracker.catalog.models import Deadline, DeadlineStatus, Meeting
+from tracker.catalog.models import Deadline, DeadlineStatus, Meeting, MeetingStatus
 from tracker.catalog.treaties import Treaty
 from tracker.dates import LONGEST_WINDOW, Precision, zone
 from tracker.errors import NotFound
@@ -180,8 +180,9 @@ def _passed(item: Item) -> bool:
 
 
 def undated(session: Session, as_of: datetime, limit: int = UNDATED_SHOWN) -> list[Item]:
-    """Deadlines (not cancelled or superseded) and meetings whose date is to be announced,
-    by title: two bounded queries (the treaty joined, as for the cards)."""
+    """Deadlines and meetings whose date is to be announced, by title; not those cancelled
+    (or superseded), whose date nobody will announce. Two bounded queries (the treaty
+    joined, as for the cards)."""
     deadlines = (
         select(Deadline)
         .options(queries.line_loading(Deadline))
@@ -192,7 +193,7 @@ def undated(session: Session, as_of: datetime, limit: int = UNDATED_SHOWN) -> li
     meetings = (
         select(Meeting)
         .options(queries.line_loading(Meeting))
-        .where(Meeting.starts_earliest.is_(None))
+        .where(Meeting.starts_earliest.is_(None), Meeting.status != MeetingStatus.CANCELLED.value)
         .order_by(Meeting.title, Meeting.slug)
         .limit(limit)
     )
