@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -40,26 +41,75 @@ def _json(home: Path, *args: str) -> object:
     return json.loads(result.stdout)
 
 
+# Forms that list the days a meeting lasts: given to --starts alone, its span.
+SPANS = {"8–12 March 2027", "8-12 March 2027", "30 March – 3 April 2027"}
+SPANS |= {"28 Dec 2026 – 3 Jan 2027", "2027-03-08/2027-03-12"}
+TODAY = date(2026, 12, 3)
+
+
+def _days(earliest: str, latest: str) -> tuple[int, int]:
+    return (date.fromisoformat(earliest) - TODAY).days, (date.fromisoformat(latest) - TODAY).days
+
+
 def test_each_form_comes_back_from_countdown_and_meeting_show(home):
     for number, (expression, earliest, latest, precision) in enumerate(FORMS):
         added = tracker(home, "deadline", "add", f"Deadline {number}", "--due", expression)
         assert added.returncode == 0, (expression, added.stderr)
         [item] = _json(home, "countdown", f"deadline-{number}", "--json")
+        days_min, days_max = _days(earliest, latest)
+        exact = precision in ("day", "time")
         assert (item["earliest"], item["latest"], item["precision"]) == (
             earliest,
             latest,
             precision,
+        ), expression
+        assert (item["days_min"], item["days_max"], item["days_remaining"]) == (
+            days_min,
+            days_max,
+            days_min if exact else None,
         ), expression
         added = tracker(
             home, "meeting", "add", f"M {number}", "--slug", f"m{number}", "--starts", expression
         )
         assert added.returncode == 0, (expression, added.stderr)
         shown = _json(home, "meeting", "show", f"m{number}", "--json")
+        if expression in SPANS:  # it starts on the first day and ends on the last
+            assert (shown["earliest"], shown["latest"], shown["precision"]) == (
+                earliest,
+                earliest,
+                "day",
+            ), expression
+            ends = {"when": latest, "earliest": latest, "latest": latest, "precision": "day"}
+            assert shown["ends"] == ends, expression
+            assert (shown["days_min"], shown["days_max"]) == (days_min, days_max), expression
+            continue
         assert (shown["earliest"], shown["latest"], shown["precision"]) == (
             earliest,
             latest,
             precision,
         ), expression
+        assert (shown["ends"], shown["days_min"], shown["days_max"]) == (
+            None,
+            days_min,
+            days_max,
+        ), expression
+
+
+def test_a_date_to_be_announced_comes_back_without_days(home):
+    assert tracker(home, "deadline", "add", "Undated", "--due", "TBA").returncode == 0
+    assert (
+        tracker(home, "meeting", "add", "Talks", "--slug", "t", "--starts", "TBA").returncode == 0
+    )
+    [item] = _json(home, "countdown", "undated", "--json")
+    shown = _json(home, "meeting", "show", "t", "--json")
+    for found in (item, shown, _json(home, "deadline", "show", "undated", "--json")):
+        assert (found["earliest"], found["latest"], found["precision"]) == (None, None, "tba")
+        assert (found["days_min"], found["days_max"], found["days_remaining"]) == (
+            None,
+            None,
+            None,
+        )
+        assert (found["human"], found["countdown_status"]) == ("date to be announced", "upcoming")
 
 
 def test_a_meeting_given_a_start_and_an_end_keeps_both(home):
@@ -78,6 +128,12 @@ def test_a_meeting_given_a_start_and_an_end_keeps_both(home):
     assert added.returncode == 0, added.stderr
     shown = _json(home, "meeting", "show", "talks", "--json")
     assert (shown["earliest"], shown["precision"]) == ("2027-03-30", "range")
+    assert shown["ends"] == {
+        "when": "early April 2027",
+        "earliest": "2027-04-01",
+        "latest": "2027-04-10",
+        "precision": "range",
+    }
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,9 @@ def _window_filter(
     which the index on (earliest, latest) can start its scan from. A filter that asks for
     the undated too (``flt.undated``) keeps the rows without a date (to be announced)."""
     dated = and_(true(), *_window_conditions(earliest, latest, flt, longest))
-    return query.where(or_(dated, earliest.is_(None)) if flt.undated else dated)
+    # A date to be announced is never in the past.
+    undated = flt.undated and flt.scope is not Scope.PAST
+    return query.where(or_(dated, earliest.is_(None)) if undated else dated)
 
 
 def _window_conditions(
@@ -129,7 +131,7 @@ def meetings(session: Session, flt: Filter, *, include_undated: bool = False) ->
         Meeting.id.in_(dated.where(Meeting.starts_earliest.is_not(None))),
         and_(Meeting.recurrence.is_not(None), Meeting.starts_earliest.is_not(None)),
     ]
-    if include_undated or flt.undated:
+    if include_undated or (flt.undated and flt.scope is not Scope.PAST):
         conditions.append(Meeting.starts_earliest.is_(None))
     query = _common(select(Meeting).where(or_(*conditions)), Meeting, flt)
     query = query.options(line_loading(Meeting))
