@@ -101,6 +101,9 @@ def upcoming(
         check_filter(session, flt)
         tba = service.undated(session, flt, app.as_of)
         items = tba if undated else service.upcoming(session, flt, app.as_of)
+    if undated and not items and not as_json:
+        click.echo("No deadline or meeting has a date to be announced.")
+        return
     if undated:
         title = "Date to be announced"
     else:

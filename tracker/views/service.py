@@ -23,6 +23,7 @@ EARLIEST = date(1800, 1, 1)
 # is looked ahead this many days (its count is not given).
 SHOWN_OCCURRENCES = 20
 SERIES_HORIZON = 3653
+_NOT_TO_BE_ANNOUNCED = frozenset({"cancelled", "superseded"})
 
 
 def upcoming(session: Session, flt: queries.Filter, as_of: datetime) -> list[Item]:
@@ -35,9 +36,12 @@ def upcoming(session: Session, flt: queries.Filter, as_of: datetime) -> list[Ite
 
 def undated(session: Session, flt: queries.Filter, as_of: datetime) -> list[Item]:
     """``tracker upcoming --undated``: deadlines and meetings whose date is to be announced
-    (of the filter's treaty and kinds; no date window holds them), deadlines first."""
+    (of the filter's treaty and kinds; no date window holds them), deadlines first. Those
+    cancelled or superseded are left out, as on the board: nobody will announce their date
+    (``deadline list`` and ``meeting list`` still show them)."""
     deadlines = [from_deadline(d, as_of) for d in queries.undated_deadlines(session, flt)]
-    return deadlines + [from_meeting(m, as_of) for m in queries.undated_meetings(session, flt)]
+    found = deadlines + [from_meeting(m, as_of) for m in queries.undated_meetings(session, flt)]
+    return [item for item in found if item.status not in _NOT_TO_BE_ANNOUNCED]
 
 
 def deadlines(session: Session, flt: queries.Filter, as_of: datetime) -> list[Item]:
