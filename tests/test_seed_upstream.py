@@ -11,11 +11,12 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.catalog import queries, seeding
-from tracker.catalog.models import Change, SeedValue
+from tracker.catalog.models import Change, Deadline, Meeting, SeedValue
+from tracker.catalog.sources import Source
 from tracker.clock import FixedClock
 from tracker.db import make_engine, make_session_factory
 from tracker.outbox.models import Delivery, Notice
@@ -159,3 +160,80 @@ def test_the_seed_s_past_is_history_not_news(seeded: Path, tmp_path: Path) -> No
         ]
         assert dated_today == []
         assert not [e.title for e in parsed.entries if "New START" in e.title]
+
+
+def test_a_database_from_before_the_bases_keeps_what_differs_and_fills_in_defaults(
+    home: Path, db: Session
+) -> None:
+    ok(home, "deadline", "edit", DEADLINE, "--due", "2027-11-15")
+    # As migration 0004 left a database: no bases, its new columns at their defaults.
+    db.execute(delete(SeedValue))
+    db.execute(update(Deadline).values(confidence="announced", status_on=None))
+    db.execute(update(Meeting).values(confidence="announced", status_on=None))
+    db.execute(update(Source).values(grade="secondary", caveat=None))
+    db.commit()
+    before = len(changes(db))
+
+    out = ok(home, "seed")
+
+    conflicts = [line for line in out.splitlines() if line.startswith("conflict:")]
+    assert len(conflicts) == 1, out
+    assert f"deadline {DEADLINE}, due" in conflicts[0] and 'seed "2027"' in conflicts[0]
+    assert due(db) == "2027-11-15"
+    filled = changes(db)[before:]
+    assert filled and {field for _, field, *_ in filled} <= {"confidence", "status_on"}
+    assert not [c for c in filled if c[-1]]  # filling in a default is no news
+    assert queries.deadline(db, DEADLINE).confidence == "expected"
+    fake = db.scalar(select(Source).where(Source.publisher == "BBC Express News"))
+    assert fake is not None and fake.grade == "unverified" and "Not the BBC" in (fake.caveat or "")
+    again = ok(home, "seed")
+    assert "seed: nothing changed" in again and len(changes(db)) == before + len(filled)
+
+
+@pytest.mark.parametrize(
+    ("record", "named"),
+    [
+        ('[[source]]\nkey = "s"\ntitle = "S"\ngrade = "gold"\n', ("[[source]] #1 (s)", "grade")),
+        ('[[source]]\nkey = "s"\ntitle = "S"\ncaveat = "a\\nb"\n', ("[[source]] #1 (s)", "caveat")),
+        (
+            '[[deadline]]\nslug = "d"\ntitle = "D"\ndue = "2027"\nconfidence = "sure"\n',
+            ("[[deadline]] #1 (d)", "confidence"),
+        ),
+        (
+            '[[meeting]]\nslug = "m"\ntitle = "M"\nkind = "plenary"\nstarts = "2027-03-01"\n'
+            'confidence = "reported"\n[[meeting.claims]]\nfield = "starts"\nvalue = "x\\u202e"\n'
+            'source = "nope"\n',
+            ("[[meeting]] #1 (m)", "sources"),
+        ),
+    ],
+)
+def test_the_new_seed_fields_are_held_to_the_cli_s_rules(
+    home: Path, db: Session, tmp_path: Path, record: str, named: tuple[str, ...]
+) -> None:
+    seed = tmp_path / "bad.toml"
+    seed.write_text(record, encoding="utf-8")
+    before = changes(db)
+    result = tracker(home, "seed", str(seed))
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "bad.toml" in line
+    assert all(part in line for part in named), line
+    assert changes(db) == before
+
+
+def test_every_seeded_source_is_graded_and_the_fake_broadcaster_is_caveated(
+    seeded: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{seeded / 'var' / 'tracker.db'}")
+    with make_session_factory(engine)() as session:
+        sources = list(session.scalars(select(Source)))
+        items = [*session.scalars(select(Deadline)), *session.scalars(select(Meeting))]
+    engine.dispose()
+    grades = {s.grade for s in sources}
+    assert grades == {"primary", "established", "secondary", "unverified"}
+    fake = next(s for s in sources if s.publisher == "BBC Express News")
+    assert fake.grade == "unverified" and "Not the BBC" in (fake.caveat or "")
+    undated = [s for s in sources if s.note and "no date of publication" in s.note]
+    assert undated and all("inferred" in (s.caveat or "") for s in undated)
+    only_the_fake = [i for i in items if {s.key for s in i.sources} == {fake.key}]
+    assert only_the_fake and {i.confidence for i in only_the_fake} == {"reported"}

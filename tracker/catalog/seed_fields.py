@@ -56,6 +56,8 @@ def initial(fields: FieldsT, entries: list[HistoryRecord]) -> FieldsT:
         if entry.field not in seen and first.holds(entry.field):
             first.columns[entry.field] = value(entry.field, entry.old)
             seen.add(entry.field)
+    if "status" in seen:  # the day a status was reached belongs to the status reached
+        first.columns.pop("status_on", None)
     return first
 
 
@@ -74,6 +76,7 @@ def replay(
     if ordered:  # the item was known before its first recorded change
         for change in history.history(session, item):
             change.changed_at = min(change.changed_at, ordered[0].at)
+    last_status = next((e for e in reversed(ordered) if e.field == "status"), None)
     for entry in ordered:
         if entry.field not in HISTORY_FIELDS:
             raise InvalidInput(
@@ -81,10 +84,13 @@ def replay(
                 f"expected one of {', '.join(sorted(HISTORY_FIELDS))}"
             )
         source = sources([entry.source])[0] if entry.source else None
+        values = {entry.field: value(entry.field, entry.new)}
+        if entry is last_status and "status_on" in current:
+            values["status_on"] = current["status_on"]  # reached with the last status
         changes = history.apply_changes(
             session,
             item,
-            {entry.field: value(entry.field, entry.new)},
+            values,
             now=now,
             source=source,
             note=text.note(entry.note),
