@@ -70,6 +70,11 @@ class SmtpSettings(Section):
     username: str | None = None
     password: SecretStr | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
+    # The whole exchange of one message (connecting included), however the server drips.
+    deadline_seconds: float = Field(default=60.0, gt=0)
+    # Whether the server announces SMTPUTF8: only then are internationalised addresses
+    # (non-ASCII before or after the @) accepted as subscribers.
+    smtputf8: bool = False
     sender: str = "Treaty Tracker <tracker@localhost>"
     list_unsubscribe: str | None = None
 

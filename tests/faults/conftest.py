@@ -16,15 +16,18 @@ from .daemons import SlowMailbox
 
 __all__ = ["certificate", "schedule", "smtp_server"]
 
-Behaviour = Literal["hang", "drop-in-data", "greet-421"]
+Behaviour = Literal["hang", "drop-in-data", "greet-421", "drip"]
 
 
 @dataclass
 class ScriptedSmtp:
-    """Accepts connections and misbehaves: never answers, drops the line mid-DATA, or
-    greets with 421. ``connections`` counts who came; nothing is ever accepted."""
+    """Accepts connections and misbehaves: never answers, drops the line mid-DATA, greets
+    with 421, or drips its greeting one byte every ``drip_seconds`` (each read gets a
+    byte in time: only a deadline on the whole exchange ends it). ``connections``
+    counts who came; nothing is ever accepted."""
 
     behaviour: Behaviour
+    drip_seconds: float = 5.0
     listener: socket.socket = field(default_factory=socket.socket)
     connections: int = 0
     _open: list[socket.socket] = field(default_factory=list)
@@ -56,6 +59,14 @@ class ScriptedSmtp:
     def _serve(self, peer: socket.socket) -> None:
         if self.behaviour == "hang":
             return  # accepted, never a byte: the client's timeout must fire
+        if self.behaviour == "drip":
+            try:
+                for byte in b"220 slow ESMTP\r\n" * 1000:
+                    peer.sendall(bytes([byte]))
+                    if self._stop.wait(self.drip_seconds):
+                        return
+            except OSError:  # the client cut it off
+                return
         if self.behaviour == "greet-421":
             peer.sendall(b"421 4.3.2 Service not available, closing channel\r\n")
             peer.close()

@@ -195,7 +195,7 @@ def check_password(server: Any, session: Any, envelope: Any, mechanism: str, aut
 
 
 @pytest.mark.parametrize(("password", "delivered"), [("s3cret", True), ("wrong", False)])
-def test_smtp_login_uses_the_password_and_a_refused_login_is_permanent(
+def test_smtp_login_uses_the_password_and_a_refused_login_is_a_fault_of_the_transport(
     smtp_server: StartServer, tmp_path: Path, password: str, delivered: bool
 ) -> None:
     server = smtp_server(
@@ -208,5 +208,7 @@ def test_smtp_login_uses_the_password_and_a_refused_login_is_permanent(
         return
     with pytest.raises(DeliveryError) as failed:
         send(settings, alert())
-    assert failed.value.permanent and "535" in str(failed.value)
+    # not the message's fault: the outbox pauses the channel and keeps it pending
+    assert not failed.value.permanent and failed.value.kind == "transport"
+    assert "535" in str(failed.value)
     assert "wrong" not in str(failed.value)

@@ -26,6 +26,11 @@ class Subscriber(Base):
     created_at: Mapped[datetime]
     # The due instant of the last digest period handled: moved forward before sending.
     digest_through: Mapped[datetime | None]
+    # Permanent refusals of the address (5xx at RCPT) in a row; a delivery sent resets it.
+    bounces: Mapped[int] = mapped_column(default=0)
+    # Set at the third bounce in a row: nothing is recorded for or sent to them until
+    # `subscriber edit --resume`.
+    suspended_at: Mapped[datetime | None]
 
     def concerns(self, treaty: str | None, kind: str | None) -> bool:
         """Whether an item of this treaty and kind passes the subscriber's filters."""

@@ -3,7 +3,6 @@ which alerts each one wants."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence, Set
 from datetime import datetime, timedelta
 from functools import cache
@@ -20,7 +19,27 @@ from tracker.catalog import queries
 from tracker.dates import format_duration, parse_durations, parse_zone
 from tracker.errors import InvalidInput, NotFound
 
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+def address(email: str, *, international: bool = False) -> str:
+    """The address as stored (lower case), or InvalidInput saying why not, in one line.
+
+    Checked with email-validator for syntax only (no DNS). An internationalised address
+    (not ASCII, before or after the @) needs an SMTP server that announces SMTPUTF8, so it
+    is accepted only when ``international`` (the setting ``smtp.smtputf8``) says so."""
+    from email_validator import EmailNotValidError, validate_email
+
+    typed = email.strip()
+    try:
+        checked = validate_email(typed, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"{email!r} is not an email address: {exc}") from None
+    found = checked.normalized.lower()
+    if not found.isascii() and not international:
+        raise InvalidInput(
+            f"{email!r} is an internationalised address, which needs an SMTP server "
+            "announcing SMTPUTF8: set smtp.smtputf8 = true once yours does"
+        )
+    return found
 
 
 def values(
@@ -32,9 +51,13 @@ def values(
     treaties: Sequence[str] | None = None,
     kinds: Sequence[str] | None = None,
     leads: str | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Checked column values for the options given (None: leave as it is)."""
+    """Checked column values for the options given (None: leave as it is); ``resume``
+    lifts a suspension (and forgets the bounces)."""
     found: dict[str, Any] = {}
+    if resume:
+        found |= {"suspended_at": None, "bounces": 0}
     if name is not None:
         found["name"] = text.title(name, "name") if name.strip() else None
     if tz is not None:
@@ -65,15 +88,22 @@ def get(session: Session, email: str) -> Subscriber:
     return found
 
 
-def add(session: Session, email: str, fields: dict[str, Any], *, now: datetime) -> Subscriber:
-    address = email.strip().lower()
-    if not EMAIL.fullmatch(address):
-        raise InvalidInput(f"{email!r} is not an email address")
-    if session.scalar(select(Subscriber.id).where(Subscriber.email == address)):
-        raise InvalidInput(f"subscriber {address} exists already (use `subscriber edit`)")
+def add(
+    session: Session,
+    email: str,
+    fields: dict[str, Any],
+    *,
+    now: datetime,
+    international: bool = False,
+) -> Subscriber:
+    """A new subscriber; ``international``: whether the SMTP server takes internationalised
+    addresses (``smtp.smtputf8``)."""
+    checked = address(email, international=international)
+    if session.scalar(select(Subscriber.id).where(Subscriber.email == checked)):
+        raise InvalidInput(f"subscriber {checked} exists already (use `subscriber edit`)")
     queries.check_treaties(session, fields.get("treaties", ()))
     sub = Subscriber(
-        email=address,
+        email=checked,
         created_at=now,
         tz="UTC",
         digest="weekly",
@@ -115,6 +145,8 @@ def as_dict(sub: Subscriber) -> dict[str, Any]:
         "leads": sub.leads,
         "created_at": sub.created_at.isoformat(),
         "digest_through": sub.digest_through.isoformat() if sub.digest_through else None,
+        "bounces": sub.bounces or 0,
+        "suspended_at": sub.suspended_at.isoformat() if sub.suspended_at else None,
     }
 
 

@@ -1,4 +1,5 @@
-"""`tracker subscriber ...`, `tracker alerts list|retry`, `tracker digest`, `tracker daemon`."""
+"""`tracker subscriber ...`, `tracker alerts list|retry|status`, `tracker digest`,
+`tracker daemon`."""
 
 from __future__ import annotations
 
@@ -86,18 +87,26 @@ def subscriber_add(app: App, /, email: str, **options: Any) -> None:
     from tracker.alerts import subscribers
 
     fields, now = _fields(**options), app.clock.now()
-    _save(app, "added", lambda session: subscribers.add(session, email, fields, now=now))
+    international = app.settings.smtp.smtputf8
+    _save(
+        app,
+        "added",
+        lambda session: subscribers.add(
+            session, email, fields, now=now, international=international
+        ),
+    )
 
 
 @subscriber.command("edit")
 @click.argument("email")
 @_subscriber_options
+@click.option("--resume", is_flag=True, help="Lift a suspension (after bounces).")
 @pass_app
-def subscriber_edit(app: App, /, email: str, **options: Any) -> None:
+def subscriber_edit(app: App, /, email: str, resume: bool, **options: Any) -> None:
     """Change a subscriber's settings or filters."""
     from tracker.alerts import subscribers
 
-    fields = _fields(**options)
+    fields = _fields(**options) | (subscribers.values(resume=True) if resume else {})
     _save(app, "updated", lambda session: subscribers.edit(session, email, fields))
 
 
@@ -135,7 +144,7 @@ def subscriber_list(app: App, as_json: bool) -> None:
     output.listing(
         as_json,
         rows,
-        ["email", "name", "digest", "immediate", "treaties", "kinds", "leads"],
+        ["email", "name", "digest", "immediate", "treaties", "kinds", "leads", "state"],
         [
             [
                 r["email"],
@@ -145,6 +154,9 @@ def subscriber_list(app: App, as_json: bool) -> None:
                 ",".join(r["treaties"]),
                 ",".join(r["kinds"]),
                 r["leads"],
+                f"suspended since {r['suspended_at'][:16]} ({r['bounces']} bounces)"
+                if r["suspended_at"]
+                else "active",
             ]
             for r in rows
         ],
@@ -233,6 +245,53 @@ def alerts_retry(app: App, ids: tuple[int, ...], all_failed: bool) -> None:
     with transaction(app.sessions) as session:
         count = outbox.retry(session, ids, all_failed=all_failed, now=app.clock.now())
     click.echo(f"requeued {count} delivery(ies)")
+
+
+@alerts.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def alerts_status(app: App, as_json: bool) -> None:
+    """Each channel's transport (ok, or paused since when and why) and its backlog."""
+    from tracker.daemon.system import configured_notifiers
+    from tracker.outbox import transports
+
+    channels = list(configured_notifiers(app.settings))
+    with app.sessions() as session:
+        found = transports.status(session.connection(), channels, app.clock.now())
+    rows: list[dict[str, Any]] = [
+        {
+            "transport": t.name,
+            "state": t.state,
+            "paused_since": _iso(t.paused_since),
+            "next_probe_at": _iso(t.next_probe_at),
+            "last_error": t.last_error,
+            "pending": t.pending,
+            "oldest_pending": _iso(t.oldest_pending),
+            "last_success_at": _iso(t.last_success_at),
+            "paused_seconds": round(t.paused_seconds),
+        }
+        for t in found
+    ]
+    output.listing(
+        as_json,
+        rows,
+        ["transport", "state", "pending", "oldest pending", "last success", "error"],
+        [
+            [
+                r["transport"],
+                f"paused since {r['paused_since'][:16]}" if r["paused_since"] else "ok",
+                r["pending"],
+                (r["oldest_pending"] or "")[:16],
+                (r["last_success_at"] or "never")[:16],
+                (r["last_error"] or "")[:80] if r["paused_since"] else "",
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 @click.command()

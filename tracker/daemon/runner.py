@@ -3,6 +3,11 @@
 The scheduler is a ``BlockingScheduler`` in UTC with the in-memory job store: our own
 tables hold the state, so a restart loses nothing and catches up from the rows. Jobs
 coalesce and have no misfire grace limit (``None``): a late tick still runs, once.
+
+The tick records (alerts, changes, digests, feeds); sending is on its own thread
+(:mod:`tracker.daemon.sending`), woken by the tick, so a slow SMTP server never holds up
+recording. A stop cuts off the SMTP exchange in hand: SIGTERM ends the daemon within
+seconds, and that one delivery is pending again.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker.clock import Clock
 from tracker.daemon import system
 from tracker.daemon.lock import DaemonLock
+from tracker.daemon.sending import Sender, close
 from tracker.db import transaction
 from tracker.notifiers.base import Notifier, Publisher
 from tracker.outbox.worker import Worker
@@ -32,6 +38,7 @@ log = logging.getLogger("tracker.daemon")
 SWEEP_SECONDS = 30  # the safety net; CLI changes are picked up within this
 HEARTBEAT_SECONDS = 5
 STANDBY_POLL_SECONDS = 5.0  # a standby daemon takes over within this (plus a heartbeat)
+SENDER_JOIN_SECONDS = 5.0  # the sending thread ends within this once halted
 
 
 @dataclass
@@ -50,6 +57,7 @@ class Daemon:
     _feeds_built_on: date | None = None
     _publishers: Sequence[Publisher] = ()
     worker: Worker | None = None
+    _sender: Sender | None = None
 
     def run(self) -> int:
         """Stand by until the lock is ours, work until stopped; the exit status."""
@@ -85,9 +93,20 @@ class Daemon:
 
         self.worker = self._make_worker(self.load_settings())
         self.worker.recover()
-        scheduler = BlockingScheduler(
+        self._sender = Sender(self.worker, self._schedule)
+        self._sender.start()
+        try:
+            self._run_scheduler(BlockingScheduler, ThreadPoolExecutor)
+        finally:
+            sender, self._sender = self._sender, None
+            sender.halt()
+            if not sender.join(SENDER_JOIN_SECONDS):
+                log.error("the sending thread did not stop; leaving it")
+
+    def _run_scheduler(self, blocking: Any, pool: Any) -> None:
+        scheduler = blocking(
             timezone="UTC",
-            executors={"default": ThreadPoolExecutor(1), "heartbeat": ThreadPoolExecutor(1)},
+            executors={"default": pool(1), "heartbeat": pool(1)},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
         self._scheduler = scheduler
@@ -114,27 +133,43 @@ class Daemon:
         return Worker(self.sessions, settings, self.clock, notifiers)
 
     def tick(self) -> None:
-        """Record and deliver what is due, then wake up for the next instant in the plan."""
+        """Record what is due and wake the sending thread, then wake up for the next
+        instant in the plan. (Without a sending thread, as in tests, it sends itself.)"""
         with self._busy:
             if self.stop_event.is_set() or self.worker is None:
                 return
             if self._reload:
                 self._reload = False
-                self._close_notifiers()
-                self.worker = self._make_worker(self.load_settings())
+                worker = self._make_worker(self.load_settings())
+                if self._sender is not None:
+                    self._sender.swap(worker)  # it closes the old notifiers
+                else:
+                    self._close_notifiers()
+                self.worker = worker
                 log.info("settings reloaded")
-            done = self.worker.tick(stop=self.stop_event.is_set)
+            sender = self._sender
+            if sender is None:
+                done = self.worker.tick(stop=self.stop_event.is_set)
+            else:
+                done = self.worker.record()
+                if done.busy:
+                    self.worker.take_deliveries()
+                    sender.wake()
             now = self.clock.now()
             # The board counts days: a new day changes it even when no row has.
             if done.changes or done.alerts or now.date() != self._feeds_built_on:
                 self._publish(now)
                 self._feeds_built_on = now.date()
-        if done.next_at is not None and self._scheduler is not None:
-            when = done.next_at + timedelta(milliseconds=100)
-            if when - self.clock.now() < timedelta(seconds=SWEEP_SECONDS):
-                self._scheduler.add_job(
-                    self.tick, "date", run_date=when, id="due", replace_existing=True
-                )
+        self._schedule(done.next_at)
+
+    def _schedule(self, next_at: datetime | None) -> None:
+        """A tick at the plan's next instant, when that is before the next sweep."""
+        scheduler = self._scheduler
+        if next_at is None or scheduler is None or not scheduler.running:
+            return
+        when = next_at + timedelta(milliseconds=100)
+        if when - self.clock.now() < timedelta(seconds=SWEEP_SECONDS):
+            scheduler.add_job(self.tick, "date", run_date=when, id="due", replace_existing=True)
 
     def _publish(self, now: datetime) -> None:
         """Rebuild the feed files; those whose content is the same stay untouched."""
@@ -155,24 +190,26 @@ class Daemon:
         self._shutdown()
 
     def _shutdown(self) -> None:
+        sender = self._sender
+        if sender is not None:  # the SMTP exchange in hand is cut off now
+            sender.halt()
         scheduler = self._scheduler
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
 
     def _close_notifiers(self) -> None:
         if self.worker is not None:
-            for notifier in self.worker.notifiers.values():
-                try:
-                    notifier.close()
-                except Exception:
-                    log.exception("closing notifier %s failed", notifier.name)
+            close(self.worker.notifiers)
 
     def _install_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
 
         def on_stop(number: int, _frame: FrameType | None) -> None:
-            log.info("%s: finishing the delivery in hand", signal.Signals(number).name)
+            log.info(
+                "%s: stopping; the delivery in hand goes back to pending",
+                signal.Signals(number).name,
+            )
             self.stop()
 
         def on_hup(_number: int, _frame: FrameType | None) -> None:

@@ -2,7 +2,8 @@
 
 A notifier delivers one :class:`Message` (an alert, a change, a digest or a test) and
 either returns or raises :class:`DeliveryError`; ``permanent=False`` errors are retried
-by the outbox, permanent ones end the delivery as ``failed``.
+by the outbox, permanent ones end the delivery as ``failed``. Its ``kind`` says what the
+error is about (see :data:`ErrorKind`): a transport fault pauses the channel instead.
 
 A publisher (RSS, iCalendar) is the other kind of plugin: it is handed everything its
 feed shows and returns the feed's files; it delivers nothing and has no delivery rows.
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
     from tracker.settings import Settings
 
 MessageKind = Literal["alert", "change", "digest", "test"]
+# What a DeliveryError is about: this one message (the default); the recipient's address
+# (a 5xx at RCPT: a bounce, counted towards suspending the subscriber); the transport
+# as a whole (authentication, TLS, connection refused: the channel pauses, nothing is
+# charged to the delivery); or the worker stopping mid-message (given back untouched).
+ErrorKind = Literal["message", "recipient", "transport", "interrupted"]
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,12 @@ class Message:
 
 
 class DeliveryError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool = False, kind: ErrorKind = "message"
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.kind: ErrorKind = kind
 
 
 @runtime_checkable

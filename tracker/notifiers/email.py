@@ -2,14 +2,21 @@
 
 One SMTP connection serves a batch of deliveries and is reopened when the server drops
 it. Replies in the 4xx range and connection failures are temporary (the outbox retries),
-5xx replies are permanent. With no SMTP host configured, each message is written as an
+5xx replies are permanent; a 5xx at RCPT is a bounce of the address. Authentication
+refused (535, 530), TLS failing and a refused connection are faults of the transport as
+a whole: the outbox pauses the channel. Each message's whole exchange has a deadline
+(``smtp.deadline_seconds``), kept by a watchdog that shuts the socket down when it
+passes, however slowly the server drips bytes; :meth:`SmtpTransport.abort` does the same
+at once when the daemon stops. With no SMTP host configured, each message is written as an
 ``.eml`` file into the outbox directory, so a new user sees what would be sent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +26,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from tracker.files import write_if_changed
 from tracker.notifiers.base import DeliveryError, Message
 from tracker.notifiers.compose import Encoder, envelope, international, message_id
+from tracker.notifiers.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from tracker.settings import Settings, SmtpSettings
@@ -39,8 +47,24 @@ class Email:
 
 
 def classify(exc: Exception) -> DeliveryError:
-    """An SMTP or network failure as a DeliveryError: 5xx permanent, anything else not."""
-    if isinstance(exc, smtplib.SMTPNotSupportedError):  # no SMTPUTF8: a retry cannot help
+    """An SMTP or network failure as a DeliveryError: 5xx permanent, anything else not;
+    the transport's own faults (authentication, TLS, refused connection) of kind
+    ``"transport"``, an address refused with a 5xx of kind ``"recipient"``."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError) or (
+        isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 530
+    ):
+        return DeliveryError(
+            f"SMTP authentication refused: {exc.smtp_code} {_text(exc.smtp_error)}",
+            kind="transport",
+        )
+    if isinstance(exc, ssl.SSLError | ConnectionRefusedError):
+        return DeliveryError(
+            f"SMTP connection failed: {type(exc).__name__}: {exc}", kind="transport"
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        if "STARTTLS" in str(exc) or "AUTH" in str(exc):  # the server, not this message
+            return DeliveryError(f"the SMTP server cannot: {exc}", kind="transport")
+        # no SMTPUTF8: a retry cannot help
         return DeliveryError(f"the SMTP server cannot send this: {exc}", permanent=True)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
@@ -48,7 +72,11 @@ def classify(exc: Exception) -> DeliveryError:
         refused = "; ".join(
             f"{addr}: {code} {_text(reply)}" for addr, (code, reply) in exc.recipients.items()
         )
-        return DeliveryError(f"recipient refused: {refused}", permanent=permanent)
+        return DeliveryError(
+            f"recipient refused: {refused}",
+            permanent=permanent,
+            kind="recipient" if permanent else "message",
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
         permanent = 500 <= exc.smtp_code < 600
         return DeliveryError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", permanent=permanent)
@@ -68,17 +96,24 @@ class SmtpTransport:
         self.settings = smtp
         self.context = context or ssl.create_default_context()
         self._connection: smtplib.SMTP | None = None
+        self._watchdog = Watchdog()
+        self._aborted = False
 
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
         connection: smtplib.SMTP
         if settings.security == "tls":
-            connection = smtplib.SMTP_SSL(
-                self.host, settings.port, timeout=settings.timeout_seconds, context=self.context
-            )
+            connection = smtplib.SMTP_SSL(timeout=settings.timeout_seconds, context=self.context)
         else:
-            connection = smtplib.SMTP(self.host, settings.port, timeout=settings.timeout_seconds)
+            connection = smtplib.SMTP(timeout=settings.timeout_seconds)
+        # Connected here, not by the constructor: the watchdog can reach the socket
+        # while the greeting drips in.
+        self._connection = connection
+        connection._host = self.host  # type: ignore[attr-defined]  # TLS checks the name
         try:
+            code, greeting = connection.connect(self.host, settings.port)
+            if code != 220:  # as the constructor would
+                raise smtplib.SMTPConnectError(code, greeting)
             connection.ehlo()
             if settings.security == "starttls":
                 connection.starttls(context=self.context)
@@ -87,6 +122,7 @@ class SmtpTransport:
                 password = settings.password.get_secret_value() if settings.password else ""
                 connection.login(settings.username, password)
         except BaseException:
+            self._connection = None
             connection.close()
             raise
         return connection
@@ -103,7 +139,41 @@ class SmtpTransport:
             )
         )
 
+    def _cut(self) -> None:
+        """Shut the socket down under the exchange in progress (from another thread): the
+        read or write blocked on it returns at once. The descriptor stays open until
+        the sending thread closes it."""
+        connection = self._connection
+        if connection is not None:
+            _shut(connection)
+
+    def abort(self) -> None:
+        """Stop the exchange in progress now (the daemon is stopping); the message in hand
+        fails as ``interrupted`` and goes back to pending."""
+        self._aborted = True
+        self._cut()
+
     def _attempt(self, action: Callable[[smtplib.SMTP], object]) -> None:
+        if self._aborted:
+            raise DeliveryError("interrupted: the worker is stopping", kind="interrupted")
+        self._watchdog.arm(self.settings.deadline_seconds, self._cut)
+        try:
+            self._exchange(action)
+        except DeliveryError as exc:
+            if self._aborted:
+                raise DeliveryError(
+                    "interrupted: the worker is stopping", kind="interrupted"
+                ) from exc
+            if self._watchdog.fired:
+                raise DeliveryError(
+                    f"SMTP exchange not done within smtp.deadline_seconds "
+                    f"({self.settings.deadline_seconds:g} s)"
+                ) from exc
+            raise
+        finally:
+            self._watchdog.disarm()
+
+    def _exchange(self, action: Callable[[smtplib.SMTP], object]) -> None:
         reused = self._connection is not None
         try:
             if self._connection is None:
@@ -112,7 +182,7 @@ class SmtpTransport:
                 action(self._connection)
             except (smtplib.SMTPServerDisconnected, ConnectionError):
                 self.close()
-                if not reused:
+                if not reused or self._watchdog.fired or self._aborted:
                     raise
                 # The server closed our idle connection: open a new one, once.
                 self._connection = self._connect()
@@ -132,10 +202,29 @@ class SmtpTransport:
         connection, self._connection = self._connection, None
         if connection is None:
             return
+        if self._aborted:
+            connection.close()
+            return
+        self._watchdog.arm(self.settings.timeout_seconds, lambda: _shut(connection))
         try:
             connection.quit()
         except (smtplib.SMTPException, OSError):
             connection.close()
+        finally:
+            self._watchdog.disarm()
+
+    def stop(self) -> None:
+        """Close, and end the watchdog's thread."""
+        self.close()
+        self._watchdog.stop()
+
+
+def _shut(connection: smtplib.SMTP) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        # the plain socket's shutdown: an SSLSocket's would unwrap from this thread
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 class EmlDirectory:
@@ -244,6 +333,15 @@ class EmailNotifier:
         transport = self.transport
         return isinstance(transport, SmtpTransport) and not transport.connected
 
+    def abort(self) -> None:
+        """End the exchange in progress at once (from another thread): see
+        :meth:`SmtpTransport.abort`."""
+        if isinstance(self.transport, SmtpTransport):
+            self.transport.abort()
+
     def close(self) -> None:
-        self.transport.close()
+        if isinstance(self.transport, SmtpTransport):
+            self.transport.stop()
+        else:
+            self.transport.close()
         self._encoder.clear()

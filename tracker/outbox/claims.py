@@ -15,18 +15,21 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Table, select, update
+from sqlalchemy import Connection, Dialect, Table, and_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import plan
+from tracker.alerts.models import Subscriber
 from tracker.db import transaction
 from tracker.notifiers.base import DeliveryError, Message
 from tracker.outbox.models import Delivery, DeliveryStatus
+from tracker.outbox.transports import Pauses, paused_within, resting
 from tracker.settings import DeliverySettings
 
 log = logging.getLogger("tracker.outbox")
 
 BATCH = 500
+SUSPEND_AFTER = 3  # bounces in a row (5xx at RCPT) that suspend a subscriber
 Outcome = DeliveryError | None
 
 
@@ -41,6 +44,7 @@ class InHand:
     attempts: int
     window_start: datetime
     message: Message | DeliveryError
+    bounces: int = 0  # the subscriber's bounces in a row so far (0 for a service)
 
 
 def backoff(attempts: int, settings: DeliverySettings) -> timedelta:
@@ -49,9 +53,14 @@ def backoff(attempts: int, settings: DeliverySettings) -> timedelta:
     return timedelta(seconds=min(seconds, settings.max_retry_seconds))
 
 
-def claim_batch(factory: sessionmaker[Session], now: datetime, limit: int = BATCH) -> list[int]:
-    """Take up to ``limit`` due pending deliveries for sending, oldest first; [] when none
-    is due. When nothing is due this is one indexed query."""
+def claim_batch(
+    factory: sessionmaker[Session],
+    now: datetime,
+    limit: int = BATCH,
+) -> list[int]:
+    """Take up to ``limit`` due pending deliveries for sending, oldest first, none of a
+    channel paused and not due for a probe; [] when none is due. When nothing is due
+    this is one indexed query."""
     while True:
         with transaction(factory) as session:
             query = (
@@ -59,6 +68,7 @@ def claim_batch(factory: sessionmaker[Session], now: datetime, limit: int = BATC
                 .where(
                     Delivery.status == DeliveryStatus.PENDING.value,
                     Delivery.next_attempt_at <= now,
+                    Delivery.channel.not_in(resting(now)),
                 )
                 .order_by(Delivery.next_attempt_at, Delivery.id)
                 .limit(limit)
@@ -89,10 +99,19 @@ def claim_batch(factory: sessionmaker[Session], now: datetime, limit: int = BATC
 
 
 def _failed_values(
-    held: InHand, error: DeliveryError, now: datetime, settings: DeliverySettings
+    held: InHand,
+    error: DeliveryError,
+    now: datetime,
+    settings: DeliverySettings,
+    pauses: Pauses = (),
 ) -> dict[str, Any]:
     delay = backoff(held.attempts, settings)
-    give_up = held.window_start + timedelta(hours=settings.give_up_after_hours)
+    # The time its channel was paused is not counted: it waited for the transport.
+    give_up = (
+        held.window_start
+        + timedelta(hours=settings.give_up_after_hours)
+        + paused_within(pauses, held.window_start, now)
+    )
     failed = error.permanent or now + delay > give_up
     log.warning(
         "delivery %d of %s via %s failed (attempt %d)%s: %s",
@@ -135,27 +154,77 @@ def write_outcome(
     error: Outcome,
     now: datetime,
     settings: DeliverySettings,
+    pauses: Pauses = (),
 ) -> None:
     """Record the outcome of the one delivery in hand and commit it, before the next
-    message goes out: a worker killed after this never sends it again."""
+    message goes out: a worker killed after this never sends it again.
+
+    A fault of the transport or a stop mid-message is not the delivery's: it goes back to
+    pending as it was (the caller pauses the transport). A bounce counts towards
+    suspending the subscriber; a delivery sent ends their run of bounces."""
     if error is None:
         sql, bind = _mark_sent(connection.dialect)
         connection.exec_driver_sql(sql, (bind(now), held.id))
+        if held.bounces:
+            _subscriber_outcome(connection, held, now, bounced=False)
         connection.commit()
         log.info("sent %s via %s to %s", held.identity, held.channel, held.recipient)
         return
-    values = _failed_values(held, error, now, settings)
-    connection.execute(
-        update(_deliveries)
-        .where(
-            _deliveries.c.id == held.id,
-            _deliveries.c.status == DeliveryStatus.SENDING.value,
-        )
-        .values(**values)
+    sending = and_(
+        _deliveries.c.id == held.id, _deliveries.c.status == DeliveryStatus.SENDING.value
     )
+    if error.kind in ("transport", "interrupted"):
+        given_back: dict[str, Any] = {
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": _deliveries.c.attempts - 1,
+        }
+        if error.kind == "transport":
+            given_back["last_error"] = str(error)[:2000]
+        connection.execute(update(_deliveries).where(sending).values(**given_back))
+        plan.mark(connection, [(plan.Work.DELIVERY.value, "", plan.DUE_NOW)])
+        connection.commit()
+        return
+    values = _failed_values(held, error, now, settings, pauses)
+    connection.execute(update(_deliveries).where(sending).values(**values))
     if values["status"] == DeliveryStatus.PENDING.value:  # the retry's instant
         plan.mark(connection, [(plan.Work.DELIVERY.value, "", values["next_attempt_at"])])
+    if error.kind == "recipient" and error.permanent:
+        _subscriber_outcome(connection, held, now, bounced=True)
     connection.commit()
+
+
+_subscribers = cast(Table, Subscriber.__table__)
+
+
+def _subscriber_outcome(
+    connection: Connection, held: InHand, now: datetime, *, bounced: bool
+) -> None:
+    """Count a bounce of the subscriber's address (suspending them at the third in a
+    row), or end their run of bounces."""
+    row = _subscribers.c.email == held.recipient
+    if not bounced:
+        connection.execute(update(_subscribers).where(row).values(bounces=0))
+        return
+    bounces = connection.scalar(
+        update(_subscribers)
+        .where(row)
+        .values(bounces=_subscribers.c.bounces + 1)
+        .returning(_subscribers.c.bounces)
+    )
+    if bounces is not None and bounces >= SUSPEND_AFTER:
+        suspended = connection.execute(
+            update(_subscribers)
+            .where(row, _subscribers.c.suspended_at.is_(None))
+            .values(suspended_at=now)
+        )
+        if suspended.rowcount:
+            log.warning(
+                "subscriber %s suspended after %d bounces in a row "
+                "(`tracker subscriber edit %s --resume` lifts it)",
+                held.recipient,
+                bounces,
+                held.recipient,
+            )
 
 
 def release(factory: sessionmaker[Session], untried: Sequence[InHand]) -> None:

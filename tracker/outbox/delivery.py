@@ -12,20 +12,24 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Engine, Text, func, select
+from sqlalchemy import Connection, Engine, Text, func, select
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.alerts.models import Subscriber
 from tracker.clock import Clock
 from tracker.notifiers.base import DeliveryError, Message, MessageKind, Notifier, Recipient
+from tracker.outbox import transports
 from tracker.outbox.claims import InHand, Outcome, claim_batch, release, write_outcome
 from tracker.outbox.models import Delivery, Notice
 from tracker.settings import DeliverySettings
 
 log = logging.getLogger("tracker.outbox")
+# Pauses that ended longer ago than any give-up window can reach back do not matter.
+_LOOK_BACK = timedelta(days=400)
 
 
 def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> list[InHand]:
@@ -54,23 +58,33 @@ def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> lis
         .where(Delivery.id.in_(ids))
     ).all()
     emails = {row[2] for row in rows if row[1] in personal}
-    people = {
-        email: Recipient(email, name, tz)
-        for email, name, tz in session.execute(
-            select(Subscriber.email, Subscriber.name, Subscriber.tz).where(
-                Subscriber.email.in_(emails)
-            )
+    people: dict[str, tuple[Recipient, int, bool]] = {
+        email: (Recipient(email, name, tz), bounces, suspended is not None)
+        for email, name, tz, bounces, suspended in session.execute(
+            select(
+                Subscriber.email,
+                Subscriber.name,
+                Subscriber.tz,
+                Subscriber.bounces,
+                Subscriber.suspended_at,
+            ).where(Subscriber.email.in_(emails))
         )
     }
     shared: dict[str, Any] = {}
     found = {}
     for delivery_id, channel, address, attempts, since, identity, *event in rows:
         kind, title, body, due_at, late, raw = event
-        recipient = people.get(address) if channel in personal else Recipient(address)
+        person = people.get(address) if channel in personal else (Recipient(address), 0, False)
         message: Message | DeliveryError
-        if recipient is None:
+        if person is None:
             message = DeliveryError(f"no subscriber {address}", permanent=True)
+        elif person[2]:
+            message = DeliveryError(
+                f"subscriber {address} is suspended (bounces; `subscriber edit --resume`)",
+                permanent=True,
+            )
         else:
+            recipient = person[0]
             if raw not in shared:
                 shared[raw] = json.loads(raw) if raw else {}
             message = Message(
@@ -84,7 +98,14 @@ def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> lis
                 payload=shared[raw],
             )
         found[delivery_id] = InHand(
-            delivery_id, channel, address, identity, attempts, since, message
+            delivery_id,
+            channel,
+            address,
+            identity,
+            attempts,
+            since,
+            message,
+            person[1] if person is not None else 0,
         )
     return [found[delivery_id] for delivery_id in ids if delivery_id in found]
 
@@ -164,9 +185,11 @@ def deliver_due(
     stop: Callable[[], bool] = lambda: False,
 ) -> int:
     """Deliver every due pending delivery, a batch at a time, channel by channel, writing
-    each outcome as it comes; the number sent. Claimed rows not tried (a stop came) are
-    given back."""
+    each outcome as it comes; the number sent. Claimed rows not tried (a stop came, or
+    their channel's transport failed) are given back. A paused channel is left alone
+    until its next probe (:mod:`tracker.outbox.transports`)."""
     personal = [name for name, n in notifiers.items() if n.audience == "subscriber"]
+    engine = _engine(factory)
     sent = 0
     tried: set[int] = set()
 
@@ -188,11 +211,49 @@ def deliver_due(
             by_channel.setdefault(held.channel, []).append(held)
         for channel, group in by_channel.items():
             # One connection for the channel's batch, one commit per outcome.
-            with _engine(factory).connect() as connection:
-                for held, error in outcomes(notifiers.get(channel), channel, until_stopped(group)):
-                    write_outcome(connection, held, error, clock.now(), settings)
-                    sent += error is None
+            with engine.connect() as connection:
+                sent += _deliver_group(
+                    connection,
+                    notifiers.get(channel),
+                    channel,
+                    until_stopped(group),
+                    clock,
+                    settings,
+                )
             if stop():
                 break
         release(factory, [held for held in batch if held.id not in tried])
+    return sent
+
+
+def _deliver_group(
+    connection: Connection,
+    notifier: Notifier | None,
+    channel: str,
+    group: Iterator[InHand],
+    clock: Clock,
+    settings: DeliverySettings,
+) -> int:
+    """Deliver one channel's part of a batch; stops at a fault of its transport (which
+    pauses it) or at a stop mid-message. The number sent."""
+    sent = 0
+    reached = False  # some message reached the transport: it works
+    pauses = transports.pauses(connection, channel, clock.now() - _LOOK_BACK)
+    for held, error in outcomes(notifier, channel, group):
+        now = clock.now()
+        write_outcome(connection, held, error, now, settings, pauses)
+        if error is not None and error.kind == "transport":
+            transports.fault(connection, channel, str(error), now, settings)
+            connection.commit()
+            break
+        if error is not None and error.kind == "interrupted":
+            break
+        sent += error is None
+        if not reached and isinstance(held.message, Message):
+            reached = True  # resumed, if it was paused, even by a message refused
+            transports.succeeded(connection, channel, now, sent=error is None)
+            connection.commit()
+    if sent:
+        transports.succeeded(connection, channel, clock.now(), sent=True)
+        connection.commit()
     return sent

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base
@@ -87,3 +87,33 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
 
     notice: Mapped[Notice] = relationship(back_populates="deliveries", lazy="joined")
+
+
+class Transport(Base):
+    """A channel's connection to the world (the SMTP server for email): ``paused_since``
+    is set while it fails as a whole (authentication, TLS, connection refused), and
+    its deliveries wait for it; ``next_probe_at`` is when one is tried again."""
+
+    __tablename__ = "transports"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    paused_since: Mapped[datetime | None]
+    next_probe_at: Mapped[datetime | None]
+    probes: Mapped[int] = mapped_column(default=0)  # failed probes of this pause
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_success_at: Mapped[datetime | None]
+    paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)  # of pauses over
+
+
+class TransportPause(Base):
+    """One pause of a transport, over (``ended_at``) or not: the give-up window of a
+    delivery does not count the time its channel was paused."""
+
+    __tablename__ = "transport_pauses"
+    __table_args__ = (Index("ix_transport_pauses_transport_ended", "transport", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transport: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)

@@ -82,7 +82,13 @@ def exists(session: Session, identity: str) -> bool:
 def _targets(
     subscribers: Sequence[Subscriber], channels: Channels, services: bool
 ) -> list[tuple[str, str]]:
-    targets = [(channel, sub.email) for sub in subscribers for channel in channels.subscriber]
+    # A suspended subscriber (their address bounced) gets nothing recorded.
+    targets = [
+        (channel, sub.email)
+        for sub in subscribers
+        if sub.suspended_at is None
+        for channel in channels.subscriber
+    ]
     if services:
         targets += [(channel, name) for channel, names in channels.services for name in names]
     return targets

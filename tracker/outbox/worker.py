@@ -113,13 +113,18 @@ class Worker:
             self.sessions, self.notifiers, self.clock, self.settings.delivery, stop
         )
 
+    def take_deliveries(self) -> None:
+        """Take the plan's delivery row: the deliveries about to be sent are its work."""
+        with transaction(self.sessions) as session:
+            plan.take(session, self.clock.now(), [Work.DELIVERY.value])
+
     def tick(self, stop: Callable[[], bool] = lambda: False) -> Round:
-        """Record, then deliver; says what was recorded and when the next work is due."""
+        """Record, then deliver; says what was recorded and when the next work is due.
+        (The daemon records on its tick and delivers on its own thread.)"""
         done = self.record()
         if not done.busy:
             return done
-        with transaction(self.sessions) as session:  # the deliveries below are its work
-            plan.take(session, self.clock.now(), [Work.DELIVERY.value])
+        self.take_deliveries()
         self.deliver(stop)
         return replace(done, next_at=self.next_at())
 
