@@ -41,6 +41,7 @@ def test_postponing_a_meeting_is_history(session, now):
     assert {(c.field, c.old, c.new) for c in changes} == {
         ("starts", "end of September 2021", "2021-09-30"),
         ("status", "scheduled", "held"),
+        ("status_on", None, "2021-09-30"),  # held on its day, not the day it was recorded
     }
 
 

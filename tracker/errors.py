@@ -1,4 +1,4 @@
-"""Errors a user can cause. The CLI prints these as one line and exits 2."""
+"""Errors a user can act on. The CLI prints each as one line and exits with its code."""
 
 from __future__ import annotations
 
@@ -25,3 +25,12 @@ class ConfigError(TrackerError):
     """A setting that cannot be used."""
 
     exit_code = 2
+
+
+class ImpossibleChange(TrackerError):
+    """A recorded status the item's dates say cannot be true as of now (a meeting held
+    before it starts, a deadline missed while its window runs): well-formed, refused."""
+
+
+class WriteFailed(TrackerError):
+    """The database refused to save (locked, disk full): the whole write was undone."""

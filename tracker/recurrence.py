@@ -35,6 +35,9 @@ def validate_rule(rule: str) -> str:
         text = text[6:]
     if len(text) > 400:
         raise InvalidInput("recurrence rule is longer than 400 characters")
+    parts = {part.partition("=")[0].strip().upper() for part in text.split(";")}
+    if {"COUNT", "UNTIL"} <= parts:  # RFC 5545: a series ends one way (dateutil only warns)
+        raise InvalidInput("a recurrence ends by COUNT or by UNTIL, not both")
     try:
         parsed = rrulestr(text, dtstart=datetime(2000, 1, 1))  # noqa: DTZ001 (dates only)
     except (ValueError, TypeError) as exc:

@@ -10,11 +10,14 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import text
+from tracker import dates, text
 from tracker.catalog.models import Change, Deadline, Meeting
-from tracker.catalog.sources import Source
+from tracker.catalog.sources import Source, SourceGrade
+from tracker.errors import InvalidInput
 
 Item = Deadline | Meeting
+# Dates that may be to be announced: stored as no date, shown and recorded as "TBA".
+UNDATED = frozenset({"due", "starts"})
 
 
 def subject_type(item: Item) -> str:
@@ -64,14 +67,14 @@ def apply_changes(
     """Set attributes, recording one Change for each that really changed.
 
     ``values`` maps attribute names to new values; date windows are compared and
-    recorded by their canonical text.
+    recorded by their canonical text, a date to be announced as "TBA".
     """
     changes = []
-    for field, new in values.items():
-        old = getattr(item, field)
+    for field, given in values.items():
+        old, new = current(item, field), _dated(field, given)
         if _shown(old) == _shown(new):
             continue
-        setattr(item, field, new)
+        setattr(item, field, stored(new))
         changes.append(
             record(
                 session, item, field, _shown(old), _shown(new), now=now, source=source, note=note
@@ -81,6 +84,20 @@ def apply_changes(
         item.sequence += 1
         item.updated_at = now
     return changes
+
+
+def current(item: Item, field: str) -> Any:
+    """An item's attribute; an undated ``due`` or ``starts`` is TBA."""
+    return _dated(field, getattr(item, field))
+
+
+def _dated(field: str, value: Any) -> Any:
+    return dates.TBA if value is None and field in UNDATED else value
+
+
+def stored(value: Any) -> Any:
+    """What a value is kept as: a date to be announced is no date (NULL columns)."""
+    return None if isinstance(value, dates.DateWindow) and value.is_tba else value
 
 
 def _shown(value: Any) -> str | None:
@@ -101,20 +118,32 @@ def history(session: Session, item: Item) -> list[Change]:
     )
 
 
-def source_for_url(session: Session, url: str | None) -> Source | None:
-    """The source with this URL, created (titled by its host) when new."""
+def source_for_url(session: Session, url: str | None, grade: str | None = None) -> Source | None:
+    """The source with this URL, created (titled by its host, graded ``grade`` or else
+    secondary) when new. A grade given for a known source must be its own: regrading one
+    is `tracker source edit`, not a side effect of citing it."""
+    if grade is not None:
+        grade = text.choice(grade, SourceGrade, "source grade")
     if not url:
+        if grade is not None:
+            raise InvalidInput("--source-grade grades the --source URL given with it")
         return None
     url = text.url(url)
     parts = urlsplit(url)
     found = session.scalar(select(Source).where(Source.url == url).limit(1))
     if found:
+        if grade is not None and grade != found.grade:
+            raise InvalidInput(
+                f"source {found.key} is graded {found.grade}: regrade it with "
+                f"`tracker source edit {found.key} --grade {grade}`"
+            )
         return found
     source = Source(
         key=text.slugify(f"{parts.netloc}{parts.path}")[:100],
         title=url,
         publisher=parts.netloc,
         url=url,
+        grade=grade or SourceGrade.SECONDARY.value,
     )
     source.key = unique_slug(session, Source, source.key, column="key")
     session.add(source)

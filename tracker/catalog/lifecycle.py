@@ -8,12 +8,17 @@ the last of them has passed, and is then ``awaiting-outcome`` like any other.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 
-from tracker.dates import DateWindow
+from tracker import text
+from tracker.dates import DateWindow, zone
+from tracker.errors import ImpossibleChange, InvalidInput
 
 # What a person records; the rest is derived.
 RECORDED_MEETING_OUTCOMES = frozenset({"held", "postponed", "cancelled", "unconfirmed"})
+# Outcomes that say the meeting's time came: not before it starts.
+_TOOK_ITS_TIME = frozenset({"held", "unconfirmed"})
 DERIVED = frozenset({"open", "in-session", "awaiting-outcome"})
 # A meeting postponed to a new date is ahead like a scheduled one, and then takes place.
 _AHEAD = frozenset({"scheduled", "postponed"})
@@ -58,3 +63,95 @@ def has_started(starts: DateWindow | None, tz: str, as_of: datetime) -> bool:
 def window_closed(due: DateWindow | None, tz: str, as_of: datetime) -> bool:
     """Whether a deadline's whole window is behind ``as_of``."""
     return due is not None and not due.is_tba and as_of >= due.end(tz)
+
+
+def check_status(
+    subject: str,
+    status: str,
+    when: DateWindow | None,
+    tz: str,
+    as_of: datetime,
+    *,
+    initial: str,
+    on: date | None,
+    dated: bool,
+    ends: DateWindow | None = None,
+) -> date | None:
+    """Refuse a ``status`` the item's date ``when`` rules out as of ``as_of`` (when the
+    status or the date is being given: ``dated``), or a day ``on`` it cannot have been
+    reached. Returns the day it was reached: ``on``; else for a meeting held, its last day
+    (``ends`` or ``when``) if that is behind; else the day of ``as_of``; none for the
+    ``initial`` status (scheduled, pending)."""
+    problem = status_refusal(subject, status, when, tz, as_of) if dated else None
+    if problem:
+        raise ImpossibleChange(problem)
+    today = as_of.astimezone(zone((when.tz if when else None) or tz)).date()
+    if on is None:
+        if status == initial:
+            return None
+        last = ends or when
+        held_on = last.latest if status == "held" and last and not last.is_tba else today
+        return min(today, held_on)
+    if status == initial:
+        raise InvalidInput(
+            f"--status-on is the day a status was reached; a {status} {subject} has none"
+        )
+    if on > today:
+        raise InvalidInput(f"--status-on {on} is after today ({today})")
+    problem = status_day_refusal(subject, status, on, when)
+    if problem:
+        raise ImpossibleChange(problem)
+    return on
+
+
+def status_refusal(
+    subject: str, status: str, when: DateWindow | None, tz: str, as_of: datetime
+) -> str | None:
+    """Why a ``subject`` ("meeting" or "deadline") dated ``when`` cannot be recorded
+    ``status`` as of ``as_of``, or None. A meeting is held (or unconfirmed) once it has
+    started; a deadline missed once its window has closed; met may come early."""
+    if subject == "meeting" and status in _TOOK_ITS_TIME and not has_started(when, tz, as_of):
+        return f"a meeting cannot be {status} before it starts ({_dated(when, 'it starts')})"
+    if subject == "deadline" and status == "missed" and not window_closed(when, tz, as_of):
+        return (
+            f"a deadline cannot be missed before its window closes ({_dated(when, 'it is due')});"
+            " it can be met early"
+        )
+    return None
+
+
+def status_day_refusal(subject: str, status: str, on: date, when: DateWindow | None) -> str | None:
+    """Why ``status`` cannot have been reached ``on`` that day, given the item's date."""
+    if when is None or when.is_tba:
+        return None
+    if subject == "meeting" and status in _TOOK_ITS_TIME and on < when.earliest:
+        return f"a meeting cannot be {status} on {on}, before it starts ({when})"
+    if subject == "deadline" and status == "missed" and on < when.latest:
+        return f"a deadline cannot be missed on {on}, before its window closes ({when})"
+    return None
+
+
+def _dated(when: DateWindow | None, prefix: str) -> str:
+    if when is None or when.is_tba:
+        return "its date is to be announced"
+    return f"{prefix} {when}"
+
+
+def recordable(value: str, statuses: type[StrEnum], noun: str) -> str:
+    """A status a person may record, or InvalidInput naming those (a derived one too)."""
+    if value in DERIVED:
+        allowed = ", ".join(member.value for member in statuses)
+        raise InvalidInput(
+            f"{noun} status {value!r} follows from the dates and is not recorded: "
+            f"record one of {allowed}"
+        )
+    return text.choice(value, statuses, f"{noun} status")
+
+
+def postponement_refusal(new: DateWindow | None, old: DateWindow | None) -> str | None:
+    """Why a meeting cannot be postponed to ``new`` (None: no --starts given) from ``old``."""
+    if new is None:
+        return "a postponement takes the new date: give --starts DATE or TBA"
+    if old is not None and str(new) == str(old):
+        return f"a postponement takes a new date; the meeting already starts {old}"
+    return None
