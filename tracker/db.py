@@ -6,13 +6,15 @@ and passed in.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -60,8 +62,10 @@ def make_engine(url: str, **options: Any) -> Engine:
     """An engine with the pragmas the daemon and the CLI both rely on."""
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
-        engine = create_engine(url, connect_args={"timeout": 30}, **options)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        # How long a write waits for another's lock: 30 s, or the URL's ?timeout=SECONDS.
+        seconds = float(str(make_url(url).query.get("timeout", 30)))
+        engine = create_engine(url, connect_args={"timeout": seconds}, **options)
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, seconds))
         return engine
     return create_engine(url, pool_pre_ping=True, **options)
 
@@ -69,14 +73,12 @@ def make_engine(url: str, **options: Any) -> Engine:
 def _ensure_sqlite_dir(url: str) -> None:
     from pathlib import Path
 
-    from sqlalchemy.engine import make_url
-
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_seconds: float, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -85,7 +87,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # without an fsync per commit; a power loss can undo the last commits, never corrupt:
     # an undone alert is planned again, an undone outcome sent again.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
     cursor.close()
 
 
@@ -100,6 +102,35 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work commits at the end of the block, or not at all."""
-    with factory() as session, session.begin():
-        yield session
+    """A session whose work commits at the end of the block, or not at all. A write the
+    database refuses (locked past the busy timeout, disk full, read-only) is
+    :class:`~tracker.errors.WriteFailed`: one line, nothing saved."""
+    from tracker.errors import WriteFailed
+
+    try:
+        with factory() as session, session.begin():
+            yield session
+    except OperationalError as exc:
+        reason = write_failure(exc)
+        if reason is None:
+            raise
+        raise WriteFailed(f"{reason}: nothing was saved") from exc
+
+
+# What a database says when it cannot save, and how we say it (SQLite, then PostgreSQL).
+_WRITE_FAILURES = (
+    ("locked", "database is locked"),
+    ("busy", "database is locked"),
+    ("lock timeout", "database is locked"),
+    ("full", "disk is full"),
+    ("no space left", "disk is full"),
+    ("readonly", "database is read-only"),
+    ("read-only", "database is read-only"),
+    ("disk i/o error", "disk I/O error"),
+)
+
+
+def write_failure(exc: OperationalError) -> str | None:
+    """The reason a write failed, in a few words, if it is one a person can act on."""
+    said = str(exc.orig).lower()
+    return next((reason for words, reason in _WRITE_FAILURES if words in said), None)

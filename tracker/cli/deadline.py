@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 pass_app = click.make_pass_decorator(App)
 
 editing_options = options.group(
-    click.option("--due", metavar="EXPR", help="Date expression, e.g. 'Q3 2027'."),
+    click.option("--due", metavar="EXPR", help="Date expression, e.g. 'Q3 2027', or TBA."),
     options.treaty,
     click.option(
         "--kind",
@@ -23,10 +23,13 @@ editing_options = options.group(
         "ratification, decision or other.",
     ),
     click.option("--alert", metavar="LEADS", help="Lead times, e.g. 90d,30d,7d."),
-    options.source,
     click.option("--note"),
     click.option("--tz", metavar="ZONE", help="IANA time zone of the deadline."),
-    click.option("--status", help="pending, met, missed, superseded or cancelled."),
+    click.option(
+        "--status",
+        help="pending, met (early too), missed (once its window closed), superseded or "
+        "cancelled; open follows from the dates.",
+    ),
 )
 
 
@@ -38,10 +41,11 @@ def deadline() -> None:
 @deadline.command("done")
 @click.argument("slug")
 @click.option("--missed", is_flag=True, help="Mark it missed instead of met.")
+@click.option("--on", "status_on", metavar="DATE", help="The day it was met (default: today).")
 @pass_app
-def done(app: App, slug: str, missed: bool) -> None:
+def done(app: App, slug: str, missed: bool, status_on: str | None) -> None:
     """Mark a deadline met (or --missed)."""
-    items.edit(app, "deadline", slug, status="missed" if missed else "met")
+    items.edit(app, "deadline", slug, status="missed" if missed else "met", status_on=status_on)
 
 
 @deadline.command("list")
@@ -65,7 +69,7 @@ items.item_commands(
     deadline,
     "deadline",
     editing_options,
-    lambda d: f"added deadline {d.slug} due {d.due_text}",
+    lambda d: f"added deadline {d.slug} due {d.due_text or 'TBA'}, {d.confidence}",
     (
         "Show a deadline, its sources and its history.",
         "deadline=title slug due=when precision countdown=human treaty kind status"

@@ -13,6 +13,23 @@ from tracker.cli.app import App
 
 pass_app = click.make_pass_decorator(App)
 
+# What deadline and meeting add/edit share beyond their own options.
+shared_options = options.group(
+    click.option("--confidence", help="confirmed, announced (default), expected or reported."),
+    click.option(
+        "--status-on",
+        metavar="DATE",
+        help="The day the status was reached (default: when recording it; a meeting held: "
+        "its last day).",
+    ),
+    options.source,
+    click.option(
+        "--source-grade",
+        metavar="GRADE",
+        help="A new --source's grade: primary, established, secondary (default), unverified.",
+    ),
+)
+
 
 def _fields(type_: str) -> Any:
     """The item type's fields, which know its model."""
@@ -22,27 +39,34 @@ def _fields(type_: str) -> Any:
 
 
 def add(app: App, type_: str, said: Callable[[Any], str], values: dict[str, Any]) -> None:
-    """Add a deadline or meeting from its options (``--slug``, ``--treaty`` and
-    ``--source`` among them) and print ``said`` of the new row."""
+    """Add a deadline or meeting from its options (``--slug``, ``--treaty``, ``--source``
+    and ``--source-grade`` among them) and print ``said`` of the new row, once saved."""
     from tracker.catalog import editing
     from tracker.db import transaction
 
-    where = {name: values.pop(name) for name in ("slug", "treaty", "source")}
+    where = {name: values.pop(name, None) for name in ("slug", "treaty", "source", "source_grade")}
     fields = _fields(type_).parse(recorded_on=app.as_of.date(), **values)
     with transaction(app.sessions) as session:
-        click.echo(said(editing.add(session, fields, now=app.as_of, **where)))
+        line = said(editing.add(session, fields, now=app.as_of, **where))
+    click.echo(_with(line, fields.said))
 
 
 def edit(app: App, type_: str, slug: str, **values: str | None) -> None:
-    """Change a deadline or meeting and print what changed."""
+    """Change a deadline or meeting and print what changed, once saved."""
     from tracker.catalog import editing
     from tracker.db import transaction
 
-    where = {name: values.pop(name, None) for name in ("treaty", "source")}
+    where = {name: values.pop(name, None) for name in ("treaty", "source", "source_grade")}
     fields = _fields(type_).parse(recorded_on=app.as_of.date(), **values)
     with transaction(app.sessions) as session:
         _, changes = editing.edit(session, slug, fields, now=app.as_of, **where)
-        output.changes(slug, changes)
+        described = [f"{c.field} {c.old or '—'} -> {c.new or '—'}" for c in changes]
+    click.echo(_with(f"{slug}: " + (", ".join(described) or "nothing changed"), fields.said))
+
+
+def _with(line: str, said: list[str]) -> str:
+    """A success line with what the edit adds to it, in brackets."""
+    return f"{line} ({'; '.join(said)})" if said else line
 
 
 def add_command(
@@ -56,6 +80,7 @@ def add_command(
     @group.command("add", help=f"Add a {type_}.")
     @click.argument("title")
     @editing
+    @shared_options
     @options.slug
     @pass_app
     def add_(app: App, /, **values: Any) -> None:
@@ -69,6 +94,7 @@ def edit_command(group: click.Group, type_: str, editing: Callable[[Any], Any]) 
     @click.argument("slug")
     @click.option("--title")
     @editing
+    @shared_options
     @pass_app
     def edit_(app: App, /, slug: str, **values: str | None) -> None:
         edit(app, type_, slug, **values)
@@ -121,6 +147,31 @@ def load_item(type_: str) -> Callable[[App, str], dict[str, Any]]:
     return load
 
 
+def claim_command(group: click.Group, type_: str) -> None:
+    """``GROUP claim SLUG --field F --value V --source URL|KEY``: what one source says."""
+    fields = "due" if type_ == "deadline" else "starts, ends or location"
+
+    @group.command("claim", help=f"Record what one source says of a {type_}'s field.")
+    @click.argument("slug")
+    @click.option("--field", "field_", required=True, metavar="FIELD", help=fields)
+    @click.option("--value", required=True, metavar="TEXT", help="A date, or TBA; a place.")
+    @click.option("--source", required=True, metavar="URL|KEY")
+    @click.option("--note")
+    @pass_app
+    def claim(app: App, slug: str, field_: str, value: str, source: str, note: str | None) -> None:
+        from tracker.catalog import source_editing
+        from tracker.db import transaction
+
+        with transaction(app.sessions) as session:
+            claimed = source_editing.claim(
+                session, type_, slug, field_, value, source=source, now=app.as_of, note=note
+            )
+            line = f"{slug}: {field_} {claimed.claim.value} according to {claimed.claim.source.key}"
+        if claimed.conflicting:
+            line += f" (its sources disagree on {field_}: see `tracker {type_} show {slug}`)"
+        click.echo(line)
+
+
 def item_commands(
     group: click.Group,
     type_: str,
@@ -134,4 +185,5 @@ def item_commands(
     add_command(group, type_, editing, said)
     edit_command(group, type_, editing)
     remove_command(group, type_)
+    claim_command(group, type_)
     show_command(group, show[0], load_item(type_), show[1], details)

@@ -25,6 +25,7 @@ COMMAND_MODULES = {
     "treaty": "treaty",
     "deadline": "deadline",
     "meeting": "meeting",
+    "source": "source",
     "countdown": "board",
     "upcoming": "board",
     "notifiers": "notify",
@@ -115,6 +116,14 @@ def describe(exc: Exception) -> tuple[int, str]:
         return exc.exit_code, str(exc)
     module = type(exc).__module__
     if module.startswith("sqlalchemy"):
+        from sqlalchemy.exc import OperationalError
+
+        from tracker.db import write_failure
+
+        # A write refused outside tracker.db.transaction (which says so itself).
+        failure = write_failure(exc) if isinstance(exc, OperationalError) else None
+        if failure:
+            return 1, f"{failure}: nothing was saved"
         first_line = str(getattr(exc, "orig", exc)).splitlines()[0]
         missing = "no such table" in first_line or "relation" in first_line
         hint = "is the database initialised? run `tracker init`" if missing else "see database_url"

@@ -15,7 +15,12 @@ if TYPE_CHECKING:
 pass_app = click.make_pass_decorator(App)
 
 editing_options = options.group(
-    click.option("--starts", metavar="EXPR", help="e.g. '2021-07-28T09:00 Europe/Geneva'."),
+    click.option(
+        "--starts",
+        metavar="EXPR",
+        help="e.g. '2021-07-28T09:00 Europe/Geneva', or TBA; a range of days "
+        "('8–12 March 2027') without --ends is the meeting's span.",
+    ),
     click.option("--ends", metavar="EXPR"),
     click.option("--tz", metavar="ZONE", help="IANA time zone of the meeting."),
     click.option("--location"),
@@ -26,9 +31,12 @@ editing_options = options.group(
         "review-conference or negotiation.",
     ),
     options.treaty,
-    click.option("--repeat", metavar="RRULE", help="e.g. FREQ=MONTHLY;BYDAY=1TU"),
-    options.source,
-    click.option("--status", help="scheduled, held, postponed or cancelled."),
+    click.option("--repeat", metavar="RRULE", help="e.g. FREQ=MONTHLY;BYDAY=1TU;UNTIL=20281231"),
+    click.option(
+        "--status",
+        help="scheduled, held or unconfirmed (once started), postponed (with --starts "
+        "NEW or TBA) or cancelled; in-session and awaiting-outcome follow from the dates.",
+    ),
     click.option("--outcome", metavar="TEXT"),
     click.option("--alert", metavar="LEADS", help="Lead times, e.g. 14d,1d."),
 )
@@ -41,12 +49,16 @@ def meeting() -> None:
 
 @meeting.command("cancel")
 @click.argument("slug")
-@click.option("--postpone", is_flag=True, help="Mark it postponed instead.")
+@click.option("--postpone", is_flag=True, help="Mark it postponed instead (give --starts).")
+@click.option("--starts", metavar="EXPR", help="The new date of a postponement, or TBA.")
 @options.source
 @pass_app
-def cancel(app: App, slug: str, postpone: bool, source: str | None) -> None:
-    """Mark a meeting cancelled (or --postpone)."""
-    items.edit(app, "meeting", slug, source=source, status="postponed" if postpone else "cancelled")
+def cancel(app: App, slug: str, postpone: bool, starts: str | None, source: str | None) -> None:
+    """Mark a meeting cancelled (or --postpone to a new date or TBA)."""
+    if starts is not None and not postpone:
+        raise click.UsageError("--starts goes with --postpone")
+    status = "postponed" if postpone else "cancelled"
+    items.edit(app, "meeting", slug, source=source, status=status, starts=starts)
 
 
 @meeting.command("list")
@@ -81,7 +93,11 @@ items.item_commands(
     meeting,
     "meeting",
     editing_options,
-    lambda m: f"added meeting {m.slug} starting {m.starts_text or 'undated'}",
+    lambda m: (
+        f"added meeting {m.slug} starting {m.starts_text or 'TBA'}"
+        + (f", ending {m.ends_text}" if m.ends_text else "")
+        + f", {m.confidence}"
+    ),
     (
         "Show a meeting, its delegations, sources and history.",
         "meeting=title slug starts=when:undated ends countdown=human repeats=recurrence"

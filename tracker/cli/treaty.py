@@ -43,7 +43,7 @@ def add(app: App, /, name: str, slug: str | None, source: str | None, **values: 
     parsed = service.treaty_values(name=name, **values)
     with transaction(app.sessions) as session:
         item = service.add_treaty(session, parsed, now=app.as_of, slug=slug, source=source)
-        click.echo(f"added treaty {item.slug}")
+    click.echo(f"added treaty {item.slug}")
 
 
 @treaty.command("edit")
