@@ -19,6 +19,7 @@ def digest_payload(title: str = "New START expires") -> dict[str, Any]:
         "title": "TPNW Review Conference",
         "location": "New York",
         "status": "scheduled",
+        "confidence": "confirmed",
     }
     return {
         "period": "2026-W48",
@@ -28,7 +29,15 @@ def digest_payload(title: str = "New START expires") -> dict[str, Any]:
             {"title": "Data exchange due in 30 days", "text": None},
         ],
         "changes": [{"title": "Plenary moved to 30 September 2021", "text": "was end of Sep"}],
-        "board": [{"title": title, "when": "2026-02-05", "human": "in 7 days"}],
+        "board": [
+            {
+                "title": title,
+                "when": "2026-02-05",
+                "human": "in 7 days",
+                "status": "pending",
+                "confidence": "expected",
+            }
+        ],
         "agenda": [meeting]
         + [{**meeting, "slug": f"m{i}", "title": f"Meeting {i}"} for i in range(4)]
         + [
@@ -39,6 +48,7 @@ def digest_payload(title: str = "New START expires") -> dict[str, Any]:
                 "title": "A deadline",
                 "location": None,
                 "status": "pending",
+                "confidence": "announced",
             }
         ],
     }

@@ -95,6 +95,7 @@ def test_a_digest_from_the_digest_builder_says_in_the_subject_what_is_inside() -
             "when": f"2026-12-0{i + 1}",
             "location": "Geneva",
             "status": "scheduled",
+            "confidence": "announced",
         }
         for i in range(5)
     ]
