@@ -130,3 +130,14 @@ def test_a_bad_claim_is_refused_and_nothing_is_written(
     refused(invoke(home, "deadline", "claim", "new-start-expiry", *args), named)
     shown = json.loads(ok(invoke(home, "deadline", "show", "new-start-expiry", "--json")))
     assert not any(claim["field"] == "due" for claim in shown.get("claims", []))
+
+
+def test_a_date_to_be_announced_agrees_with_a_source_that_says_so(home: Path) -> None:
+    ok(invoke(home, "deadline", "add", "Report", "--slug", "report", "--due", "TBA"))
+    claim = ("deadline", "claim", "report", "--field", "due", "--source", "aca-abm-treaty")
+    ok(invoke(home, *claim, "--value", "TBA"))
+    shown = json.loads(ok(invoke(home, "deadline", "show", "report", "--json")))
+    assert shown["conflicting"] is False
+    ok(invoke(home, *claim, "--value", "2027"))
+    shown = json.loads(ok(invoke(home, "deadline", "show", "report", "--json")))
+    assert shown["conflicting"] is True

@@ -1,4 +1,5 @@
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -109,6 +110,16 @@ def test_an_item_is_said_with_its_state_and_confidence_as_of_an_instant() -> Non
         ends=parse("2026-12-04"),
     )
     assert item_phrase(meeting, AS_OF) == (
-        "2 days ago (2026-11-30); in session; confirmed — official calendar or notice"
+        "now, ends in 2 days (2026-11-30); in session; confirmed — official calendar or notice"
     )
     assert "; scheduled; " in item_phrase(meeting)  # as of its own instant, a month before
+
+
+def test_a_status_reached_later_is_not_yet_the_state_before_that_day() -> None:
+    before = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    met = Item(
+        "deadline", "d", "Ratify", "ratification", parse("2027"), "UTC", "met", before,
+        status_on=date(2026, 12, 5),
+    )  # fmt: skip
+    assert met.status == "pending"
+    assert replace(met, as_of=datetime(2026, 12, 6, tzinfo=UTC)).status == "met"

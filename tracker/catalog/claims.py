@@ -45,8 +45,12 @@ class FieldClaims:
 
 def current_text(item: Deadline | Meeting, field: str) -> str | None:
     """An item's field as text, as claims state it (a date by the text it was given in)."""
-    value = getattr(item, f"{field}_text", None) if field in ("due", "starts", "ends") else None
-    return value if value is not None else _plain(getattr(item, field, None))
+    if field in ("due", "starts", "ends"):
+        text = getattr(item, f"{field}_text", None)
+        # An item's undated start or due date is to be announced; a meeting's end is just
+        # not given.
+        return text if text is not None or field == "ends" else "TBA"
+    return _plain(getattr(item, field, None))
 
 
 def _plain(value: object) -> str | None:

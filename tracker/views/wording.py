@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from tracker.dates import DateWindow, Precision
@@ -111,14 +111,14 @@ def expected_phrase(when: DateWindow) -> str:
     return f"expected in {text}"
 
 
-def when_phrase(when: DateWindow, tz: str, as_of: datetime) -> str:
+def when_phrase(when: DateWindow, tz: str, as_of: datetime, last: date | None = None) -> str:
     """``in 30 days (2026-12-22)``; for an imprecise date, ``expected in 2027`` with the
     countdown's own words beside it when they add anything (``expected in October 2026
     (in 1–2 months)``): the countdown never claims more precision than the date has, and
     nothing here counts days of its own; ``date to be announced``."""
     if when.is_tba:
         return "date to be announced"
-    human = one_line(countdown(when, as_of, tz).human)
+    human = one_line(countdown(when, as_of, tz, last).human)
     if when.is_exact:
         return f"{human} ({one_line(when.text)})"
     expected = expected_phrase(when)
@@ -135,8 +135,13 @@ def _as_of(item: Item, as_of: datetime | None) -> Item:
 def item_summary(item: Item, as_of: datetime | None = None) -> str:
     """An item in one line as of ``as_of`` (default: the item's own instant):
     ``New START expires: in 30 days (2026-02-05)``."""
-    when = when_phrase(item.when, item.tz, item.as_of if as_of is None else as_of)
+    when = when_phrase(item.when, item.tz, item.as_of if as_of is None else as_of, _end(item))
     return one_line(f"{item.title}: {when}")
+
+
+def _end(item: Item) -> date | None:
+    """A meeting's last day: in session until it has passed."""
+    return item.ends.latest if item.ends else None
 
 
 def item_phrase(item: Item, as_of: datetime | None = None) -> str:
@@ -144,5 +149,5 @@ def item_phrase(item: Item, as_of: datetime | None = None) -> str:
     instant): when, its state and the confidence of its date, ``in 30 days (2026-12-22);
     in session; expected — by treaty schedule or pattern``."""
     shown = _as_of(item, as_of)
-    when = when_phrase(shown.when, shown.tz, shown.as_of)
+    when = when_phrase(shown.when, shown.tz, shown.as_of, _end(shown))
     return one_line(f"{when}; {status_phrase(shown.status)}; {confidence_phrase(shown.confidence)}")
