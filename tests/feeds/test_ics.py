@@ -62,7 +62,7 @@ def test_uids_are_stable_and_sequence_grows_when_an_item_changes(schedule: Sched
 
 def test_a_cancelled_meeting_shows_status_cancelled(schedule: Schedule) -> None:
     fields = editing.MeetingFields.parse(status="cancelled")
-    schedule.edit(lambda s: editing.edit(s, "hostile", fields, now=later(1)))
+    schedule.edit(lambda s: editing.edit(s, "hostile", fields, now=later(0)))
     schedule.build()
     hostile = events(schedule.out / "calendar.ics")["hostile"]
     assert str(hostile["STATUS"]) == "CANCELLED"
