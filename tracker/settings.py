@@ -37,6 +37,9 @@ class AlertSettings(Section):
     meeting_leads: list[str] = Field(default=["14d", "1d"])
     local_hour: int = Field(default=8, ge=0, le=23)
     recurrence_horizon_days: int = Field(default=400, ge=1, le=3660)
+    # Edits to one item within this many seconds of each other make one change notice,
+    # recorded this long after the last of them (0: one notice per edit, at once).
+    coalesce_seconds: int = Field(default=120, ge=0, le=86_400)
 
     @field_validator("deadline_leads", "meeting_leads")
     @classmethod

@@ -83,12 +83,16 @@ def test_moving_a_deadline_records_a_change_and_replans(
             session, "data-exchange", editing.DeadlineFields.parse(due="2026-11-23"), now=later
         )
     make_worker(session_factory, later, email).tick()
-    change, one_day = email.sent[1:]
-    assert change.kind == "change"
-    assert "moved from 2026-11-29 to 2026-11-23" in change.subject
     # re-planned: the 1-day alert of the new date, due at 08:00 today, goes out now
+    [one_day] = email.sent[1:]
     assert one_day.identity == "alert:deadline:data-exchange:1d:2026-11-23"
     assert not one_day.late
+    # the change, once its coalescing window (2 minutes) has closed
+    make_worker(session_factory, later + timedelta(minutes=2), email).tick()
+    change = email.sent[2]
+    assert change.kind == "change"
+    assert change.subject == "Moved: Data exchange → 2026-11-23 (was 2026-11-29)"
+    assert "date: 2026-11-29 → 2026-11-23" in change.text
     tomorrow = datetime(2026, 11, 23, 8, tzinfo=now.tzinfo)
     make_worker(session_factory, tomorrow, email).tick()
     make_worker(session_factory, tomorrow + timedelta(hours=1), email).tick()

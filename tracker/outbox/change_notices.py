@@ -1,71 +1,201 @@
-"""Change notices: one for each history row, for the subscribers it concerns."""
+"""Change notices: one per item for the edits made together or close together.
+
+The history rows of one item are coalesced: a notice is recorded once ``window`` has
+passed since the item's last change, and says every field's net change (its first old
+value, its last new one), the source, and the item's date, state and confidence as they
+are now. A field put back where it was within the window is left out; if nothing is left,
+nothing is sent.
+
+Exactly once, across crashes and concurrent workers: the notice's identity is
+``change:<subject type>:<subject id>:<last change id>`` and its ``change_id`` is that
+last id (the column is unique); its payload lists every change it covers. The changes of
+an item not told yet are its news changes after the highest ``change_id`` of its notices,
+so recording a notice, and with it the rows it covers, is one insert in the transaction
+that takes the plan's marks: it happens entirely or not at all.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from itertools import groupby
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
+from tracker import plan
 from tracker.alerts.models import Subscriber
 from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.outbox.models import Notice, NoticeKind
 from tracker.outbox.notices import Channels, NewNotice, record
-from tracker.views.wording import change_title
+from tracker.views.items import Item, from_deadline, from_meeting
+from tracker.views.wording import (
+    FieldChange,
+    change_title,
+    changes_title,
+    field_line,
+    item_phrase,
+    net_changes,
+    one_line,
+    source_phrase,
+    window_text,
+)
+
+# The default of ``alerts.coalesce_seconds``.
+DEFAULT_WINDOW = timedelta(seconds=120)
+Subject = tuple[str, int]
 
 
 def record_changes(
-    session: Session, channels: Channels, now: datetime, ids: Collection[int] | None = None
+    session: Session,
+    channels: Channels,
+    now: datetime,
+    ids: Collection[int] | None = None,
+    *,
+    window: timedelta = DEFAULT_WINDOW,
 ) -> int:
-    """Record a change notice for each history row that is news (of ``ids``, or every one
-    not recorded yet) written since the first subscriber appeared: history loaded with its
-    record (a seed's past, a seeded record's creation) alerts nobody."""
+    """Record one change notice per item among those of the history rows ``ids`` (or
+    every item with changes not told yet) whose window has closed by ``now``; an item
+    whose window is still open gets a plan mark at its close. Only news counts, written
+    since the first subscriber appeared: history loaded with its record (a seed's past, a
+    seeded record's creation) alerts nobody. Says how many notices were recorded."""
     first = session.scalar(select(func.min(Subscriber.created_at)))
     if first is None or (ids is not None and not ids):
         return 0
-    done = select(Notice.change_id).where(Notice.change_id.is_not(None))
+    subscribers = list(session.scalars(select(Subscriber).where(Subscriber.immediate)))
+    marks: list[plan.Mark] = []
+    recorded = 0
+    for _, group in groupby(_untold(session, first, ids), key=_subject):
+        rows = list(group)
+        closes = rows[-1].recorded_at + window
+        if closes > now:
+            marks.append((plan.Work.CHANGE.value, str(rows[-1].id), closes))
+        elif _record_one(session, rows, subscribers, channels, now):
+            recorded += 1
+    plan.mark(session.connection(), marks)
+    return recorded
+
+
+def _subject(change: Change) -> Subject:
+    return change.subject_type, change.subject_id
+
+
+def _untold(session: Session, first: datetime, ids: Collection[int] | None) -> list[Change]:
+    """The news changes not told yet of the items of ``ids`` (or of every item), by item
+    and then in the order made."""
+    told = aliased(Change)
+    last_told = (
+        select(func.max(Notice.change_id))
+        .join(told, told.id == Notice.change_id)
+        .where(told.subject_type == Change.subject_type, told.subject_id == Change.subject_id)
+        .scalar_subquery()
+    )
     query = select(Change).where(
-        Change.news.is_(True), Change.recorded_at > first, Change.id.not_in(done)
+        Change.news.is_(True),
+        Change.recorded_at > first,
+        Change.id > func.coalesce(last_told, 0),
     )
     if ids is not None:
-        query = query.where(Change.id.in_(sorted(ids)))
-    changes = list(session.scalars(query.order_by(Change.id)))
-    subscribers = list(session.scalars(select(Subscriber).where(Subscriber.immediate)))
-    for change in changes:
-        item: Deadline | Meeting | None = (
-            session.get(Deadline, change.subject_id)
-            if change.subject_type == "deadline"
-            else session.get(Meeting, change.subject_id)
+        subjects = session.execute(
+            select(Change.subject_type, Change.subject_id)
+            .where(Change.id.in_(sorted(ids)))
+            .distinct()
+        ).all()
+        if not subjects:
+            return []
+        query = query.where(
+            or_(*(and_(Change.subject_type == t, Change.subject_id == i) for t, i in subjects))
         )
-        treaty = item.treaty.slug if item is not None and item.treaty else None
-        kind = item.kind if item is not None else None
-        chosen = [
-            s for s in subscribers if s.created_at < change.recorded_at and s.concerns(treaty, kind)
-        ]
-        title = change_title(
-            change.subject_type, change.subject_title, change.field, change.old, change.new
-        )
-        body = f"{title}\n\nRecorded {change.recorded_at:%Y-%m-%d %H:%M} UTC."
-        if change.note:
-            body += f"\nNote: {change.note}"
-        record(
-            session,
-            NewNotice(
-                identity=f"change:{change.id}",
-                kind=NoticeKind.CHANGE.value,
-                title=title,
-                body=body + "\n",
-                due_at=change.recorded_at,
-                subject_type=change.subject_type,
-                subject_slug=change.subject_slug,
-                subject_kind=kind,
-                treaty_slug=treaty,
-                change_id=change.id,
-            ),
-            chosen,
-            channels,
-            now=now,
-            services=True,  # chat and push hear of changes; the feeds read the history
-        )
-    return len(changes)
+    return list(session.scalars(query.order_by(Change.subject_type, Change.subject_id, Change.id)))
+
+
+def _record_one(
+    session: Session,
+    rows: Sequence[Change],
+    subscribers: Sequence[Subscriber],
+    channels: Channels,
+    now: datetime,
+) -> bool:
+    """Record the notice of one item's changes; False when they come to nothing."""
+    last = rows[-1]
+    view = _view(session, last, now)
+    wording = _wording(rows, view)
+    if wording is None:
+        return False
+    title, lines = wording
+    treaty, kind = (view.treaty, view.kind) if view is not None else (None, None)
+    chosen = [
+        s for s in subscribers if s.created_at < last.recorded_at and s.concerns(treaty, kind)
+    ]
+    notice = NewNotice(
+        identity=f"change:{last.subject_type}:{last.subject_id}:{last.id}",
+        kind=NoticeKind.CHANGE.value,
+        title=title,
+        body=title + "\n\n" + "\n".join(lines) + "\n",
+        due_at=last.recorded_at,
+        subject_type=last.subject_type,
+        subject_slug=last.subject_slug,
+        subject_kind=kind,
+        treaty_slug=treaty,
+        change_id=last.id,
+        payload={"changes": [row.id for row in rows]},
+    )
+    # chat and push hear of changes; the feeds read the history
+    return record(session, notice, chosen, channels, now=now, services=True) is not None
+
+
+def _view(session: Session, change: Change, now: datetime) -> Item | None:
+    """The item a change is of, as it is now; None once removed."""
+    if change.subject_type == "deadline":
+        deadline = session.get(Deadline, change.subject_id)
+        return from_deadline(deadline, now) if deadline is not None else None
+    meeting = session.get(Meeting, change.subject_id)
+    return from_meeting(meeting, now) if meeting is not None else None
+
+
+def _wording(rows: Sequence[Change], view: Item | None) -> tuple[str, list[str]] | None:
+    """The subject line and the body's lines, or None when the changes cancel out."""
+    last = rows[-1]
+    fields = {row.field for row in rows}
+    if {"created", "removed"} <= fields:
+        return None  # added and removed again within the window
+    lines: list[str] = []
+    if "created" in fields or "removed" in fields:
+        made = next(row for row in rows if row.field in ("created", "removed"))
+        new = view.when.text if view is not None and made.field == "created" else made.new
+        title = change_title(last.subject_type, last.subject_title, made.field, made.old, new)
+    else:
+        net = net_changes((row.field, row.old, row.new) for row in rows)
+        if not net:
+            return None  # every change undone within the window
+        title = changes_title(last.subject_title, net, _windows(net, view))
+        lines += [field_line(change) for change in net]
+    sources = {row.source.id: row.source for row in rows if row.source is not None}
+    lines += [f"Source: {source_phrase(source.as_dict())}" for source in sources.values()]
+    if view is not None:
+        lines.append(f"Now: {item_phrase(view)}")
+    edits = len({row.recorded_at for row in rows})
+    lines.append(
+        f"Recorded {last.recorded_at:%Y-%m-%d %H:%M} UTC"
+        + (f" ({edits} edits)." if edits > 1 else ".")
+    )
+    notes = dict.fromkeys(one_line(row.note) for row in rows if row.note)
+    lines += [f"Note: {note}" for note in notes]
+    return title, lines
+
+
+def _windows(net: Sequence[FieldChange], view: Item | None) -> tuple[str, str] | None:
+    """An item's new and old date (a meeting's span of days) when its date moved: the
+    fields that did not change are as the item has them now."""
+    if view is None:
+        return None
+    now: dict[str, str | None] = {"due" if view.type == "deadline" else "starts": view.when.text}
+    if view.type == "meeting":
+        now["ends"] = view.ends.text if view.ends else None
+    before = {**now, **{c.field: c.old for c in net}}
+    after = {**now, **{c.field: c.new for c in net}}
+    start = "due" if view.type == "deadline" else "starts"
+    return (
+        window_text(after.get(start), after.get("ends")),
+        window_text(before.get(start), before.get("ends")),
+    )

@@ -7,8 +7,8 @@ Alerts, digests, the feeds and the pages all say "X: date moved from A to B" and
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -50,6 +50,65 @@ def change_title(
     if before:
         return f"{name}: {what} cleared (was {before})"
     return f"{name}: {what} cleared"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """A field's net change over several history rows: the first old, the last new."""
+
+    field: str
+    old: str | None
+    new: str | None
+
+
+def net_changes(rows: Iterable[tuple[str, str | None, str | None]]) -> list[FieldChange]:
+    """Each field's first old and last new value, in order of first change, of
+    ``(field, old, new)`` rows in the order made; a field back where it began is left out."""
+    first: dict[str, str | None] = {}
+    last: dict[str, str | None] = {}
+    for field, old, new in rows:
+        first.setdefault(field, old)
+        last[field] = new
+    return [FieldChange(f, first[f], last[f]) for f in first if first[f] != last[f]]
+
+
+def field_name(field: str) -> str:
+    """A field as a sentence calls it: ``date`` for a deadline's due date."""
+    return _FIELD_NAMES.get(field, one_line(field))
+
+
+def field_line(change: FieldChange) -> str:
+    """``date: 2026-11-29 → 2026-11-23``; an empty value is ``—``."""
+    before, after = one_line(change.old or "") or "—", one_line(change.new or "") or "—"
+    return f"{field_name(change.field)}: {before} → {after}"
+
+
+def window_text(starts: str | None, ends: str | None) -> str:
+    """A date or a span of days as one text: ``2027-05-04 to 2027-05-08``."""
+    first, last = one_line(starts or "") or "TBA", one_line(ends or "")
+    return f"{first} to {last}" if last and last != first else first
+
+
+def changes_title(
+    subject_title: str,
+    changes: Sequence[FieldChange],
+    windows: tuple[str, str] | None = None,
+) -> str:
+    """What happened to an item, in a subject line: ``Moved: X → B (was A)`` when only
+    its date moved (``windows``: its new and old date or span), one field as
+    :func:`change_title` says it, several: ``Changed: X: date, location``."""
+    name = one_line(subject_title)
+    if changes and all(c.field in _DATE_FIELDS for c in changes):
+        new, old = windows or (
+            one_line(changes[0].new or "") or "TBA",
+            one_line(changes[0].old or "") or "TBA",
+        )
+        return f"Moved: {name} → {new} (was {old})"
+    if len(changes) == 1:
+        only = changes[0]
+        return change_title("", subject_title, only.field, only.old, only.new)
+    named = ["date" if c.field in _DATE_FIELDS else field_name(c.field) for c in changes]
+    return f"Changed: {name}: " + ", ".join(dict.fromkeys(named))
 
 
 # What each confidence rests on, said after it: "expected — by treaty schedule or pattern".
