@@ -27,11 +27,12 @@ def test_digest_sent_a_week_before_expiry_names_new_start(tmp_path, smtp_server:
         "Europe/Geneva",
     )
     assert added.returncode == 0, added.stderr
-    sent = tracker(tmp_path, "--as-of", "2026-01-29", "digest", "--send", **smtp)
+    # the digest of 29 January falls due at 08:00 in Geneva
+    sent = tracker(tmp_path, "--as-of", "2026-01-29T08:00+01:00", "digest", "--send", **smtp)
     assert sent.returncode == 0, sent.stderr
     [digest] = server.mailbox.received
     assert digest["To"].addresses[0].addr_spec == "analyst@example.org"
     text = digest.get_body(preferencelist=("plain",)).get_content()
     assert "New START expires" in text and "in 7 days" in text
-    again = tracker(tmp_path, "--as-of", "2026-01-29", "digest", "--send", **smtp)
+    again = tracker(tmp_path, "--as-of", "2026-01-29T09:00+01:00", "digest", "--send", **smtp)
     assert again.returncode == 0 and len(server.mailbox.received) == 1

@@ -24,7 +24,6 @@ class DigestFrequency(StrEnum):
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MAX_CATCH_UP_PERIODS = 31
 
 
 @dataclass(frozen=True)
@@ -55,41 +54,79 @@ def latest_period(
     return Period(key, _due(day - step, local_hour, tz), _due(day, local_hour, tz))
 
 
-def periods_since(
-    frequency: str, *, weekday: str, local_hour: int, tz: str, after: datetime, as_of: datetime
-) -> list[Period]:
-    """Periods that fell due in ``(after, as_of]``, oldest first (at most a month's worth)."""
-    found: list[Period] = []
-    moment = as_of
-    while len(found) < MAX_CATCH_UP_PERIODS:
-        period = latest_period(
-            frequency, weekday=weekday, local_hour=local_hour, tz=tz, as_of=moment
-        )
-        if period is None or period.due_at <= after:
-            break
-        found.append(period)
-        moment = period.due_at - timedelta(seconds=1)
-    return found[::-1]
-
-
 def next_period_due(
     frequency: str, settings: DigestSettings, tz: str, *, after: datetime
 ) -> datetime | None:
-    """When the first period after ``after`` falls due (periods are a day or a week
-    apart, give or take a daylight-saving hour, so at most two fall in the probe)."""
-    step = timedelta(days=7 if frequency == "weekly" else 1)
-    probe, found = after + step + timedelta(hours=2), None
-    while True:
-        period = latest_period(
+    """When the first period after ``after`` falls due with the global day and hour."""
+    return Schedule(frequency, settings.weekday, settings.local_hour, tz, False).next_due(after)
+
+
+WEEKDAY_NAMES = {day[:3]: day for day in WEEKDAYS} | {day: day for day in WEEKDAYS}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A subscriber's digest schedule as it applies: their own choices, and the global
+    ``[digest]`` settings for what they left to them (see :meth:`of`)."""
+
+    frequency: str
+    weekday: str
+    local_hour: int
+    tz: str
+    empty: bool  # send a digest with nothing in it ("nothing new")
+
+    @classmethod
+    def of(
+        cls,
+        defaults: DigestSettings,
+        frequency: str,
+        tz: str,
+        weekday: str | None = None,
+        local_hour: int | None = None,
+        empty: bool | None = None,
+    ) -> Schedule:
+        """A stored choice (None: follow ``defaults``) resolved against ``defaults``."""
+        return cls(
             frequency,
-            weekday=settings.weekday,
-            local_hour=settings.local_hour,
-            tz=tz,
-            as_of=probe,
+            weekday or defaults.weekday,
+            defaults.local_hour if local_hour is None else local_hour,
+            tz,
+            defaults.send_when_empty if empty is None else empty,
         )
-        if period is None or period.due_at <= after:
-            return found
-        found, probe = period.due_at, period.due_at - timedelta(seconds=1)
+
+    @property
+    def key(self) -> str:
+        """The plan's key of the group of subscribers whose periods fall due together."""
+        day = self.weekday[:3] if self.frequency == "weekly" else "*"
+        return f"{self.frequency}:{day}:{self.local_hour:02d}:{self.tz}"
+
+    def words(self) -> str:
+        """'weekly on friday at 08:00 Asia/Tokyo', 'daily at 08:00 UTC', 'none'."""
+        if self.frequency not in ("daily", "weekly"):
+            return "none"
+        on = f" on {self.weekday}" if self.frequency == "weekly" else ""
+        return f"{self.frequency}{on} at {self.local_hour:02d}:00 {self.tz}"
+
+    def latest(self, as_of: datetime) -> Period | None:
+        """The most recent period whose digest fell due at or before ``as_of``."""
+        return latest_period(
+            self.frequency,
+            weekday=self.weekday,
+            local_hour=self.local_hour,
+            tz=self.tz,
+            as_of=as_of,
+        )
+
+    def next_due(self, after: datetime) -> datetime | None:
+        """When the first period after ``after`` falls due (periods are a day or a week
+        apart, give or take a daylight-saving hour, so at most two fall in the probe)."""
+        step = timedelta(days=7 if self.frequency == "weekly" else 1)
+        probe, found = after + step + timedelta(hours=2), None
+        while True:
+            period = self.latest(probe)
+            if period is None or period.due_at <= after:
+                return found
+            found, probe = period.due_at, period.due_at - timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -116,7 +153,8 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        return not self.happenings
+        """Nothing in it: no alerts, changes, countdowns, meetings ahead or undated items."""
+        return not (self.happenings or self.board or self.agenda or self.undated)
 
     def payload(self) -> dict[str, Any]:
         """The structured digest for notifiers that render rich formats (HTML email)."""
@@ -134,6 +172,11 @@ class Digest:
     def text(self) -> str:
         since = f"{self.period.starts_at.astimezone(zone(self.tz)):%Y-%m-%d %H:%M}"
         lines = [self.subject, ""]
+        if self.is_empty:  # sent only to those who asked for empty digests
+            return (
+                f"{self.subject}\n\nNothing new since {since}: no alerts, changes, "
+                "deadlines or meetings ahead for you.\n"
+            )
         sections = (("Alerts", "alert"), ("Changes", "change"))
         for heading, kind in sections:
             items = [h for h in self.happenings if h.kind == kind]
@@ -188,11 +231,11 @@ def assemble(
     undated: Sequence[dict[str, Any]] = (),
 ) -> Digest:
     ordered = tuple(sorted(happenings, key=lambda h: (h.due_at, h.title)))
-    subject = (
-        f"Treaty tracker digest {period.key}: {len(ordered)} new"
-        if ordered
-        else f"Treaty tracker digest {period.key}"
-    )
+    subject = f"Treaty tracker digest {period.key}"
+    if ordered:
+        subject += f": {len(ordered)} new"
+    elif not (board or agenda or undated):
+        subject += ": nothing new"
     return Digest(
         identity(email, period),
         subject,

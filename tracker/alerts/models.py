@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.alerts.digests import DigestFrequency
+from tracker.alerts.digests import DigestFrequency, Schedule
 from tracker.db import Base
+from tracker.settings import DigestSettings
 
 
 class Subscriber(Base):
@@ -19,6 +20,11 @@ class Subscriber(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     tz: Mapped[str] = mapped_column(String(64), default="UTC")
     digest: Mapped[str] = mapped_column(String(10), default=DigestFrequency.WEEKLY.value)
+    # The subscriber's own digest day (weekly), local hour and wish for empty digests;
+    # NULL: follow the global [digest] settings, so changing them moves everyone else.
+    digest_day: Mapped[str | None] = mapped_column(String(10))
+    digest_hour: Mapped[int | None]
+    empty_digests: Mapped[bool | None] = mapped_column(Boolean)
     immediate: Mapped[bool] = mapped_column(Boolean, default=False)
     treaties: Mapped[list[str]] = mapped_column(JSON, default=list)
     kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -31,6 +37,12 @@ class Subscriber(Base):
     # Set at the third bounce in a row: nothing is recorded for or sent to them until
     # `subscriber edit --resume`.
     suspended_at: Mapped[datetime | None]
+
+    def schedule(self, defaults: DigestSettings) -> Schedule:
+        """The digest schedule that applies: the subscriber's choices over ``defaults``."""
+        return Schedule.of(
+            defaults, self.digest, self.tz, self.digest_day, self.digest_hour, self.empty_digests
+        )
 
     def concerns(self, treaty: str | None, kind: str | None) -> bool:
         """Whether an item of this treaty and kind passes the subscriber's filters."""

@@ -12,12 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import text
-from tracker.alerts.digests import DigestFrequency
+from tracker.alerts.digests import WEEKDAY_NAMES, DigestFrequency
 from tracker.alerts.models import Subscriber
 from tracker.alerts.planning import PlannedAlert
 from tracker.catalog import queries
 from tracker.dates import format_duration, parse_durations, parse_zone
 from tracker.errors import InvalidInput, NotFound
+from tracker.settings import DigestSettings
 
 
 def address(email: str, *, international: bool = False) -> str:
@@ -52,10 +53,24 @@ def values(
     kinds: Sequence[str] | None = None,
     leads: str | None = None,
     resume: bool = False,
+    digest_day: str | None = None,
+    digest_hour: str | None = None,
+    empty_digests: bool | None = None,
+    digest_defaults: bool = False,
 ) -> dict[str, Any]:
     """Checked column values for the options given (None: leave as it is); ``resume``
-    lifts a suspension (and forgets the bounces)."""
+    lifts a suspension (and forgets the bounces). A digest day or hour of ``default``,
+    and ``digest_defaults`` (day, hour and empty digests), store NULL: follow the global
+    ``[digest]`` settings."""
     found: dict[str, Any] = {}
+    if digest_defaults:
+        found |= {"digest_day": None, "digest_hour": None, "empty_digests": None}
+    if digest_day is not None:
+        found["digest_day"] = _weekday(digest_day)
+    if digest_hour is not None:
+        found["digest_hour"] = _hour(digest_hour)
+    if empty_digests is not None:
+        found["empty_digests"] = empty_digests
     if resume:
         found |= {"suspended_at": None, "bounces": 0}
     if name is not None:
@@ -81,6 +96,37 @@ def values(
     return found
 
 
+def _weekday(value: str) -> str | None:
+    typed = value.strip().lower()
+    if typed == "default":
+        return None
+    if typed not in WEEKDAY_NAMES:
+        raise InvalidInput(
+            f"--digest-day must be a weekday (mon … sun, or monday …) or 'default', not {value!r}"
+        )
+    return WEEKDAY_NAMES[typed]
+
+
+def _hour(value: str) -> int | None:
+    typed = value.strip().lower()
+    if typed == "default":
+        return None
+    hour = typed.removesuffix(":00")
+    if not (hour.isascii() and hour.isdigit() and 0 <= int(hour) <= 23):
+        raise InvalidInput(f"--digest-hour must be a local hour 0–23 or 'default', not {value!r}")
+    return int(hour)
+
+
+def _check_schedule(sub: Subscriber, fields: dict[str, Any]) -> None:
+    """A digest day is a weekly digest's: refused for a daily one or none."""
+    frequency = fields.get("digest", sub.digest)
+    if fields.get("digest_day") is not None and frequency != DigestFrequency.WEEKLY:
+        raise InvalidInput(
+            f"--digest-day is for weekly digests; this one's is {frequency}"
+            + ("" if "digest" in fields else " (add --digest weekly)")
+        )
+
+
 def get(session: Session, email: str) -> Subscriber:
     found = session.scalar(select(Subscriber).where(Subscriber.email == email.lower()))
     if found is None:
@@ -102,6 +148,7 @@ def add(
     if session.scalar(select(Subscriber.id).where(Subscriber.email == checked)):
         raise InvalidInput(f"subscriber {checked} exists already (use `subscriber edit`)")
     queries.check_treaties(session, fields.get("treaties", ()))
+    _check_schedule(Subscriber(digest=DigestFrequency.WEEKLY.value), fields)
     sub = Subscriber(
         email=checked,
         created_at=now,
@@ -120,6 +167,7 @@ def add(
 def edit(session: Session, email: str, fields: dict[str, Any]) -> Subscriber:
     sub = get(session, email)
     queries.check_treaties(session, fields.get("treaties", ()))
+    _check_schedule(sub, fields)
     for key, value in fields.items():
         setattr(sub, key, value)
     return sub
@@ -133,12 +181,18 @@ def listing(session: Session) -> list[Subscriber]:
     return list(session.scalars(select(Subscriber).order_by(Subscriber.email)))
 
 
-def as_dict(sub: Subscriber) -> dict[str, Any]:
-    return {
+def as_dict(sub: Subscriber, defaults: DigestSettings | None = None) -> dict[str, Any]:
+    """The subscriber as stored (``digest_day``, ``digest_hour``, ``empty_digests``: null
+    when following the global settings) and, given ``defaults``, the schedule that
+    applies (``schedule``: its words; ``digest_schedule``: its parts)."""
+    found: dict[str, Any] = {
         "email": sub.email,
         "name": sub.name,
         "tz": sub.tz,
         "digest": sub.digest,
+        "digest_day": sub.digest_day,
+        "digest_hour": sub.digest_hour,
+        "empty_digests": sub.empty_digests,
         "immediate": sub.immediate,
         "treaties": sub.treaties,
         "kinds": sub.kinds,
@@ -148,6 +202,28 @@ def as_dict(sub: Subscriber) -> dict[str, Any]:
         "bounces": sub.bounces or 0,
         "suspended_at": sub.suspended_at.isoformat() if sub.suspended_at else None,
     }
+    if defaults is not None:
+        applies = sub.schedule(defaults)
+        found["schedule"] = applies.words() + (
+            ", even when empty" if applies.empty and applies.frequency != "none" else ""
+        )
+        found["digest_schedule"] = {
+            "frequency": applies.frequency,
+            "weekday": applies.weekday if applies.frequency == "weekly" else None,
+            "local_hour": applies.local_hour,
+            "tz": applies.tz,
+            "empty_digests": applies.empty,
+            "defaults": [
+                name
+                for name, own in (
+                    ("weekday", sub.digest_day),
+                    ("local_hour", sub.digest_hour),
+                    ("empty_digests", sub.empty_digests),
+                )
+                if own is None
+            ],
+        }
+    return found
 
 
 @cache  # a few distinct texts among many subscribers, asked once per alert each

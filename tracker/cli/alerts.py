@@ -26,6 +26,21 @@ def _subscriber_options(func: Any) -> Any:
             click.option("--tz", metavar="ZONE", help="IANA zone for digests, e.g. Europe/Geneva."),
             click.option("--digest", type=click.Choice(["daily", "weekly", "none"])),
             click.option(
+                "--digest-day",
+                metavar="DAY",
+                help="Weekly digests: the weekday (mon … sun; 'default': [digest] weekday).",
+            ),
+            click.option(
+                "--digest-hour",
+                metavar="HOUR",
+                help="Local hour of the digest, 0–23 ('default': [digest] local_hour).",
+            ),
+            click.option(
+                "--empty-digests/--no-empty-digests",
+                default=None,
+                help="Send a digest with nothing in it ('nothing new'); default: [digest].",
+            ),
+            click.option(
                 "--immediate/--no-immediate",
                 default=None,
                 help="Send each alert and change as it happens.",
@@ -59,6 +74,10 @@ def _fields(
     treaties: tuple[str, ...],
     kinds: tuple[str, ...],
     lead: str | None,
+    digest_day: str | None,
+    digest_hour: str | None,
+    empty_digests: bool | None,
+    digest_defaults: bool = False,
 ) -> Any:
     from tracker.alerts import subscribers
 
@@ -66,6 +85,10 @@ def _fields(
         name=name,
         tz=tz,
         digest=digest,
+        digest_day=digest_day,
+        digest_hour=digest_hour,
+        empty_digests=empty_digests,
+        digest_defaults=digest_defaults,
         immediate=immediate,
         treaties=treaties or None,
         kinds=kinds or None,
@@ -101,6 +124,11 @@ def subscriber_add(app: App, /, email: str, **options: Any) -> None:
 @click.argument("email")
 @_subscriber_options
 @click.option("--resume", is_flag=True, help="Lift a suspension (after bounces).")
+@click.option(
+    "--digest-defaults",
+    is_flag=True,
+    help="Forget their own digest day, hour and empty digests: follow [digest].",
+)
 @pass_app
 def subscriber_edit(app: App, /, email: str, resume: bool, **options: Any) -> None:
     """Change a subscriber's settings or filters."""
@@ -140,7 +168,7 @@ def subscriber_list(app: App, as_json: bool) -> None:
     from tracker.alerts import subscribers
 
     with app.sessions() as session:
-        rows = [subscribers.as_dict(s) for s in subscribers.listing(session)]
+        rows = [subscribers.as_dict(s, app.settings.digest) for s in subscribers.listing(session)]
     output.listing(
         as_json,
         rows,
@@ -149,7 +177,7 @@ def subscriber_list(app: App, as_json: bool) -> None:
             [
                 r["email"],
                 r["name"],
-                r["digest"],
+                r["schedule"],
                 "yes" if r["immediate"] else "no",
                 ",".join(r["treaties"]),
                 ",".join(r["kinds"]),
@@ -172,11 +200,14 @@ def subscriber_show(app: App, email: str, as_json: bool) -> None:
     from tracker.alerts import subscribers
 
     with app.sessions() as session:
-        row = subscribers.as_dict(subscribers.get(session, email))
+        row = subscribers.as_dict(subscribers.get(session, email), app.settings.digest)
     if as_json:
         output.emit_json(row)
         return
-    output.fields([(key, ",".join(v) if isinstance(v, list) else v) for key, v in row.items()])
+    shown = {k: v for k, v in row.items() if k != "digest_schedule"}
+    if defaults := row["digest_schedule"]["defaults"]:
+        shown["schedule"] += f" ({', '.join(defaults)}: the [digest] default)"
+    output.fields([(key, ",".join(v) if isinstance(v, list) else v) for key, v in shown.items()])
 
 
 @click.group()
@@ -295,44 +326,20 @@ def _iso(value: Any) -> str | None:
 
 
 @click.command()
-@click.option("--preview", is_flag=True, help="Print the digest that would be sent now.")
-@click.option("--send", is_flag=True, help="Record and send the digests due now.")
-@click.option("--subscriber", "email", metavar="EMAIL", help="Preview for this subscriber.")
+@click.option("--preview", is_flag=True, help="Print the text of the digests --send would send.")
+@click.option("--send", is_flag=True, help="Record and send the digests due and not yet sent.")
+@click.option("--force", is_flag=True, help="Also resend the latest digest (a new message).")
+@click.option("--subscriber", "email", metavar="EMAIL", help="Only this subscriber's digest.")
 @pass_app
-def digest(app: App, preview: bool, send: bool, email: str | None) -> None:
-    """Preview or send digests."""
+def digest(app: App, preview: bool, send: bool, force: bool, email: str | None) -> None:
+    """Preview or send the digests due now, each subscriber's on their own schedule."""
     from tracker.errors import InvalidInput
 
     if preview == send:
         raise InvalidInput("use exactly one of --preview and --send")
-    if preview:
-        from tracker.alerts import subscribers
-        from tracker.outbox import digest_notices
+    from tracker.cli.notify import preview_digests, send_digests
 
-        with app.sessions() as session:
-            subs = [subscribers.get(session, email)] if email else subscribers.listing(session)
-            for sub in subs:
-                shown = digest_notices.preview(session, app.settings, sub, app.clock.now())
-                click.echo(shown.text())
-        return
-    from tracker.alerts import subscribers
-    from tracker.daemon.system import configured_notifiers
-    from tracker.db import transaction
-    from tracker.outbox import digest_notices
-    from tracker.outbox.worker import Worker
-
-    worker = Worker(app.sessions, app.settings, app.clock, configured_notifiers(app.settings))
-    done = worker.record()
-    recorded = done.digests
-    with transaction(app.sessions) as session:
-        subs = [subscribers.get(session, email)] if email else subscribers.listing(session)
-        for sub in subs:
-            if sub.digest != "none":
-                recorded += digest_notices.record_digest_now(
-                    session, app.settings, worker.channels, sub, app.clock.now()
-                )
-    sent = worker.deliver()
-    click.echo(f"recorded {recorded} digest(s); sent {sent} delivery(ies)")
+    (preview_digests if preview else send_digests)(app, email, force=force)
 
 
 @click.command()

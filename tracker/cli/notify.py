@@ -1,4 +1,5 @@
-"""``tracker notifiers`` (list, test) and ``tracker feed build``."""
+"""``tracker notifiers`` (list, test), ``tracker feed build``, and what ``tracker digest``
+does (the command is declared with the other subscriber commands in ``cli/alerts.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import click
 from tracker.cli import output
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from tracker.cli.app import App
+    from tracker.outbox.digest_notices import DueDigest
 
 
 @click.group(invoke_without_command=True)
@@ -119,6 +123,77 @@ def build(app: App, out: Path | None) -> None:
         report = build_feeds(session, app.settings, out, as_of=app.as_of)
     click.echo(
         f"{report.directory}: {len(report.written)} written, {len(report.unchanged)} unchanged"
+    )
+
+
+def _chosen(session: Session, email: str | None) -> list[str] | None:
+    """The one subscriber asked for (who must have digests), or everyone (None)."""
+    if email is None:
+        return None
+    from tracker.alerts import subscribers
+    from tracker.errors import InvalidInput
+
+    sub = subscribers.get(session, email)
+    if sub.digest == "none":
+        raise InvalidInput(f"{sub.email} gets no digests (subscriber edit --digest weekly|daily)")
+    return [sub.email]
+
+
+def _said(found: DueDigest, done: str = "recorded") -> str:
+    """What became (or would become: ``done``) of one digest, in one line."""
+    sub, key = found.subscriber, found.period.key
+    if found.notice is None:
+        return f"{key} for {sub.email}: nothing new, not sent (no --empty-digests)"
+    if found.resend:
+        again = "resent" if done == "recorded" else "to be resent"
+        return f"{key} for {sub.email}: {again} (resend {found.resend})"
+    return f"{key} for {sub.email}: " + (f"{done} (forced)" if found.forced else done)
+
+
+def preview_digests(app: App, email: str | None, *, force: bool) -> None:
+    """Print the text part of each digest ``send_digests`` would send now (what each
+    became on stderr); nothing is written."""
+    from tracker.notifiers.compose import render
+    from tracker.outbox.digest_notices import due
+
+    now, unsubscribe = app.as_of, app.settings.smtp.list_unsubscribe
+    with app.sessions() as session:
+        found = due(session, app.settings, now, _chosen(session, email), force=force)
+        for digest in found:
+            click.echo(_said(digest, "due"), err=True)
+            if digest.notice is not None:
+                click.echo(render(digest.message(), unsubscribe)[0], nl=False)
+        session.rollback()
+    if not found:
+        click.echo("no digest due now" + (f" for {email.lower()}" if email else ""), err=True)
+
+
+def send_digests(app: App, email: str | None, *, force: bool) -> None:
+    """Record the digests due and not yet sent (``force``: and a resend of the latest of
+    those who had it), then deliver the outbox. Without ``email``, the daemon's round
+    too (alerts and change notices are recorded), as a daemon would."""
+    from tracker.daemon.system import configured_notifiers
+    from tracker.db import transaction
+    from tracker.outbox.digest_notices import record_digests
+    from tracker.outbox.worker import Worker
+
+    worker = Worker(app.sessions, app.settings, app.clock, configured_notifiers(app.settings))
+    now = app.as_of
+    with transaction(app.sessions) as session:
+        found, recorded = record_digests(
+            session, app.settings, worker.channels, now, _chosen(session, email), force=force
+        )
+        lines = [_said(digest) for digest in found]
+    if email is None:
+        worker.record()  # its digests are the ones recorded above: none is left due
+    sent = worker.deliver()
+    for line in lines:
+        click.echo(line)
+    resent = sum(1 for digest in found if digest.resend)
+    click.echo(
+        f"recorded {recorded} digest(s)"
+        + (f" ({resent} resent)" if resent else "")
+        + f"; sent {sent} delivery(ies)"
     )
 
 
