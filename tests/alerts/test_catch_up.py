@@ -77,6 +77,11 @@ def test_a_digest_holds_changes_and_is_sent_once_per_period(
     digest = email.sent[0]
     assert "New deadline: Talks" in digest.text  # the one wording (tracker.views.wording)
     assert digest.payload["changes"][0]["title"].startswith("New deadline: Talks")
-    # nothing new the day after: no digest (send_when_empty is off)
+    # the day after: no change, but Talks is still on the countdown, so the daily digest
+    # goes (only a digest with nothing at all in it is skipped), without the change again
     make_worker(session_factory, tomorrow + DAY, email).tick()
-    assert len(email.sent) == 1
+    assert [n.identity for n in email.sent] == [
+        email.sent[0].identity,
+        "digest:ana@example.org:2026-11-24",
+    ]
+    assert email.sent[1].payload["changes"] == []
