@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -126,3 +127,21 @@ def in_sending(url: str) -> int:
         count = connection.scalar(select(func.count()).where(Delivery.status == "sending"))
     engine.dispose()
     return int(count or 0)
+
+
+def stop(process: subprocess.Popen[bytes], log: Path, seconds: float) -> str | None:
+    """SIGTERM, and wait ``seconds`` for the exit; None if it exited 0, else why not, with
+    the log. A daemon still running is asked for its threads' stacks (SIGUSR1: the
+    daemon's faulthandler writes them to its log), then killed."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        status = process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        process.kill()
+        process.wait(10)
+        return f"not stopped within {seconds:g} s of SIGTERM; its log:\n{log.read_text()}"
+    if status != 0:
+        return f"exit status {status}; its log:\n{log.read_text()}"
+    return None

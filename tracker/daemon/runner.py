@@ -8,6 +8,12 @@ The tick records (alerts, changes, digests, feeds); sending is on its own thread
 (:mod:`tracker.daemon.sending`), woken by the tick, so a slow SMTP server never holds up
 recording. A stop cuts off the SMTP exchange in hand: SIGTERM ends the daemon within
 seconds, and that one delivery is pending again.
+
+The scheduler runs on its own thread; the main thread waits for the end of service (a
+stop, or the lock lost) and then shuts the scheduler down itself, so a stop that comes
+while the scheduler is still starting is not lost. Signals are acted on by a thread of
+their own (:mod:`tracker.daemon.signals`), never inside the handler; ``kill -USR1``
+writes every thread's stack to the log.
 """
 
 from __future__ import annotations
@@ -18,13 +24,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from types import FrameType
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.clock import Clock
-from tracker.daemon import system
+from tracker.daemon import signals, system
 from tracker.daemon.lock import DaemonLock
 from tracker.daemon.sending import Sender, close
 from tracker.db import transaction
@@ -52,6 +57,7 @@ class Daemon:
     standby_poll: float = STANDBY_POLL_SECONDS
     stop_event: threading.Event = field(default_factory=threading.Event)
     _busy: threading.Lock = field(default_factory=threading.Lock)
+    _ending: threading.Event = field(default_factory=threading.Event)  # end this service
     _reload: bool = False
     _scheduler: Any = None
     _feeds_built_on: date | None = None
@@ -61,7 +67,7 @@ class Daemon:
 
     def run(self) -> int:
         """Stand by until the lock is ours, work until stopped; the exit status."""
-        self._install_signals()
+        signals.install(self._on_stop_signal, self.reload)
         while not self.stop_event.is_set():
             if not self._wait_for_lock():
                 break
@@ -89,27 +95,31 @@ class Daemon:
 
     def _serve(self) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
-        from apscheduler.schedulers.blocking import BlockingScheduler
+        from apscheduler.schedulers.background import BackgroundScheduler
 
+        self._ending.clear()  # before looking at stop_event: stop() sets that one first
+        if self.stop_event.is_set():
+            return
         self.worker = self._make_worker(self.load_settings())
         self.worker.recover()
         self._sender = Sender(self.worker, self._schedule)
         self._sender.start()
         try:
-            self._run_scheduler(BlockingScheduler, ThreadPoolExecutor)
+            self._run_scheduler(BackgroundScheduler, ThreadPoolExecutor)
         finally:
             sender, self._sender = self._sender, None
             sender.halt()
             if not sender.join(SENDER_JOIN_SECONDS):
                 log.error("the sending thread did not stop; leaving it")
 
-    def _run_scheduler(self, blocking: Any, pool: Any) -> None:
-        scheduler = blocking(
+    def _run_scheduler(self, background: Any, pool: Any) -> None:
+        """Ticks and heartbeats on the scheduler's thread until :meth:`stop` or a lost
+        lock; the scheduler is shut down here, whenever that came."""
+        scheduler = background(
             timezone="UTC",
             executors={"default": pool(1), "heartbeat": pool(1)},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
-        self._scheduler = scheduler
         now = self.clock.now()
         scheduler.add_job(
             self.tick, "interval", seconds=SWEEP_SECONDS, id="sweep", next_run_time=now
@@ -121,9 +131,14 @@ class Daemon:
             id="heartbeat",
             executor="heartbeat",
         )
-        system.systemd_notify("READY=1")
-        if not self.stop_event.is_set():
-            scheduler.start()
+        scheduler.start()
+        self._scheduler = scheduler
+        try:
+            system.systemd_notify("READY=1")
+            self._ending.wait()
+        finally:
+            self._scheduler = None
+            scheduler.shutdown(wait=False)
 
     def _make_worker(self, settings: Settings) -> Worker:
         logging.getLogger("tracker").setLevel(settings.log_level)
@@ -186,38 +201,28 @@ class Daemon:
             self._shutdown()
 
     def stop(self) -> None:
+        """End the daemon: the exchange in hand is cut off, :meth:`run` returns soon
+        after. From any thread, never from a signal handler."""
         self.stop_event.set()
         self._shutdown()
+
+    def reload(self) -> None:
+        """Read the settings again, at a tick now (SIGHUP)."""
+        self._reload = True
+        scheduler = self._scheduler
+        if scheduler is not None and scheduler.running:
+            scheduler.add_job(self.tick, id="reload", replace_existing=True)
 
     def _shutdown(self) -> None:
         sender = self._sender
         if sender is not None:  # the SMTP exchange in hand is cut off now
             sender.halt()
-        scheduler = self._scheduler
-        if scheduler is not None and scheduler.running:
-            scheduler.shutdown(wait=False)
+        self._ending.set()  # the main thread shuts the scheduler down
 
     def _close_notifiers(self) -> None:
         if self.worker is not None:
             close(self.worker.notifiers)
 
-    def _install_signals(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-
-        def on_stop(number: int, _frame: FrameType | None) -> None:
-            log.info(
-                "%s: stopping; the delivery in hand goes back to pending",
-                signal.Signals(number).name,
-            )
-            self.stop()
-
-        def on_hup(_number: int, _frame: FrameType | None) -> None:
-            self._reload = True
-            if self._scheduler is not None and self._scheduler.running:
-                self._scheduler.wakeup()
-                self._scheduler.add_job(self.tick, id="reload", replace_existing=True)
-
-        signal.signal(signal.SIGTERM, on_stop)
-        signal.signal(signal.SIGINT, on_stop)
-        signal.signal(signal.SIGHUP, on_hup)
+    def _on_stop_signal(self, number: signal.Signals) -> None:
+        log.info("%s: stopping; the delivery in hand goes back to pending", number.name)
+        self.stop()
