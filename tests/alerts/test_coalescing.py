@@ -212,3 +212,17 @@ def test_a_window_of_zero_records_each_edit_at_once(
         taken = plan.take(session, start, [plan.Work.CHANGE.value])
         ids = {int(key) for _, key in taken}
         assert record_changes(session, Channels(("email",)), start, ids, window=timedelta()) == 1
+
+
+def test_the_worker_coalesces_over_the_window_the_settings_give(
+    session_factory: sessionmaker[Session], start: datetime
+) -> None:
+    edit(session_factory, start, location="Vienna")
+    at_once = Settings.model_validate({"alerts": {"coalesce_seconds": 0}})
+    email = RecordingNotifier()
+    make_worker(session_factory, start, email, settings=at_once).tick()
+    assert [m.kind for m in email.sent] == ["change"]
+    edit(session_factory, start, location="Bern")
+    ten_minutes = Settings.model_validate({"alerts": {"coalesce_seconds": 600}})
+    make_worker(session_factory, start + WINDOW, email, settings=ten_minutes).tick()
+    assert len(email.sent) == 1  # the default's two minutes are not this window's ten

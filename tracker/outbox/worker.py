@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,6 +79,7 @@ class Worker:
                 self.channels,
                 now,
                 None if catch_up else {int(key) for key in keys[Work.CHANGE]},
+                window=timedelta(seconds=self.settings.alerts.coalesce_seconds),
             )
             alerts = folded = digests = 0
             if sweep or keys[Work.ITEM]:
