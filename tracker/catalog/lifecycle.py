@@ -15,13 +15,35 @@ from tracker import text
 from tracker.dates import DateWindow, zone
 from tracker.errors import ImpossibleChange, InvalidInput
 
-# What a person records; the rest is derived.
-RECORDED_MEETING_OUTCOMES = frozenset({"held", "postponed", "cancelled", "unconfirmed"})
 # Outcomes that say the meeting's time came: not before it starts.
 _TOOK_ITS_TIME = frozenset({"held", "unconfirmed"})
 DERIVED = frozenset({"open", "in-session", "awaiting-outcome"})
 # A meeting postponed to a new date is ahead like a scheduled one, and then takes place.
 _AHEAD = frozenset({"scheduled", "postponed"})
+
+
+def state(
+    subject: str,
+    recorded: str,
+    status_on: date | None,
+    when: DateWindow | None,
+    ends: DateWindow | None,
+    tz: str,
+    as_of: datetime,
+) -> str:
+    """Where a ``subject`` ("deadline" or "meeting") stands as of ``as_of``. A status
+    reached on a day after ``as_of``'s (met on 5 December, asked of the 1st) was not
+    reached yet: the item stands as its first status (pending, scheduled) would."""
+    if status_on is not None and _day(when, tz, as_of) < status_on:
+        recorded = "pending" if subject == "deadline" else "scheduled"
+    if subject == "deadline":
+        return deadline_state(recorded, when, tz, as_of)
+    return meeting_state(recorded, when, ends, tz, as_of)
+
+
+def _day(when: DateWindow | None, tz: str, as_of: datetime) -> date:
+    """The day ``as_of`` falls on where the item is (its date's zone, else its own)."""
+    return as_of.astimezone(zone((when.tz if when else None) or tz)).date()
 
 
 def meeting_state(
@@ -85,7 +107,7 @@ def check_status(
     problem = status_refusal(subject, status, when, tz, as_of) if dated else None
     if problem:
         raise ImpossibleChange(problem)
-    today = as_of.astimezone(zone((when.tz if when else None) or tz)).date()
+    today = _day(when, tz, as_of)
     if on is None:
         if status == initial:
             return None

@@ -59,8 +59,10 @@ def record_changes(
     whose window is still open gets a plan mark at its close. Only news counts, written
     since the first subscriber appeared: history loaded with its record (a seed's past, a
     seeded record's creation) alerts nobody. Says how many notices were recorded."""
+    if ids is not None and not ids:
+        return 0
     first = session.scalar(select(func.min(Subscriber.created_at)))
-    if first is None or (ids is not None and not ids):
+    if first is None:
         return 0
     subscribers = list(session.scalars(select(Subscriber).where(Subscriber.immediate)))
     marks: list[plan.Mark] = []

@@ -18,8 +18,8 @@ from functools import cached_property
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from tracker.catalog.lifecycle import deadline_state, meeting_state
-from tracker.dates import TBA, DateWindow, Precision, zone
+from tracker.catalog.lifecycle import state
+from tracker.dates import TBA, DateWindow, Precision
 from tracker.views.countdown import Countdown, countdown
 
 if TYPE_CHECKING:
@@ -68,19 +68,11 @@ class Item:
 
     @cached_property
     def status(self) -> str:
-        """The lifecycle state as of ``as_of``: recorded, or derived from the dates. A
-        status reached after ``as_of`` (met on a later day) was not yet reached then."""
-        recorded = self.recorded_status
-        if self.status_on is not None and self.countdown_today < self.status_on:
-            recorded = "pending" if self.type == "deadline" else "scheduled"
-        if self.type == "deadline":
-            return deadline_state(recorded, self.when, self.tz, self.as_of)
-        return meeting_state(recorded, self.when, self.ends, self.tz, self.as_of)
-
-    @property
-    def countdown_today(self) -> date:
-        """The day ``as_of`` falls on in the item's zone."""
-        return self.as_of.astimezone(zone(self.when.tz or self.tz)).date()
+        """The lifecycle state as of ``as_of``: recorded, or derived from the dates."""
+        return state(
+            self.type, self.recorded_status, self.status_on, self.when, self.ends, self.tz,
+            self.as_of,
+        )  # fmt: skip
 
     @property
     def last_day(self) -> date:

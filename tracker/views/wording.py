@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tracker.dates import DateWindow, Precision
@@ -170,14 +170,19 @@ def expected_phrase(when: DateWindow) -> str:
     return f"expected in {text}"
 
 
-def when_phrase(when: DateWindow, tz: str, as_of: datetime, last: date | None = None) -> str:
+def when_phrase(when: DateWindow, tz: str, as_of: datetime) -> str:
     """``in 30 days (2026-12-22)``; for an imprecise date, ``expected in 2027`` with the
     countdown's own words beside it when they add anything (``expected in October 2026
     (in 1–2 months)``): the countdown never claims more precision than the date has, and
     nothing here counts days of its own; ``date to be announced``."""
+    return _said(when, countdown(when, as_of, tz).human)
+
+
+def _said(when: DateWindow, human: str) -> str:
+    """A date with its countdown's words (:func:`when_phrase`)."""
     if when.is_tba:
         return "date to be announced"
-    human = one_line(countdown(when, as_of, tz, last).human)
+    human = one_line(human)
     if when.is_exact:
         return f"{human} ({one_line(when.text)})"
     expected = expected_phrase(when)
@@ -191,16 +196,15 @@ def _as_of(item: Item, as_of: datetime | None) -> Item:
     return item if as_of is None or as_of == item.as_of else replace(item, as_of=as_of)
 
 
+def _item_when(item: Item) -> str:
+    """An item's date with its own countdown (a meeting's runs to its end)."""
+    return _said(item.when, item.countdown.human)
+
+
 def item_summary(item: Item, as_of: datetime | None = None) -> str:
     """An item in one line as of ``as_of`` (default: the item's own instant):
     ``New START expires: in 30 days (2026-02-05)``."""
-    when = when_phrase(item.when, item.tz, item.as_of if as_of is None else as_of, _end(item))
-    return one_line(f"{item.title}: {when}")
-
-
-def _end(item: Item) -> date | None:
-    """A meeting's last day: in session until it has passed."""
-    return item.ends.latest if item.ends else None
+    return one_line(f"{item.title}: {_item_when(_as_of(item, as_of))}")
 
 
 def item_phrase(item: Item, as_of: datetime | None = None) -> str:
@@ -208,5 +212,5 @@ def item_phrase(item: Item, as_of: datetime | None = None) -> str:
     instant): when, its state and the confidence of its date, ``in 30 days (2026-12-22);
     in session; expected — by treaty schedule or pattern``."""
     shown = _as_of(item, as_of)
-    when = when_phrase(shown.when, shown.tz, shown.as_of, _end(shown))
+    when = _item_when(shown)
     return one_line(f"{when}; {status_phrase(shown.status)}; {confidence_phrase(shown.confidence)}")
