@@ -40,7 +40,7 @@ from tracker.alerts.models import Subscriber
 from tracker.clock import FixedClock
 from tracker.db import make_engine, make_session_factory, transaction
 from tracker.notifiers.base import Message
-from tracker.notifiers.compose import Encoder
+from tracker.notifiers.mime import Encoder
 from tracker.outbox import delivery
 from tracker.outbox.digest_notices import record_due_digests
 from tracker.outbox.models import Delivery, Notice

@@ -238,6 +238,7 @@ def _subscribers(rng: random.Random, counts: Counts) -> Iterator[dict[str, Any]]
             if counts.treaties and rng.random() < 0.3
             else []
         )
+        created_at = AS_OF - timedelta(days=rng.randint(30, 900))
         yield {
             "id": i + 1,
             "email": f"subscriber{i + 1}@example.org",
@@ -248,7 +249,8 @@ def _subscribers(rng: random.Random, counts: Counts) -> Iterator[dict[str, Any]]
             "treaties": sorted(set(treaties)),
             "kinds": rng.sample(KINDS, 2) if rng.random() < 0.2 else [],
             "leads": rng.choice((None, None, "14d,1d")),
-            "created_at": AS_OF - timedelta(days=rng.randint(30, 900)),
+            "created_at": created_at,
+            "confirmed_at": created_at,
             # Digests handled up to a week ago: the next run has one period to send each.
             "digest_through": AS_OF - timedelta(days=7),
         }

@@ -94,9 +94,11 @@ def _sqlite_pragmas(busy_seconds: float, dbapi_connection: Any, _record: Any) ->
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """The one session factory: its sessions write the plan marks of what they edit."""
     from tracker import plan  # it maps a table on Base, defined above
+    from tracker.catalog import revision
 
     factory = sessionmaker(engine, expire_on_commit=False)
     plan.watch(factory)
+    revision.watch(factory)
     return factory
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +41,10 @@ class AlertSettings(Section):
     # Edits to one item within this many seconds of each other make one change notice,
     # recorded this long after the last of them (0: one notice per edit, at once).
     coalesce_seconds: int = Field(default=120, ge=0, le=86_400)
+    # Who hears about the tracker's own data going stale (a meeting awaiting its outcome
+    # for more than ``stale_outcome_days``); nobody when unset.
+    operator_email: str | None = None
+    stale_outcome_days: int = Field(default=3, ge=1, le=365)
 
     @field_validator("deadline_leads", "meeting_leads")
     @classmethod
@@ -114,10 +119,27 @@ class AppriseSettings(Section):
         return {**self.services, **by_position}
 
 
+class PreviousSecret(Section):
+    """A secret rotated out: links signed with it are still accepted until ``until``."""
+
+    secret: SecretStr
+    until: date
+
+
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8040, ge=1, le=65535)
     cache_control: str = "public, max-age=300"
+    # Signs the links in emails (unsubscribe, preferences, confirmation) and the forms'
+    # CSRF tokens. Unset: a random one kept in <data_dir>/secret.key (every process
+    # sharing a database must then share that file, or set this).
+    secret: SecretStr | None = None
+    previous_secrets: list[PreviousSecret] = Field(default_factory=list)
+    # A sign-up not confirmed within this many hours is forgotten.
+    signup_expiry_hours: int = Field(default=48, ge=1, le=24 * 30)
+    # Form submissions accepted per hour, per email address and per client address.
+    form_hits_per_address: int = Field(default=3, ge=1)
+    form_hits_per_client: int = Field(default=20, ge=1)
 
 
 class Settings(BaseSettings):

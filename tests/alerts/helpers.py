@@ -81,6 +81,7 @@ def add_subscriber(
         immediate=immediate,
         digest=digest,
         created_at=now,
+        confirmed_at=now,
         tz="UTC",
         treaties=[],
         kinds=[],

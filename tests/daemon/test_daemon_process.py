@@ -40,6 +40,7 @@ def prepare(data: Path) -> str:
                 treaties=[],
                 kinds=[],
                 created_at=now,
+                confirmed_at=now,
             )
         )
         session.add(

@@ -58,6 +58,7 @@ def add_due_alerts(url: str, first: int, count: int, *, digest: str = "none") ->
                     treaties=[],
                     kinds=[],
                     created_at=now - timedelta(days=1),
+                    confirmed_at=now - timedelta(days=1),
                 )
             )
         for n in range(first, first + count):

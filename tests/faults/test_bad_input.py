@@ -23,7 +23,7 @@ from tracker.catalog.seeding import load
 from tracker.catalog.treaties import Treaty
 from tracker.errors import InvalidInput
 from tracker.notifiers.base import Message, Recipient
-from tracker.notifiers.compose import compose
+from tracker.notifiers.mime import compose
 
 from ..conftest import CURRENT_TIME
 from ..factories import make_deadline

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 
 from tracker.notifiers.base import DeliveryError, Message
 from tracker.notifiers.email import EmailNotifier
@@ -45,7 +46,8 @@ def test_a_digest_arrives_as_text_and_html_with_the_headers(
     smtp_server: StartServer, tmp_path: Path
 ) -> None:
     server = smtp_server()
-    send(settings_for(server, tmp_path), digest())
+    with freeze_time("2026-11-23 07:15:02"):  # a day after the digest fell due
+        send(settings_for(server, tmp_path), digest())
 
     [mail] = server.mailbox.received
     assert mail.get_content_type() == "multipart/alternative"
@@ -56,7 +58,7 @@ def test_a_digest_arrives_as_text_and_html_with_the_headers(
     assert mail["To"] == "Ana Analyst <ana@example.org>"
     assert mail["Auto-Submitted"] == "auto-generated"
     assert mail["List-Unsubscribe"] == "<mailto:tracker@example.org?subject=stop>"
-    assert mail["Date"] == "Sun, 22 Nov 2026 09:00:00 +0000"
+    assert mail["Date"] == "Mon, 23 Nov 2026 07:15:02 +0000"  # when it was sent
     assert mail["Message-ID"].endswith("@localhost>")
     text, html = parts(mail)
     assert "New START expires in 7 days" in text and "TPNW Review Conference" in text

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from tracker.alerts.tokens import Tokens
 from tracker.notifiers.base import DeliversEach, Message, Recipient
-from tracker.notifiers.compose import Encoder, message_id
+from tracker.notifiers.compose import message_id, render
 from tracker.notifiers.email import EmailNotifier
+from tracker.notifiers.mime import Encoder
 from tracker.settings import Settings
 
 from .conftest import StartServer, free_port
@@ -55,7 +57,7 @@ def body(mail: EmailMessage) -> list[tuple[str, str]]:
     ids=["digest", "late", "non-ascii-name", "quoted-name", "no-name", "long", "alert", "hostile"],
 )
 def test_every_email_reads_back_whole_with_its_own_headers(message: Message, to: str) -> None:
-    mail = parsed(Encoder(SENDER, UNSUBSCRIBE)(message))
+    mail = parsed(Encoder(SENDER, mailto=UNSUBSCRIBE)(message))
     assert mail.defects == [] and all(part.defects == [] for part in mail.walk())
     assert mail["To"] == to
     assert mail["From"] == SENDER
@@ -162,3 +164,32 @@ def test_a_server_that_is_down_fails_the_batch_at_once_for_a_retry(tmp_path: Pat
     notifier.close()
     assert all(o is not None and not o.permanent for o in outcomes)
     assert len({str(o) for o in outcomes}) == 1 and "SMTP connection failed" in str(outcomes[0])
+
+
+def test_each_recipient_gets_their_own_signed_links_in_headers_and_footer() -> None:
+    tokens = Tokens("a secret for tests")
+    links = tokens.links("https://tracker.example.org/")
+    encoder = Encoder(SENDER, links=links)
+    ana = digest(recipient=Recipient("ana@example.org", "Ana", subscriber_id=1))
+    bo = replace(ana, recipient=Recipient("bo@example.org", "Bo", subscriber_id=2))
+    for message in (ana, bo):
+        assert message.recipient is not None
+        own = links(message.recipient)
+        assert own is not None
+        mail = parsed(encoder(message))
+        assert mail.defects == [] and all(part.defects == [] for part in mail.walk())
+        assert mail["List-Unsubscribe"] == f"<{own.unsubscribe}>"
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # The content made once, with this recipient's footer put in: the same as rendering
+        # the whole email for them.
+        text, html = render(message, own)
+        read = [(kind, content.replace("\r\n", "\n")) for kind, content in body(mail)]
+        assert read == [("text/plain", text), ("text/html", html)]
+        assert own.preferences in text and own.unsubscribe in html
+    assert all(len(line) <= 76 for line in encoder(ana).split(b"\r\n\r\n", 1)[1].split(b"\r\n"))
+
+
+def test_without_a_one_click_link_there_is_no_list_unsubscribe_post() -> None:
+    mail = parsed(Encoder(SENDER, mailto="mailto:stop@example.org")(digest()))
+    assert mail["List-Unsubscribe"] == "<mailto:stop@example.org>"
+    assert mail["List-Unsubscribe-Post"] is None

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker.alerts.digests import Happening, Period, assemble
 from tracker.clock import FixedClock
 from tracker.notifiers.base import Message, Recipient
-from tracker.notifiers.compose import compose
 from tracker.notifiers.email import EmailNotifier
+from tracker.notifiers.mime import compose
 from tracker.outbox import notices as outbox
 from tracker.outbox.delivery import deliver_due
 from tracker.outbox.models import Delivery

@@ -37,6 +37,11 @@ class Subscriber(Base):
     # Set at the third bounce in a row: nothing is recorded for or sent to them until
     # `subscriber edit --resume`.
     suspended_at: Mapped[datetime | None]
+    # Signed up by the web form: nothing is sent until the emailed link is followed
+    # (NULL until then; set at once for subscribers the operator adds).
+    confirmed_at: Mapped[datetime | None]
+    # Unsubscribed by a link in an email: kept (so a late link still answers), sent nothing.
+    unsubscribed_at: Mapped[datetime | None]
 
     def schedule(self, defaults: DigestSettings) -> Schedule:
         """The digest schedule that applies: the subscriber's choices over ``defaults``."""

@@ -152,6 +152,7 @@ def add(
     sub = Subscriber(
         email=checked,
         created_at=now,
+        confirmed_at=now,  # the operator's word is the confirmation
         tz="UTC",
         digest="weekly",
         immediate=False,

@@ -143,6 +143,9 @@ class AgendaColumns:
     status_on: Mapped[date | None]
     confidence: Mapped[str] = mapped_column(String(20), default=Confidence.ANNOUNCED.value)
     alert_leads: Mapped[str | None] = mapped_column(String(200))
+    # For an imprecise date: how many days before its earliest day a firm date is usually
+    # announced. No confirmation by then calls for an "expected confirmation missing" alert.
+    confirm_lead_days: Mapped[int | None]
     uid: Mapped[str] = mapped_column(String(200), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]

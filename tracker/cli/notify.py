@@ -153,16 +153,20 @@ def _said(found: DueDigest, done: str = "recorded") -> str:
 def preview_digests(app: App, email: str | None, *, force: bool) -> None:
     """Print the text part of each digest ``send_digests`` would send now (what each
     became on stderr); nothing is written."""
+    from tracker.alerts import tokens
     from tracker.notifiers.compose import render
     from tracker.outbox.digest_notices import due
 
-    now, unsubscribe = app.as_of, app.settings.smtp.list_unsubscribe
+    now, mailto = app.as_of, app.settings.smtp.list_unsubscribe
+    links = tokens.from_settings(app.settings).links(app.settings.feeds.base_url)
     with app.sessions() as session:
         found = due(session, app.settings, now, _chosen(session, email), force=force)
         for digest in found:
             click.echo(_said(digest, "due"), err=True)
             if digest.notice is not None:
-                click.echo(render(digest.message(), unsubscribe)[0], nl=False)
+                message = digest.message()
+                assert message.recipient is not None
+                click.echo(render(message, links(message.recipient), mailto)[0], nl=False)
         session.rollback()
     if not found:
         click.echo("no digest due now" + (f" for {email.lower()}" if email else ""), err=True)

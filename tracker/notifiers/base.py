@@ -33,6 +33,8 @@ class Recipient:
     address: str
     name: str | None = None
     tz: str = "UTC"
+    # The subscriber behind the address, for their signed links (unsubscribe, preferences).
+    subscriber_id: int | None = None
 
 
 @dataclass(frozen=True)

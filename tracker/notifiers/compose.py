@@ -18,10 +18,8 @@ Without sections, the message's text is the body.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from datetime import date, datetime
-from email import message_from_bytes, quoprimime
+from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as _SMTP_POLICY
@@ -35,9 +33,11 @@ from tracker.notifiers.base import Message, Recipient
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-    _Policy = EmailPolicy[EmailMessage]
+    from tracker.alerts.tokens import Links
+
+    Policy = EmailPolicy[EmailMessage]
 else:
-    _Policy = EmailPolicy
+    Policy = EmailPolicy
 
 # Long lines rather than folding: the stdlib's folding of encoded words can double a space.
 POLICY = _SMTP_POLICY.clone(max_line_length=998)
@@ -143,18 +143,50 @@ def _environment() -> Environment:
     return environment
 
 
-def render(message: Message, unsubscribe: str | None) -> tuple[str, str]:
-    """The plain-text and HTML bodies."""
+# Where each recipient's footer (their own signed links) goes in a content made once for
+# all its recipients: a line of its own, which quoted-printable leaves as it is (see
+# Template), so the encoded footer is put in its place without encoding the rest again.
+FOOTER = "@@tracker-footer@@"
+
+
+def render_body(message: Message) -> tuple[str, str]:
+    """The plain-text and HTML bodies, with :data:`FOOTER` where the footer goes."""
     digest = digest_sections(message)
     heading = subject(message)
     if digest is None and message.kind != "digest":
         heading = one_line(message.subject)
     env = _environment()
-    context = {"message": message, "digest": digest, "heading": heading, "unsubscribe": unsubscribe}
+    context = {"message": message, "digest": digest, "heading": heading, "footer": FOOTER}
     return (
         env.get_template("email.txt").render(context),
         env.get_template("email.html").render(context),
     )
+
+
+def render_footer(links: Links | None, mailto: str | None) -> tuple[str, str]:
+    """One recipient's footer, as text and as HTML."""
+    env = _environment()
+    context = {"links": links, "mailto": mailto}
+    return (
+        env.get_template("email_footer.txt").render(context),
+        env.get_template("email_footer.html").render(context),
+    )
+
+
+def render(
+    message: Message, links: Links | None = None, mailto: str | None = None
+) -> tuple[str, str]:
+    """The plain-text and HTML bodies one recipient gets (``links``: theirs)."""
+    text, html = render_body(message)
+    footer_text, footer_html = render_footer(links, mailto)
+    return _with_footer(text, footer_text), _with_footer(html, footer_html)
+
+
+def _with_footer(body: str, footer: str) -> str:
+    before, marker, after = body.partition(FOOTER)
+    if not marker:
+        return body + footer
+    return before + footer.rstrip("\n") + after
 
 
 def _address(value: str) -> Address:
@@ -165,7 +197,9 @@ def _address(value: str) -> Address:
     return Address(display_name=name, username=username, domain=domain)
 
 
-def _header(name: str, value: str | Address, policy: EmailPolicy[EmailMessage] = POLICY) -> bytes:
+def header_line(
+    name: str, value: str | Address, policy: EmailPolicy[EmailMessage] = POLICY
+) -> bytes:
     """One header line (folded when too long) as the email package writes it. An ASCII
     value given as text is a "source value" to the policy: written as it is unless too
     long, without parsing it again; anything else is parsed into a header object first."""
@@ -175,13 +209,27 @@ def _header(name: str, value: str | Address, policy: EmailPolicy[EmailMessage] =
 
 
 @lru_cache(maxsize=16)
-def _from_header(sender: str, policy: EmailPolicy[EmailMessage] = POLICY) -> bytes:
-    return _header("From", _address(sender), policy)
+def from_header(sender: str, policy: EmailPolicy[EmailMessage] = POLICY) -> bytes:
+    return header_line("From", _address(sender), policy)
 
 
-@lru_cache(maxsize=256)
-def _date_header(when: datetime) -> bytes:
-    return _header("Date", format_datetime(when))
+@lru_cache(maxsize=64)
+def date_header(second: int) -> bytes:
+    return header_line("Date", format_datetime(datetime.fromtimestamp(second, UTC)))
+
+
+def unsubscribe_headers(links: Links | None, mailto: str | None) -> bytes:
+    """List-Unsubscribe with the one-click URL (and the operator's mailto: when set), and
+    List-Unsubscribe-Post (RFC 8058) when there is a one-click URL."""
+    targets = [f"<{one_line(links.unsubscribe)}>"] if links is not None else []
+    if mailto:
+        targets.append(f"<{one_line(mailto)}>")
+    if not targets:
+        return b""
+    lines = header_line("List-Unsubscribe", ", ".join(targets))
+    if links is not None:
+        lines += header_line("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    return lines
 
 
 # What an address needs to be written as it is: one "@", none of the characters that end
@@ -189,16 +237,16 @@ def _date_header(when: datetime) -> bytes:
 _ADDR_SPEC = re.compile(r"[^\s<>()\[\],;:\"\\@]+@[^\s<>()\[\],;:\"\\@]+")
 
 
-def _to_header(recipient: Recipient, policy: EmailPolicy[EmailMessage]) -> bytes:
+def to_header(recipient: Recipient, policy: EmailPolicy[EmailMessage]) -> bytes:
     name, address = one_line(recipient.name or ""), one_line(recipient.address)
     if address.isascii() and _ADDR_SPEC.fullmatch(address):
         # formataddr quotes or RFC 2047-encodes the name: an ASCII value for the policy.
-        return _header("To", formataddr((name, address)), policy)
+        return header_line("To", formataddr((name, address)), policy)
     username, at, domain = address.rpartition("@")
     if not (at and username and domain):
         raise ValueError(f"not an email address: {recipient.address!r}")
     # Given in parts: the parser refuses a local part that is not ASCII, which SMTPUTF8 allows.
-    return _header("To", Address(display_name=name, username=username, domain=domain), policy)
+    return header_line("To", Address(display_name=name, username=username, domain=domain), policy)
 
 
 def international(message: Message, sender: str) -> bool:
@@ -217,140 +265,3 @@ def envelope(message: Message, sender: str) -> tuple[str, str]:
     if message.recipient is None:
         raise ValueError("an email needs a recipient")
     return _envelope_sender(sender), one_line(message.recipient.address)
-
-
-class _FixedHeaders(_Policy):
-    """POLICY, writing the headers ``mail`` has now (but its Subject) as the lines they
-    were folded to once: folding a header object parses its value again on every use,
-    and all of a content's headers but its Subject are the same for every content."""
-
-    lines: dict[int, tuple[str, bytes]]  # by id(), with the header object it is for
-
-    def __init__(self, mail: EmailMessage) -> None:
-        super().__init__(linesep=POLICY.linesep, max_line_length=POLICY.max_line_length)
-        lines = {
-            id(value): (value, POLICY.fold_binary(name, value))
-            for part in mail.walk()
-            for name, value in part.raw_items()
-            if name != "Subject"
-        }
-        # A policy's settings are read-only once made; this is a memo, not a setting.
-        object.__setattr__(self, "lines", lines)
-
-    def fold_binary(self, name: str, value: str) -> bytes:
-        held = self.lines.get(id(value))
-        if held is not None and held[0] is value:
-            return held[1]
-        return super().fold_binary(name, value)
-
-
-class Template:
-    """What every recipient of one content gets alike: the subject, the automatic-mail
-    headers and the multipart/alternative body (text first, then HTML).
-
-    One email made by the email package once; each content sets only the subject and the
-    two parts' quoted-printable payloads (the email package's encoder, as ``set_content``
-    uses it), and the generator flattens it. Quoted-printable writes every "=" as "=3D",
-    so the boundary made once can never occur in a payload. (Read back from its bytes, the
-    template cost more: the generator parses a parsed header's text again on every use.)
-    """
-
-    def __init__(self, unsubscribe: str | None) -> None:
-        mail = EmailMessage(policy=POLICY)
-        mail["Subject"] = ""
-        mail["Auto-Submitted"] = "auto-generated"
-        mail["X-Auto-Response-Suppress"] = "All"
-        if unsubscribe:
-            mail["List-Unsubscribe"] = f"<{one_line(unsubscribe)}>"
-        mail.set_content("", subtype="plain", cte="quoted-printable")
-        mail.add_alternative("", subtype="html", cte="quoted-printable")
-        self.unsubscribe = unsubscribe
-        self._mail = mail
-        self._text, self._html = mail.iter_parts()
-        del self._html["MIME-Version"]  # add_alternative repeats it in the part: one is enough
-        mail.as_bytes()  # the generator gives the body its boundary when it first writes it
-        self._policy = _FixedHeaders(mail)
-
-    def __call__(self, message: Message) -> bytes:
-        text, html = render(message, self.unsubscribe)
-        self._mail.replace_header("Subject", subject(message))
-        self._text.set_payload(_quoted_printable(text))
-        self._html.set_payload(_quoted_printable(html))
-        return self._mail.as_bytes(policy=self._policy)
-
-
-def _quoted_printable(text: str) -> str:
-    """``text`` as ``set_content(text, cte="quoted-printable")`` stores it."""
-    data = b"\n".join(text.encode("utf-8").splitlines()) + b"\n"
-    return quoprimime.body_encode(data.decode("latin-1"), maxlinelen=76)
-
-
-class Encoder:
-    """Each message's email as bytes, every part written by the email package (POLICY).
-
-    A digest goes to many people with the same content: the content (see :class:`Template`)
-    is made and flattened once per distinct content, and each message adds only its own
-    headers before it (From, To, Date, Message-ID). Header order carries no meaning.
-    One thread at a time, as the notifier's SMTP connection: the template is reused.
-    """
-
-    MAX_CONTENTS = 4096
-
-    def __init__(self, sender: str, unsubscribe: str | None = None) -> None:
-        self.sender = sender
-        self.unsubscribe = unsubscribe
-        _from_header(sender)  # an unusable sender is refused here, not per message
-        self._template = Template(unsubscribe)
-        self._contents: dict[bytes, bytes] = {}
-        self._seen: dict[tuple[Any, ...], tuple[str, dict[str, Any], bytes]] = {}
-
-    def _content(self, message: Message) -> bytes:
-        # Messages loaded together share their text and payload objects when equal (see
-        # tracker.outbox.delivery.load): then the content is found without serialising and
-        # hashing the payload again.
-        same = (id(message.text), id(message.payload), message.kind, message.subject, message.late)
-        held = self._seen.get(same)
-        if held is not None and held[0] is message.text and held[1] is message.payload:
-            return held[2]
-        payload = json.dumps(message.payload, sort_keys=True, default=str)
-        parts = (message.kind, message.subject, message.text, str(message.late), payload)
-        key = hashlib.sha256("\0".join(parts).encode()).digest()
-        found = self._contents.get(key)
-        if found is None:
-            if len(self._contents) >= self.MAX_CONTENTS:
-                self._contents.clear()
-            found = self._template(message)
-            self._contents[key] = found
-        if len(self._seen) >= self.MAX_CONTENTS:
-            self._seen.clear()
-        # Holding the text and payload keeps their ids from being reused meanwhile.
-        self._seen[same] = (message.text, message.payload, found)
-        return found
-
-    def __call__(self, message: Message) -> bytes:
-        """The email for ``message``; ValueError when it cannot be one."""
-        if message.recipient is None:
-            raise ValueError("an email needs a recipient")
-        policy = POLICY_UTF8 if international(message, self.sender) else POLICY
-        return b"".join(
-            (
-                _from_header(self.sender, policy),
-                _to_header(message.recipient, policy),
-                _date_header(message.created_at),
-                _header("Message-ID", message_id(message, self.sender)),
-                self._content(message),
-            )
-        )
-
-    def clear(self) -> None:
-        self._contents.clear()
-        self._seen.clear()
-
-
-def compose(message: Message, *, sender: str, unsubscribe: str | None = None) -> EmailMessage:
-    """The email for ``message`` as an :class:`EmailMessage`: the encoder's bytes, read back."""
-    data = Encoder(sender, unsubscribe)(message)
-    policy = POLICY_UTF8 if international(message, sender) else POLICY
-    mail = message_from_bytes(data, policy=policy)
-    assert isinstance(mail, EmailMessage)
-    return mail

@@ -23,12 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from tracker.alerts import tokens
 from tracker.files import write_if_changed
 from tracker.notifiers.base import DeliveryError, Message
-from tracker.notifiers.compose import Encoder, envelope, international, message_id
+from tracker.notifiers.compose import envelope, international, message_id
+from tracker.notifiers.mime import Encoder
 from tracker.notifiers.watchdog import Watchdog
 
 if TYPE_CHECKING:
+    from tracker.alerts.tokens import LinkMaker
+    from tracker.clock import Clock
     from tracker.settings import Settings, SmtpSettings
 
 # What smtplib's send_message asks for when an address is not ASCII (RFC 6531).
@@ -256,12 +260,13 @@ class EmailNotifier:
         transport: SmtpTransport | EmlDirectory,
         *,
         sender: str,
-        unsubscribe: str | None = None,
+        mailto: str | None = None,
+        links: LinkMaker | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.transport = transport
         self.sender = sender
-        self.unsubscribe = unsubscribe
-        self._encoder = Encoder(sender, unsubscribe)
+        self._encoder = Encoder(sender, mailto=mailto, links=links, clock=clock)
 
     @classmethod
     def from_settings(
@@ -275,7 +280,8 @@ class EmailNotifier:
         transport: SmtpTransport | EmlDirectory = (
             SmtpTransport(smtp, context) if smtp.host else EmlDirectory(settings.outbox_dir)
         )
-        return cls(transport, sender=smtp.sender, unsubscribe=smtp.list_unsubscribe)
+        links = tokens.from_settings(settings).links(settings.feeds.base_url)
+        return cls(transport, sender=smtp.sender, mailto=smtp.list_unsubscribe, links=links)
 
     def recipients(self) -> tuple[str, ...]:
         """None of its own: it writes to each subscriber."""

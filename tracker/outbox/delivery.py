@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Text, func, select
@@ -58,15 +58,19 @@ def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> lis
         .where(Delivery.id.in_(ids))
     ).all()
     emails = {row[2] for row in rows if row[1] in personal}
-    people: dict[str, tuple[Recipient, int, bool]] = {
-        email: (Recipient(email, name, tz), bounces, suspended is not None)
-        for email, name, tz, bounces, suspended in session.execute(
+    # Each subscriber's recipient, bounces so far, and why nothing may go to them (if so).
+    people: dict[str, tuple[Recipient, int, str | None]] = {
+        email: (Recipient(email, name, tz, subscriber_id), bounces, _refusal(email, *state))
+        for subscriber_id, email, name, tz, bounces, *state in session.execute(
             select(
+                Subscriber.id,
                 Subscriber.email,
                 Subscriber.name,
                 Subscriber.tz,
                 Subscriber.bounces,
                 Subscriber.suspended_at,
+                Subscriber.unsubscribed_at,
+                Subscriber.confirmed_at,
             ).where(Subscriber.email.in_(emails))
         )
     }
@@ -74,15 +78,12 @@ def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> lis
     found = {}
     for delivery_id, channel, address, attempts, since, identity, *event in rows:
         kind, title, body, due_at, late, raw = event
-        person = people.get(address) if channel in personal else (Recipient(address), 0, False)
+        person = people.get(address) if channel in personal else (Recipient(address), 0, None)
         message: Message | DeliveryError
         if person is None:
             message = DeliveryError(f"no subscriber {address}", permanent=True)
-        elif person[2]:
-            message = DeliveryError(
-                f"subscriber {address} is suspended (bounces; `subscriber edit --resume`)",
-                permanent=True,
-            )
+        elif person[2] is not None:
+            message = DeliveryError(person[2], permanent=True)
         else:
             recipient = person[0]
             if raw not in shared:
@@ -108,6 +109,21 @@ def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> lis
             person[1] if person is not None else 0,
         )
     return [found[delivery_id] for delivery_id in ids if delivery_id in found]
+
+
+def _refusal(
+    email: str,
+    suspended_at: datetime | None,
+    unsubscribed_at: datetime | None,
+    confirmed_at: datetime | None,
+) -> str | None:
+    if suspended_at is not None:
+        return f"subscriber {email} is suspended (bounces; `subscriber edit --resume`)"
+    if unsubscribed_at is not None:
+        return f"subscriber {email} has unsubscribed"
+    if confirmed_at is None:
+        return f"subscriber {email} has not confirmed their sign-up"
+    return None
 
 
 def outcomes(

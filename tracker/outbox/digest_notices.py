@@ -96,7 +96,7 @@ class DueDigest:
             subject=new.title,
             text=new.body,
             created_at=new.due_at,
-            recipient=Recipient(sub.email, sub.name, sub.tz),
+            recipient=Recipient(sub.email, sub.name, sub.tz, sub.id),
             late=new.late,
             payload=json.loads(json.dumps(dict(new.payload))),
         )

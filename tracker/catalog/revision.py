@@ -1,0 +1,73 @@
+"""The catalogue's revision: a counter every catalogue write moves on, in its own flush.
+
+Readers that render from the database (the board, pages, API, feeds) key their caches and
+ETags by it, so an edit made by any process is seen on the next request, and a request
+between edits costs one small read. Writes to the outbox, the plan or the daemon's lock
+are not catalogue writes and leave it alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, String, event, insert, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from tracker.db import Base
+
+CATALOG = "catalog"
+# The tables whose rows are the catalogue (what pages and feeds show).
+CATALOG_TABLES = frozenset(
+    {
+        "treaties",
+        "participation_events",
+        "deadlines",
+        "meetings",
+        "sources",
+        "deadline_sources",
+        "meeting_sources",
+        "treaty_sources",
+        "participation_event_sources",
+        "changes",
+        "claims",
+    }
+)
+
+
+class Revision(Base):
+    __tablename__ = "revisions"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+    changed_at: Mapped[datetime | None]
+
+
+def current(connection: Connection | Session, name: str = CATALOG) -> int:
+    """The revision now (0 before the first catalogue write)."""
+    value = connection.execute(select(Revision.value).where(Revision.name == name)).scalar()
+    return int(value or 0)
+
+
+def bump(connection: Connection, name: str = CATALOG) -> None:
+    """Move the revision on, in the caller's transaction (the row is created at first use)."""
+    # The time is for people reading the table; no rule reads it, so the wall clock is fine.
+    now = datetime.now(UTC)
+    moved = connection.execute(
+        update(Revision)
+        .where(Revision.name == name)
+        .values(value=Revision.value + 1, changed_at=now)
+    )
+    if moved.rowcount == 0:
+        connection.execute(insert(Revision).values(name=name, value=1, changed_at=now))
+
+
+def watch(factory: sessionmaker[Session]) -> None:
+    event.listen(factory, "after_flush", _bump_on_catalogue_writes)
+
+
+def _bump_on_catalogue_writes(session: Session, _context: Any) -> None:
+    dirty = (row for row in session.dirty if session.is_modified(row))
+    rows = (*session.new, *session.deleted, *dirty)
+    if any(getattr(row, "__tablename__", None) in CATALOG_TABLES for row in rows):
+        bump(session.connection())
