@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from tracker.dates import parse_duration, zone
 from tracker.errors import InvalidInput, NotFound
+from tracker.web import pages, subscriptions
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -176,6 +177,8 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         Route("/api/countdowns", countdowns, methods=METHODS),
         Route("/api/treaties", treaties, methods=METHODS),
         Route("/api/treaties/{slug}", treaty, methods=METHODS),
+        *pages.routes(settings, sessions, clock),
+        *subscriptions.routes(settings, sessions, clock),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(GZipMiddleware, minimum_size=500)])
     app.router.redirect_slashes = False  # "/feed.xml/" is unknown, not a redirect
