@@ -66,7 +66,7 @@ def test_it_shows_countdown_cards_with_a_big_t_minus(page: str, tags: Tags):
 
 def test_the_recently_passed_strip_has_new_start_290_days_ago(page: str):
     strip = page[page.index('id="passed"') :]
-    assert "New START expires: 2026-02-05, 290 days ago" in strip
+    assert "New START expires</a>: 2026-02-05, 290 days ago" in strip
 
 
 def test_meetings_show_location_series_and_marks_cancelled_ones(page: str, tags: Tags):

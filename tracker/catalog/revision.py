@@ -8,6 +8,7 @@ are not catalogue writes and leave it alone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,15 +44,35 @@ class Revision(Base):
     changed_at: Mapped[datetime | None]
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """A revision and when it was reached (None before the first catalogue write)."""
+
+    value: int
+    changed_at: datetime | None
+
+
 def current(connection: Connection | Session, name: str = CATALOG) -> int:
     """The revision now (0 before the first catalogue write)."""
-    value = connection.execute(select(Revision.value).where(Revision.name == name)).scalar()
-    return int(value or 0)
+    return stamp(connection, name).value
+
+
+def stamp(connection: Connection | Session, name: str = CATALOG) -> Stamp:
+    """The revision now and when it moved, in one small read (its primary key)."""
+    query = select(Revision.value, Revision.changed_at).where(Revision.name == name)
+    row = connection.execute(query).first()
+    if row is None:
+        return Stamp(0, None)
+    changed_at = row.changed_at
+    if changed_at is not None and changed_at.tzinfo is None:
+        changed_at = changed_at.replace(tzinfo=UTC)
+    return Stamp(int(row.value or 0), changed_at)
 
 
 def bump(connection: Connection, name: str = CATALOG) -> None:
     """Move the revision on, in the caller's transaction (the row is created at first use)."""
-    # The time is for people reading the table; no rule reads it, so the wall clock is fine.
+    # The wall clock of the writing process, at the edge of its write: pages and feeds
+    # give it as their Last-Modified (a reader's clock plays no part in it).
     now = datetime.now(UTC)
     moved = connection.execute(
         update(Revision)

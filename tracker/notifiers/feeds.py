@@ -63,7 +63,7 @@ class Publication:
 
     def url(self, relative: str) -> str:
         """The public address of a file under the feed directory."""
-        return f"{self.base_url.rstrip('/')}/feed/{relative}"
+        return f"{self.base_url.rstrip('/')}/{relative}"
 
 
 class FeedPublisher:

@@ -102,6 +102,36 @@ def _publication(
     )
 
 
+def _aged(settings: Settings, publication: Publication, as_of: datetime) -> datetime:
+    """Until when the calendars of ``publication`` stay the same: which items they hold
+    depends on the day (the next midnight may change it); what they say of an item's
+    state, on the next instant a window opens or closes."""
+    from tracker.publish.calendar_items import next_state_change
+
+    tomorrow = _today(settings, as_of) + timedelta(days=1)
+    changes = next_state_change(publication.items, as_of)
+    return min(tomorrow, changes) if changes is not None else tomorrow
+
+
+def feed_files(
+    session: Session,
+    settings: Settings,
+    publishers: Sequence[Publisher],
+    *,
+    alarm_leads: Sequence[timedelta] = (),
+    as_of: datetime,
+) -> tuple[dict[str, bytes], datetime | None]:
+    """Every file of ``publishers`` (named as in the feed directory), rendered now as a
+    build would write them, and the instant until which they stay the same for the same
+    rows (None: until the rows change). For serving them live."""
+    needed = frozenset[str]().union(*(_shows(p) for p in publishers))
+    publication = _publication(session, settings, needed, alarm_leads, as_of)
+    files: dict[str, bytes] = {}
+    for publisher in publishers:
+        files.update(publisher.publish(publication))
+    return files, (_aged(settings, publication, as_of) if "items" in needed else None)
+
+
 def _settings_shown(settings: Settings, alarm_leads: Sequence[timedelta]) -> dict[str, Any]:
     return {
         "feeds": settings.feeds.model_dump(mode="json"),
@@ -122,7 +152,6 @@ def build_feeds(
     """Write every publisher's files and the board into ``out`` (default: the feed
     directory), rendering only the parts whose inputs changed since they were last built
     there. ``publishers``: those to publish with (default: the installed ones)."""
-    from tracker.publish.calendar_items import next_state_change
     from tracker.views.page import board_page
 
     report = BuildReport(out or settings.feed_dir)
@@ -144,11 +173,7 @@ def build_feeds(
     if todo:
         needed = frozenset().union(*(_shows(p) for p in todo))
         publication = _publication(session, settings, needed, alarm_leads, as_of)
-        # Which items the calendars hold depends on the day: the next midnight may change
-        # it; what they say of an item's state, the next instant a window opens or closes.
-        tomorrow = _today(settings, as_of) + timedelta(days=1)
-        changes = next_state_change(publication.items, as_of)
-        aged = min(tomorrow, changes) if changes is not None else tomorrow
+        aged = _aged(settings, publication, as_of)
         for publisher in todo:
             laid_out = publisher.publish(publication)
             until = aged if "items" in _shows(publisher) else None

@@ -126,24 +126,30 @@ class Board:
     undated: list[Item] = field(default_factory=list)
 
     def valid_until(self, zones: Iterable[str]) -> datetime:
-        """The first instant the same rows could give a different page: a midnight in a
-        zone a countdown or date is counted in, or a timed item starting or ending (today
-        becomes earlier today; a meeting goes into session, or awaits its outcome). Items
-        near today are all among the cards, the strip or the table; undated ones do not age.
-        """
-        shown = [*self.countdowns, *self.passed, *self.meetings]
-        midnights = []
-        for name in {*zones, "UTC", *(e.when.tz or e.tz for e in shown)}:
-            local = zone(name)
-            tomorrow = self.as_of.astimezone(local).date() + timedelta(days=1)
-            midnights.append(datetime.combine(tomorrow, time(0), local))
-        timed = [
-            w.start(e.tz)
-            for e in shown
-            for w in (e.when, e.ends)
-            if w is not None and w.precision is Precision.TIME
-        ]
-        return min([*midnights, *(t for t in timed if t > self.as_of)]).astimezone(UTC)
+        """The first instant the same rows could give a different page (see
+        :func:`valid_until`). Items near today are all among the cards, the strip or the
+        table; undated ones do not age."""
+        return valid_until([*self.countdowns, *self.passed, *self.meetings], zones, self.as_of)
+
+
+def valid_until(shown: Iterable[Item], zones: Iterable[str], as_of: datetime) -> datetime:
+    """The first instant after ``as_of`` at which the same rows could be shown otherwise: a
+    midnight in a zone a countdown or date is counted in, or a timed item starting or
+    ending (today becomes earlier today; a meeting goes into session, or awaits its
+    outcome)."""
+    shown = list(shown)
+    midnights = []
+    for name in {*zones, "UTC", *(e.when.tz or e.tz for e in shown)}:
+        local = zone(name)
+        tomorrow = as_of.astimezone(local).date() + timedelta(days=1)
+        midnights.append(datetime.combine(tomorrow, time(0), local))
+    timed = [
+        w.start(e.tz)
+        for e in shown
+        for w in (e.when, e.ends)
+        if w is not None and w.precision is Precision.TIME
+    ]
+    return min([*midnights, *(t for t in timed if t > as_of)]).astimezone(UTC)
 
 
 def _cards(session: Session, today: date, as_of: datetime) -> list[Item]:
