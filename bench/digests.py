@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.common import DIGEST_AT, copy_db, free_port, ratio_row
 from bench.generate import KINDS, ZONES, sqlite_url
 from bench.harness import Row, timed
+from tracker.alerts import tokens
 from tracker.alerts.digests import latest_period
 from tracker.alerts.models import Subscriber
 from tracker.clock import FixedClock
@@ -137,12 +138,14 @@ def prepare(session: Session, settings: Settings) -> None:
     session.execute(insert(Notice), rows)
 
 
-def _sent_bytes(session: Session, sender: str) -> list[tuple[str, bytes]]:
-    """What we sent, byte for byte but the MIME boundary (composing is deterministic)."""
+def _sent_bytes(session: Session, settings: Settings) -> list[tuple[str, bytes]]:
+    """What we sent, byte for byte but the MIME boundary and the Date: header (composing
+    is deterministic): each with its recipient's own signed links."""
     ids = session.scalars(
         select(Delivery.id).where(Delivery.status == "sent").order_by(Delivery.id)
     ).all()
-    encoder = Encoder(sender)
+    links = tokens.from_settings(settings).links(settings.feeds.base_url)
+    encoder = Encoder(settings.smtp.sender, links=links)
     sent = []
     for held in delivery.load(session, ids, ["email"]):
         assert isinstance(held.message, Message)
@@ -245,7 +248,7 @@ def run(path: Path, work: Path, subscribers: int, repeat: int) -> list[Row]:
             sent_counts.append(sent)
             mine.append(sent / elapsed)
             with factory() as session:
-                messages = _sent_bytes(session, settings.smtp.sender)
+                messages = _sent_bytes(session, settings)
             engine.dispose()
             if len(messages) != sent:
                 raise RuntimeError(f"{sent} received but {len(messages)} marked sent")

@@ -30,6 +30,7 @@ class Mailbox:
     received: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     rcpt_reply: str | None = None
+    refused: set[str] = field(default_factory=set)  # addresses answered 550 at RCPT
     data_reply: str | None = None
     peers: set[tuple[str, int]] = field(default_factory=set)
 
@@ -38,6 +39,8 @@ class Mailbox:
     ) -> str:
         if self.rcpt_reply:
             return self.rcpt_reply
+        if address in self.refused:
+            return "550 5.1.1 No such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

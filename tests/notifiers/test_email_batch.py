@@ -140,17 +140,14 @@ def test_refused_messages_fail_alone_and_the_rest_go_on(
     smtp_server: StartServer, tmp_path: Path
 ) -> None:
     server = smtp_server()
+    server.mailbox.refused = {"p1@example.org"}
     notifier = EmailNotifier.from_settings(settings_for(server.port, tmp_path))
-    taken = []
-
-    def messages() -> Any:
-        for n in range(3):
-            server.mailbox.rcpt_reply = "550 5.1.1 No such user" if n == 1 else None
-            taken.append(n)
-            yield replace(alert(), identity=f"alert:{n}")
-
+    messages = [
+        replace(alert(), identity=f"alert:{n}", recipient=Recipient(f"p{n}@example.org"))
+        for n in range(3)
+    ]
     try:
-        outcomes = list(notifier.deliver_each(messages()))
+        outcomes = list(notifier.deliver_each(messages))
     finally:
         notifier.close()
     assert outcomes[0] is None and outcomes[2] is None

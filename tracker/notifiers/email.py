@@ -19,6 +19,7 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -308,32 +309,56 @@ class EmailNotifier:
         """Send ``messages`` over one connection, yielding each one's outcome, in order,
         once the server has answered it.
 
-        ``messages`` is taken one at a time, so it can end early. When the connection is
-        lost and cannot be reopened, the rest get the same (temporary) error without
-        waiting out a timeout each.
+        ``messages`` is taken one at a time, so it can end early; the next message is
+        taken and composed while one is being sent (the caller gives back any taken but
+        not answered). Over SMTP the exchange runs in a thread of its own: while it waits
+        for the server (most of a message's time), the next email is made. Only one
+        message is ever in the server's hands: the next is sent once the caller has
+        taken this one's outcome (and recorded it).
 
-        Sending from a thread while the next message is made was tried and was slower:
-        the client waits on the server four times per message and the thread then waits
-        for the GIL.
+        When the connection is lost and cannot be reopened, the rest get the same
+        (temporary) error without waiting out a timeout each.
         """
+        upcoming = (self._email_or_error(message) for message in messages)
+        if not isinstance(self.transport, SmtpTransport):
+            yield from self._send_each(upcoming, None)
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="tracker-smtp") as sending:
+            yield from self._send_each(upcoming, sending)
+
+    def _email_or_error(self, message: Message) -> Email | DeliveryError:
+        try:
+            return self.email(message)
+        except DeliveryError as exc:
+            return exc
+
+    def _send_each(
+        self, emails: Iterator[Email | DeliveryError], sending: ThreadPoolExecutor | None
+    ) -> Iterator[DeliveryError | None]:
         lost: DeliveryError | None = None
-        for message in messages:
-            try:
-                email = self.email(message)
-            except DeliveryError as exc:
-                yield exc
+        following = next(emails, None)
+        while following is not None:
+            email, following = following, None
+            if isinstance(email, DeliveryError) or lost is not None:
+                following = next(emails, None)
+                yield email if isinstance(email, DeliveryError) else lost
                 continue
-            if lost is not None:
-                yield lost
-                continue
+            outcome: DeliveryError | None = None
             try:
-                self.transport.send(email)
+                if sending is None:
+                    self.transport.send(email)
+                    following = next(emails, None)
+                else:
+                    sent = sending.submit(self.transport.send, email)
+                    following = next(emails, None)  # made while the server answers
+                    sent.result()
             except DeliveryError as exc:
                 if self._connection_lost():
                     lost = exc
-                yield exc
-                continue
-            yield None
+                outcome = exc
+            if following is None:
+                following = next(emails, None)
+            yield outcome
 
     def _connection_lost(self) -> bool:
         transport = self.transport

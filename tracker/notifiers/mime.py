@@ -7,6 +7,7 @@ import hashlib
 import json
 from email import message_from_bytes, quoprimime
 from email.message import EmailMessage
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from tracker.clock import Clock, SystemClock
@@ -21,6 +22,7 @@ from tracker.notifiers.compose import (
     header_line,
     international,
     message_id,
+    one_line,
     render_body,
     render_footer,
     subject,
@@ -106,6 +108,11 @@ def _quoted_printable(text: str) -> str:
     return quoprimime.body_encode(data.decode("latin-1"), maxlinelen=76)
 
 
+# Stand-ins for a recipient's links in footers rendered once (see Encoder._forms).
+_UNSUBSCRIBE = "\x00unsubscribe-link\x00"
+_PREFERENCES = "\x00preferences-link\x00"
+
+
 class Encoder:
     """Each message's email as bytes, every part written by the email package (POLICY).
 
@@ -135,6 +142,8 @@ class Encoder:
         self._template = Template()
         self._contents: dict[bytes, tuple[bytes, bytes, bytes]] = {}
         self._seen: dict[tuple[Any, ...], tuple[str, dict[str, Any], tuple[bytes, ...]]] = {}
+        self._footer_forms = self._forms()
+        self._mailto_tail = f">, <{one_line(mailto)}".encode() if mailto else b""
         self._no_links = self._footer(None)
 
     def _content(self, message: Message) -> tuple[bytes, ...]:
@@ -162,8 +171,47 @@ class Encoder:
 
     def _footer(self, links: Links | None) -> tuple[bytes, bytes, bytes]:
         """The recipient's List-Unsubscribe headers and their text and HTML footers."""
-        text, html = render_footer(links, self.mailto)
-        return unsubscribe_headers(links, self.mailto), footer_lines(text), footer_lines(html)
+        if links is not None and self._footer_forms is not None:
+            text_form, html_form = self._footer_forms
+            text = text_form.replace(_UNSUBSCRIBE, links.unsubscribe).replace(
+                _PREFERENCES, links.preferences
+            )
+            html = html_form.replace(_UNSUBSCRIBE, escape(links.unsubscribe)).replace(
+                _PREFERENCES, escape(links.preferences)
+            )
+        else:
+            text, html = render_footer(links, self.mailto)
+        return self._unsubscribe_headers(links), footer_lines(text), footer_lines(html)
+
+    def _unsubscribe_headers(self, links: Links | None) -> bytes:
+        if (
+            links is None
+            or not (links.unsubscribe.isascii() and (self.mailto or "").isascii())
+            or len(links.unsubscribe) > 900
+        ):
+            return unsubscribe_headers(links, self.mailto)
+        # What unsubscribe_headers writes for a short ASCII URL (a header too long for one
+        # line is folded there), without a header object per recipient.
+        return b"".join(
+            (
+                b"List-Unsubscribe: <",
+                one_line(links.unsubscribe).encode("ascii"),
+                self._mailto_tail,
+                b">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+            )
+        )
+
+    def _forms(self) -> tuple[str, str] | None:
+        """The footers rendered once with stand-ins for the links, which each recipient's
+        links replace: the footer is the same for everyone but them (rendering it anew per
+        recipient cost more than the rest of their email). None if the templates do
+        anything with a link but print it (then each footer is rendered)."""
+        from tracker.alerts.tokens import Links
+
+        forms = render_footer(Links(_UNSUBSCRIBE, _PREFERENCES), self.mailto)
+        if all(form.count(_UNSUBSCRIBE) and form.count(_PREFERENCES) for form in forms):
+            return forms
+        return None
 
     def __call__(self, message: Message) -> bytes:
         """The email for ``message``; ValueError when it cannot be one."""

@@ -207,7 +207,7 @@ def deliver_due(
     personal = [name for name, n in notifiers.items() if n.audience == "subscriber"]
     engine = _engine(factory)
     sent = 0
-    tried: set[int] = set()
+    answered: set[int] = set()  # deliveries whose outcome is written
 
     def until_stopped(group: list[InHand]) -> Iterator[InHand]:
         for held in group:
@@ -235,10 +235,13 @@ def deliver_due(
                     until_stopped(group),
                     clock,
                     settings,
+                    answered,
                 )
             if stop():
                 break
-        release(factory, [held for held in batch if held.id not in tried])
+        # Given back: those not answered (a stop came, their transport failed, or the
+        # notifier had taken them ahead and not sent them yet).
+        release(factory, [held for held in batch if held.id not in answered])
     return sent
 
 
@@ -249,15 +252,18 @@ def _deliver_group(
     group: Iterator[InHand],
     clock: Clock,
     settings: DeliverySettings,
+    answered: set[int],
 ) -> int:
     """Deliver one channel's part of a batch; stops at a fault of its transport (which
-    pauses it) or at a stop mid-message. The number sent."""
+    pauses it) or at a stop mid-message. The number sent; each delivery whose outcome is
+    written is added to ``answered``."""
     sent = 0
     reached = False  # some message reached the transport: it works
     pauses = transports.pauses(connection, channel, clock.now() - _LOOK_BACK)
     for held, error in outcomes(notifier, channel, group):
         now = clock.now()
         write_outcome(connection, held, error, now, settings, pauses)
+        answered.add(held.id)
         if error is not None and error.kind == "transport":
             transports.fault(connection, channel, str(error), now, settings)
             connection.commit()
