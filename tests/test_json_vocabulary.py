@@ -41,6 +41,8 @@ ITEM_KEYS = [
     "countdown_status",
     "confidence",
     "sources",
+    "confirm_lead_days",
+    "confirmation_due",
 ]
 MEETING_KEYS = [*ITEM_KEYS, "ends", "location", "series"]
 SOURCE_KEYS = {"key", "title", "publisher", "url", "published", "grade", "caveat"}

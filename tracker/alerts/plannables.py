@@ -9,18 +9,19 @@ only within reach: an item further ahead than its longest lead is the next sweep
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tracker.alerts import planning
 from tracker.alerts.models import Subscriber
 from tracker.alerts.planning import PlannedAlert, PlannedItem, plan_key
 from tracker.alerts.subscribers import subscriber_leads
+from tracker.alerts.watches import WatchAlert, confirmation_watch, stale_outcome_watch
 from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.catalog.treaties import Treaty
 from tracker.dates import parse_durations
@@ -40,6 +41,21 @@ def _leads(text: str) -> tuple[timedelta, ...]:
 
 def leads_of(text: str | None, default: Sequence[str]) -> tuple[timedelta, ...]:
     return _leads(text or ",".join(default))
+
+
+def _named(
+    only: Collection[str] | None, kind: str, column: InstrumentedAttribute[str]
+) -> ColumnElement[bool]:
+    """Those ``only`` names of this kind (``meeting:<slug>``), or all."""
+    if only is None:
+        return true()
+    return column.in_([key.split(":", 1)[1] for key in only if key.startswith(kind + ":")])
+
+
+def rows(model: type[Deadline | Meeting]) -> Select[Any]:
+    """The model's columns, with its treaty's slug."""
+    treaty = Treaty.slug.label("treaty_slug")
+    return select(model.__table__, treaty).outerjoin(Treaty, model.treaty_id == Treaty.id)
 
 
 def plannables(
@@ -64,13 +80,7 @@ def plannables(
         return (today_floor + longest + 2 * SWEEP_EVERY).date()
 
     def named(kind: str, column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
-        if only is None:
-            return true()
-        return column.in_([key.split(":", 1)[1] for key in only if key.startswith(kind + ":")])
-
-    def rows(model: type[Deadline | Meeting]) -> Select[Any]:
-        treaty = Treaty.slug.label("treaty_slug")
-        return select(model.__table__, treaty).outerjoin(Treaty, model.treaty_id == Treaty.id)
+        return _named(only, kind, column)
 
     deadlines = session.execute(
         rows(Deadline).where(
@@ -80,6 +90,7 @@ def plannables(
             or_(
                 Deadline.due_earliest <= reach(settings.deadline_leads),
                 Deadline.alert_leads.is_not(None),
+                Deadline.confirm_lead_days.is_not(None),
             ),
         )
     ).all()
@@ -92,6 +103,7 @@ def plannables(
                 Meeting.starts_earliest <= reach(settings.meeting_leads),
                 Meeting.recurrence.is_not(None),
                 Meeting.alert_leads.is_not(None),
+                Meeting.confirm_lead_days.is_not(None),
             ),
         )
     ).all()
@@ -103,12 +115,75 @@ def plannables(
         ("meeting", meetings, meeting_item, settings.meeting_leads),
     ):
         for row in found:
-            item = build(row, today_floor, treaty=row.treaty_slug)
+            item = build(
+                row, today_floor, treaty=row.treaty_slug, confirm_lead_days=row.confirm_lead_days
+            )
             if item is None or (not item.recurrence and item.when.latest < since):
                 continue
             valid_from = max(row.created_at, dated.get(f"{type_}:{row.id}", row.created_at))
             items.append(PlannedItem(item, leads_of(row.alert_leads, default), valid_from))
     return items
+
+
+def awaiting_outcome(
+    session: Session,
+    settings: AlertSettings,
+    today_floor: datetime,
+    *,
+    only: Collection[str] | None = None,
+) -> list[PlannedItem]:
+    """Meetings whose stale-outcome watch can fall due by tomorrow (none when there is no
+    operator to tell): recorded scheduled or postponed, not repeating, their last day
+    behind or within the next two days, and not further behind than the lookback and the
+    grace days. Their leads are not planned (empty)."""
+    if not settings.operator_email:
+        return []
+    today = today_floor.date()
+    since = today - planning.RECURRENCE_LOOKBACK - timedelta(days=settings.stale_outcome_days)
+    last_day = func.coalesce(Meeting.ends_latest, Meeting.starts_latest)
+    found = session.execute(
+        rows(Meeting).where(
+            _named(only, "meeting", Meeting.slug),
+            Meeting.status.in_(("scheduled", "postponed")),
+            Meeting.recurrence.is_(None),
+            Meeting.starts_earliest.is_not(None),
+            and_(last_day >= since, last_day <= today + 2 * SWEEP_EVERY),
+        )
+    ).all()
+    dated = _dated_at(session, "meeting", [m.id for m in found])
+    items = []
+    for row in found:
+        item = meeting_item(row, today_floor, treaty=row.treaty_slug)
+        valid_from = max(row.created_at, dated.get(f"meeting:{row.id}", row.created_at))
+        items.append(PlannedItem(item, (), valid_from))
+    return items
+
+
+def watches(
+    items: Sequence[PlannedItem], awaiting: Sequence[PlannedItem], settings: AlertSettings
+) -> list[WatchAlert]:
+    """The expected-confirmation watches of ``items`` and the stale-outcome watches of the
+    meetings ``awaiting`` their outcome (:mod:`tracker.alerts.watches`)."""
+    hour = settings.local_hour
+    found = [
+        watch
+        for planned in items
+        if (watch := confirmation_watch(planned.item, planned.valid_from, hour)) is not None
+    ]
+    operator = settings.operator_email
+    if operator:
+        days = settings.stale_outcome_days
+        found += [
+            watch
+            for planned in awaiting
+            if (
+                watch := stale_outcome_watch(
+                    planned.item, planned.valid_from, days=days, local_hour=hour, operator=operator
+                )
+            )
+            is not None
+        ]
+    return found
 
 
 def _dated_at(session: Session, kind: str, ids: list[int]) -> dict[str, datetime]:
@@ -147,11 +222,11 @@ def plan(
 
 @dataclass(frozen=True)
 class AlertPlan:
-    """Every valid alert of the items planned, and each item's own leads (keyed by its
-    plan key, ``deadline:<slug>``)."""
+    """Every valid alert of the items planned (lead alerts and watches, in firing order),
+    and each item's own leads (keyed by its plan key, ``deadline:<slug>``)."""
 
-    alerts: list[PlannedAlert]
-    own: dict[str, set[timedelta]]
+    alerts: list[PlannedAlert | WatchAlert]
+    own: dict[str, set[timedelta]] = field(default_factory=dict)
 
     def next_instants(self, now: datetime) -> dict[str, datetime]:
         """Each item's first alert instant after ``now`` (items with none left out)."""
@@ -173,4 +248,7 @@ def plan_alerts(
     """The alerts of the items within reach (of those ``only`` names, when given)."""
     items = plannables(session, settings, now, sorted(subscriber_leads(subscribers)), only=only)
     own = {plan_key(planned.item): set(planned.leads) for planned in items}
-    return AlertPlan(plan(items, settings, subscribers, now), own)
+    alerts: list[PlannedAlert | WatchAlert] = [*plan(items, settings, subscribers, now)]
+    alerts += watches(items, awaiting_outcome(session, settings, now, only=only), settings)
+    alerts.sort(key=lambda alert: (alert.fires_at, alert.identity))
+    return AlertPlan(alerts, own)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
+from typing import Protocol, TypeVar
 
 from tracker.dates import DateWindow, format_duration, zone
 from tracker.views.items import Item, occurrences_between
@@ -125,7 +126,17 @@ def plan(
     return sorted(alerts, key=lambda alert: (alert.fires_at, alert.identity))
 
 
-def due(alerts: Sequence[PlannedAlert], as_of: datetime) -> list[PlannedAlert]:
+class Timed(Protocol):
+    """Anything planned to fire at an instant: a lead alert, a watch."""
+
+    @property
+    def fires_at(self) -> datetime: ...
+
+
+TimedT = TypeVar("TimedT", bound=Timed)
+
+
+def due(alerts: Sequence[TimedT], as_of: datetime) -> list[TimedT]:
     return [alert for alert in alerts if alert.fires_at <= as_of]
 
 

@@ -52,6 +52,24 @@ def alert_leads(value: str) -> str:
     return ",".join(dates.format_duration(lead) for lead in dates.parse_durations(value))
 
 
+# The longest a firm date may usually be announced ahead of a window's first day.
+MAX_CONFIRM_LEAD_DAYS = 366
+
+
+def confirm_lead_days(value: str) -> int | None:
+    """``--confirm-ahead``: a duration in whole days (``14d``, ``2w``) before an imprecise
+    date's earliest day by which a firm date is usually announced; ``none`` clears it."""
+    if value.strip().lower() == "none":
+        return None
+    lead = dates.parse_duration(value)
+    if lead.seconds or not 1 <= lead.days <= MAX_CONFIRM_LEAD_DAYS:
+        raise InvalidInput(
+            f"--confirm-ahead {value!r}: expected whole days from 1d to "
+            f"{MAX_CONFIRM_LEAD_DAYS}d (e.g. 14d or 2w), or none"
+        )
+    return lead.days
+
+
 # How a date to be announced is written (any case).
 TBA_WORDS = frozenset({"tba", "tbd", "to be announced", "to be determined"})
 # From the surest: a date given as uncertain (EDTF ``?``) is one step less sure.
@@ -74,6 +92,7 @@ def _shared_options(noun: str, kinds: type[StrEnum], statuses: type[StrEnum]) ->
         "status_on": ("status_on", lambda value: exact_date(value, "--status-on")),
         "confidence": ("confidence", lambda value: text.choice(value, Confidence, "confidence")),
         "alert": ("alert_leads", alert_leads),
+        "confirm_ahead": ("confirm_lead_days", confirm_lead_days),
     }
 
 

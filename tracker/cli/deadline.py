@@ -23,6 +23,7 @@ editing_options = options.group(
         "ratification, decision or other.",
     ),
     click.option("--alert", metavar="LEADS", help="Lead times, e.g. 90d,30d,7d."),
+    options.confirm_ahead,
     click.option("--note"),
     click.option("--tz", metavar="ZONE", help="IANA time zone of the deadline."),
     click.option(
@@ -73,7 +74,7 @@ items.item_commands(
     (
         "Show a deadline, its sources and its history.",
         "deadline=title slug due=when precision countdown=human treaty kind status"
-        " alerts=alert_leads notes",
+        " alerts=alert_leads confirm_ahead_days=confirm_lead_days confirmation_due notes",
     ),
 )
 

@@ -39,6 +39,7 @@ editing_options = options.group(
     ),
     click.option("--outcome", metavar="TEXT"),
     click.option("--alert", metavar="LEADS", help="Lead times, e.g. 14d,1d."),
+    options.confirm_ahead,
 )
 
 
@@ -101,7 +102,8 @@ items.item_commands(
     (
         "Show a meeting, its delegations, sources and history.",
         "meeting=title slug starts=when:undated ends countdown=human repeats=recurrence"
-        " series kind location status outcome",
+        " series kind location status outcome confirm_ahead_days=confirm_lead_days"
+        " confirmation_due",
     ),
     _delegations,
 )

@@ -20,6 +20,12 @@ as_json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 source = click.option("--source", metavar="URL")
 treaty = click.option("--treaty", metavar="SLUG")
 slug = click.option("--slug", help="Default: derived from the title.")
+confirm_ahead = click.option(
+    "--confirm-ahead",
+    metavar="DAYS",
+    help="How long before an imprecise date's first day a firm date is usually announced, "
+    "e.g. 14d; subscribers are alerted if none is recorded by then. none clears it.",
+)
 
 
 def group(*options: Callable[[Any], Any]) -> Callable[[F], F]:

@@ -3,7 +3,10 @@
 An alert of the item's own lead times is public (the feeds show it, and the chat and
 push services get it); one only a subscriber's own lead calls for is theirs alone.
 Alerts of items already over when recorded (the tracker was down) are folded into one
-summary per audience (:mod:`tracker.outbox.catch_up`).
+summary per audience (:mod:`tracker.outbox.catch_up`). Watches
+(:mod:`tracker.alerts.watches`) are recorded beside them: an expected confirmation
+missing goes to the immediate subscribers the item concerns (public, as the item's own);
+a stale outcome goes to the operator alone, over the email channel.
 """
 
 from __future__ import annotations
@@ -17,15 +20,17 @@ from sqlalchemy.orm import Session
 from tracker.alerts.models import Subscriber
 from tracker.alerts.planning import PlannedAlert
 from tracker.alerts.subscribers import recipients
+from tracker.alerts.watches import Watch, WatchAlert
 from tracker.dates import format_duration
 from tracker.outbox.catch_up import record_summaries
+from tracker.outbox.delivery import operator_recipient
 from tracker.outbox.models import Notice, NoticeKind
 from tracker.outbox.notices import LATE_AFTER, Channels, NewNotice, record
 
 
 def record_alerts(
     session: Session,
-    candidates: Sequence[PlannedAlert],
+    candidates: Sequence[PlannedAlert | WatchAlert],
     own: dict[str, set[timedelta]],
     channels: Channels,
     now: datetime,
@@ -40,6 +45,9 @@ def record_alerts(
     subscribers = list(session.scalars(select(Subscriber).order_by(Subscriber.id)))
     folded: list[PlannedAlert] = []
     for alert in due:
+        if isinstance(alert, WatchAlert):
+            _record_watch(session, alert, subscribers, channels, now)
+            continue
         own_leads = own.get(alert.key, set())
         over = alert.ends_at <= now
         # An alert that fell due before its item got this date could not have gone out.
@@ -83,3 +91,52 @@ def _notice(alert: PlannedAlert, *, late: bool) -> NewNotice:
         treaty_slug=item.treaty,
         lead=format_duration(alert.lead),
     )
+
+
+# The channel the operator's mail goes through (the email notifier's name).
+OPERATOR_CHANNEL = "email"
+
+
+def _record_watch(
+    session: Session,
+    watch: WatchAlert,
+    subscribers: Sequence[Subscriber],
+    channels: Channels,
+    now: datetime,
+) -> None:
+    """Record a watch once: an expected confirmation for the immediate subscribers the
+    item concerns (nobody, once the item is over); a stale outcome for the operator."""
+    late = now - watch.fires_at > LATE_AFTER and watch.fires_at >= watch.valid_from
+    item = watch.item
+    notice = NewNotice(
+        identity=watch.identity,
+        kind=NoticeKind.ALERT.value,
+        title=watch.title,
+        body=watch.body,
+        due_at=watch.fires_at,
+        late=late,
+        subject_type=item.type,
+        subject_slug=item.slug,
+        subject_kind=item.kind,
+        treaty_slug=item.treaty,
+        payload={"watch": watch.watch.value},
+    )
+    if watch.watch is Watch.STALE_OUTCOME:
+        to = (
+            (OPERATOR_CHANNEL, (operator_recipient(watch.operator),))
+            if watch.operator and OPERATOR_CHANNEL in channels.subscriber
+            else None
+        )
+        operator = Channels(services=(to,) if to else ())
+        record(session, notice, [], operator, now=now, services=True)
+        return
+    over = watch.ends_at <= now
+    watchers = [
+        sub
+        for sub in subscribers
+        if sub.immediate
+        and sub.unsubscribed_at is None
+        and sub.confirmed_at is not None
+        and sub.concerns(item.treaty, item.kind)
+    ]
+    record(session, notice, [] if over else watchers, channels, now=now, public=not over)

@@ -28,6 +28,9 @@ from tracker.outbox.models import Delivery, Notice
 from tracker.settings import DeliverySettings
 
 log = logging.getLogger("tracker.outbox")
+# A recipient on a personal channel that is the operator (alerts.operator_email), not a
+# subscriber: "operator:<address>". Nothing of a subscriber's applies (links, refusals).
+OPERATOR = "operator:"
 # Pauses that ended longer ago than any give-up window can reach back do not matter.
 _LOOK_BACK = timedelta(days=400)
 
@@ -57,7 +60,7 @@ def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> lis
         .join(Delivery.notice)
         .where(Delivery.id.in_(ids))
     ).all()
-    emails = {row[2] for row in rows if row[1] in personal}
+    emails = {row[2] for row in rows if row[1] in personal and not row[2].startswith(OPERATOR)}
     # Each subscriber's recipient, bounces so far, and why nothing may go to them (if so).
     people: dict[str, tuple[Recipient, int, str | None]] = {
         email: (Recipient(email, name, tz, subscriber_id), bounces, _refusal(email, *state))
@@ -79,6 +82,8 @@ def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> lis
     for delivery_id, channel, address, attempts, since, identity, *event in rows:
         kind, title, body, due_at, late, raw = event
         person = people.get(address) if channel in personal else (Recipient(address), 0, None)
+        if address.startswith(OPERATOR):
+            person = (Recipient(address.removeprefix(OPERATOR)), 0, None)
         message: Message | DeliveryError
         if person is None:
             message = DeliveryError(f"no subscriber {address}", permanent=True)
@@ -109,6 +114,11 @@ def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> lis
             person[1] if person is not None else 0,
         )
     return [found[delivery_id] for delivery_id in ids if delivery_id in found]
+
+
+def operator_recipient(address: str) -> str:
+    """The delivery recipient standing for the operator's ``address``."""
+    return OPERATOR + address
 
 
 def _refusal(

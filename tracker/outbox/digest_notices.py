@@ -44,6 +44,7 @@ def happenings(session: Session, period: Period, since: datetime) -> list[Select
             Notice.recorded_at < period.due_at,
             Notice.kind.in_((NoticeKind.ALERT.value, NoticeKind.CHANGE.value)),
             ~Notice.identity.like("catch-up:%"),
+            ~Notice.identity.like("stale:%"),  # the operator's alone (alerts.watches)
         )
         .order_by(Notice.due_at, Notice.id)
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -59,6 +59,8 @@ class Item:
     notes: str | None = None  # a deadline's
     outcome: str | None = None  # a meeting's
     delegations: tuple[dict[str, Any], ...] = ()
+    # How many days before its earliest day an imprecise date is usually confirmed.
+    confirm_lead_days: int | None = None
 
     # Counted when read: a timeline mark or a feed entry never needs it.
     @cached_property
@@ -77,6 +79,14 @@ class Item:
     @property
     def last_day(self) -> date:
         return self.ends.latest if self.ends else self.when.latest
+
+    @property
+    def confirmation_due(self) -> date | None:
+        """The day by which an imprecise date is usually confirmed (``confirm_lead_days``
+        before its earliest day); None when no lead is set or the date is exact or TBA."""
+        if self.confirm_lead_days is None or self.when.is_tba or self.when.is_exact:
+            return None
+        return self.when.earliest - timedelta(days=self.confirm_lead_days)
 
     def as_dict(self) -> dict[str, Any]:
         """The item in the one JSON vocabulary every command and the API use (README,
@@ -100,6 +110,8 @@ class Item:
             "countdown_status": counted.status.value,
             "confidence": self.confidence,
             "sources": list(self.sources),
+            "confirm_lead_days": self.confirm_lead_days,
+            "confirmation_due": due.isoformat() if (due := self.confirmation_due) else None,
         }
         if self.type == "meeting":
             data["ends"] = _window_dict(self.ends) if self.ends else None
@@ -201,6 +213,7 @@ def _related(type_: str, row: Deadline | Meeting) -> dict[str, Any]:
         "treaty": treaty.slug if treaty else None,
         "treaty_name": treaty.name if treaty else None,
         "sources": tuple(source.as_dict() for source in row.sources),
+        "confirm_lead_days": row.confirm_lead_days,
         **whole(type_, row),
     }
 
