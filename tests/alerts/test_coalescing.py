@@ -64,7 +64,10 @@ def test_one_edit_of_the_date_and_the_location_is_one_notice_listing_both(
     assert changes_sent(session_factory, start, email) == []
     assert changes_sent(session_factory, start + WINDOW - timedelta(seconds=1), email) == []
     [notice] = changes_sent(session_factory, start + WINDOW, email)
-    assert notice.subject == "Changed: SSD plenary: date, location"
+    assert notice.subject == (
+        "Moved: SSD plenary → 2027-05-11 to 2027-05-15 (was 2027-05-04 to 2027-05-08)"
+        " — also location"
+    )
     assert "start: 2027-05-04 → 2027-05-11" in notice.text
     assert "end: 2027-05-08 → 2027-05-15" in notice.text
     assert "location: Geneva → Vienna" in notice.text
@@ -97,7 +100,7 @@ def test_the_source_of_the_change_is_named(
             source_grade="primary",
         )
     [notice] = changes_sent(session_factory, start + WINDOW, RecordingNotifier())
-    assert notice.subject == "SSD plenary: location changed from Geneva to Vienna"
+    assert notice.subject == "Changed: SSD plenary — location: Geneva → Vienna"
     assert "Source: " in notice.text and "[primary (official)]" in notice.text
 
 
@@ -135,7 +138,7 @@ def test_an_edit_and_its_undo_within_the_window_send_nothing(
     later = start + timedelta(hours=2)
     edit(session_factory, later, location="Vienna")
     [notice] = changes_sent(session_factory, later + WINDOW, email)
-    assert notice.subject == "SSD plenary: location changed from Geneva to Vienna"
+    assert notice.subject == "Changed: SSD plenary — location: Geneva → Vienna"
     assert "start:" not in notice.text
 
 
@@ -145,7 +148,7 @@ def test_only_the_field_undone_is_left_out(
     edit(session_factory, start, location="Vienna", starts="2027-05-06")
     edit(session_factory, start + timedelta(seconds=30), starts="2027-05-04")
     [notice] = changes_sent(session_factory, start + timedelta(minutes=3), RecordingNotifier())
-    assert notice.subject == "SSD plenary: location changed from Geneva to Vienna"
+    assert notice.subject == "Changed: SSD plenary — location: Geneva → Vienna"
 
 
 def test_an_edit_after_the_window_is_a_second_notice(
@@ -157,8 +160,8 @@ def test_an_edit_after_the_window_is_a_second_notice(
     later = start + WINDOW + timedelta(seconds=1)
     edit(session_factory, later, location="New York")
     first, second = changes_sent(session_factory, later + WINDOW, email)
-    assert "Geneva to Vienna" in first.subject
-    assert "Vienna to New York" in second.subject
+    assert "Geneva → Vienna" in first.subject
+    assert "Vienna → New York" in second.subject
     assert first.identity != second.identity
 
 

@@ -14,6 +14,7 @@ from tracker.alerts.models import Subscriber
 from tracker.catalog import queries
 from tracker.catalog.queries import Filter
 from tracker.db import transaction
+from tracker.notifiers.feeds import item_link
 from tracker.outbox import digest_notices
 from tracker.outbox import notices as outbox
 from tracker.outbox.models import Notice, NoticeKind
@@ -42,7 +43,7 @@ def built_alone(
         .order_by(Notice.due_at, Notice.id)
     )
     happenings = [
-        Happening(e.kind, e.title, e.due_at, e.late)
+        Happening(e.kind, e.title, e.due_at, e.late, (e.payload.get("item") or {}).get("link"))
         for e in events
         if sub.concerns(e.treaty_slug, e.subject_kind)
     ]
@@ -50,8 +51,12 @@ def built_alone(
     today = as_of.date()
     days = timedelta(days=settings.digest.agenda_days)
     flt = Filter(today=today, within=days)
+
+    def linked(entry: dict[str, Any]) -> dict[str, Any]:
+        return {**entry, "link": item_link(settings.feeds.base_url, entry["type"], entry["slug"])}
+
     board = [
-        from_deadline(d, as_of).as_countdown()
+        linked(from_deadline(d, as_of).as_countdown())
         for d in queries.deadlines(session, flt)
         if d.status not in HIDDEN and sub.concerns(d.treaty.slug if d.treaty else None, d.kind)
     ]
@@ -60,7 +65,7 @@ def built_alone(
         for m in queries.meetings(session, flt)
         if sub.concerns(m.treaty.slug if m.treaty else None, m.kind)
     ]
-    ahead = [e.as_agenda() for e in agenda([], meetings, as_of, today, today + days)]
+    ahead = [linked(e.as_agenda()) for e in agenda([], meetings, as_of, today, today + days)]
     return assemble(sub.email, period, happenings, board=board, agenda=ahead, tz=sub.tz)
 
 

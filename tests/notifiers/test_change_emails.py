@@ -59,7 +59,9 @@ def test_one_meeting_edit_of_date_and_location_is_one_email_listing_both(
 
     tracker("--starts", "2027-05-11", "--location", "Vienna", at=edited)
     assert tick(edited) == []
-    assert tick(edited + WINDOW) == ["Changed: SSD plenary: date, location"]
+    assert tick(edited + WINDOW) == [
+        "Moved: SSD plenary → 2027-05-11 (was 2027-05-04) — also location"
+    ]
     [mail] = server.mailbox.received
     body = mail.get_body(("plain",))
     assert body is not None
@@ -73,7 +75,7 @@ def test_one_meeting_edit_of_date_and_location_is_one_email_listing_both(
     tracker("--starts", "2027-05-20", at=second + timedelta(seconds=90))
     assert len(tick(second + WINDOW)) == 1  # the window runs from the last edit
     assert tick(second + timedelta(seconds=90) + WINDOW)[1:] == [
-        "Changed: SSD plenary: location, date"
+        "Moved: SSD plenary → 2027-05-20 (was 2027-05-11) — also location"
     ]
     undo = second + timedelta(hours=1)
     tracker("--location", "Oslo", at=undo)
@@ -81,4 +83,4 @@ def test_one_meeting_edit_of_date_and_location_is_one_email_listing_both(
     assert len(tick(undo + 2 * WINDOW)) == 2
     # an edit after the window: a second email
     tracker("--location", "Oslo", at=undo + 3 * WINDOW)
-    assert tick(undo + 4 * WINDOW)[2:] == ["SSD plenary: location changed from Berlin to Oslo"]
+    assert tick(undo + 4 * WINDOW)[2:] == ["Changed: SSD plenary — location: Berlin → Oslo"]

@@ -118,4 +118,4 @@ def test_a_digest_from_the_digest_builder_says_in_the_subject_what_is_inside() -
     body = text.get_content()
     assert "* New START expires in 7 days" in body
     assert "* TPNW Review Conference in 14 days (late)" in body
-    assert "2026-12-05  Meeting 4, Geneva" in body
+    assert "* Meeting 4\n  2026-12-05" in body.replace("\r\n", "\n") and "Geneva" in body

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 from tracker.alerts.digests import Digest, Period, assemble, identity
 from tracker.alerts.models import Subscriber
 from tracker.catalog.queries import Filter
+from tracker.notifiers.feeds import item_link
 from tracker.settings import Settings
 from tracker.views import service
 from tracker.views.board import HIDDEN, undated
+from tracker.views.items import Item
 
 # Something a subscriber's filters select on: its treaty, its kind, and what it shows.
 Selectable = tuple[str | None, str | None, Any]
@@ -77,20 +79,26 @@ def gather(
     everything any subscriber's digest of it may hold."""
     as_of = period.due_at
     today = as_of.date()
+    base_url = settings.feeds.base_url
+
+    def entry(item: Item) -> dict[str, Any]:
+        # Each entry links its page: the same for every subscriber, so contents stay shared.
+        return {**item.as_dict(), "link": item_link(base_url, item.type, item.slug)}
+
     days = timedelta(days=settings.digest.agenda_days)
     flt = Filter(today=today, within=days)
     board: list[Selectable] = [
-        (item.treaty, item.kind, item.as_countdown())
+        (item.treaty, item.kind, entry(item))
         for item in service.deadlines(session, flt, as_of)
         if item.status not in HIDDEN
     ]
     # Each item comes from one meeting and keeps its treaty and kind, so filtering the
     # items gives what the agenda of the subscriber's meetings alone would.
     ahead: list[Selectable] = [
-        (item.treaty, item.kind, item.as_agenda())
+        (item.treaty, item.kind, entry(item))
         for item in service.meetings(session, flt, as_of, days)
     ]
     waiting: list[Selectable] = [
-        (item.treaty, item.kind, item.as_agenda()) for item in undated(session, as_of)
+        (item.treaty, item.kind, entry(item)) for item in undated(session, as_of)
     ]
     return Shared(happenings, board, ahead, waiting)

@@ -137,6 +137,7 @@ class Happening:
     title: str
     due_at: datetime
     late: bool = False
+    link: str | None = None  # its item's page
 
 
 @dataclass(frozen=True)
@@ -213,11 +214,12 @@ def _standing(entry: dict[str, Any]) -> str:
 
 
 def _happening(happening: Happening) -> dict[str, Any]:
-    return {
+    said = {
         "title": happening.title,
         "due_at": happening.due_at.isoformat(),
         "late": happening.late,
     }
+    return said | ({"link": happening.link} if happening.link else {})
 
 
 def assemble(

@@ -9,16 +9,26 @@ sections, which the templates render; missing keys are left out::
      "board": [Item.as_countdown(), ...], "agenda": [Item.as_agenda(), ...],
      "undated": [Item.as_agenda(), ...]}  (items whose date is to be announced)
 
-The templates word an entry's ``status`` and ``confidence`` with the filters
-``status_phrase`` and ``confidence_phrase`` (:mod:`tracker.views.wording`), as every reader.
+An alert's or a change notice's payload carries its ``item`` (``Item.as_dict()`` with the
+absolute ``link`` to its page, made where the notice was recorded, so no recipient's
+email differs by it); a change's also its ``fields`` (``{name, old, new}``), ``sources``,
+``notes``, ``recorded_at`` (an instant) and ``edits``. Digest entries carry their
+``link`` too.
 
-Without sections, the message's text is the body.
+The templates word an entry's ``status`` and ``confidence`` with the filters
+``status_phrase`` and ``confidence_phrase`` (:mod:`tracker.views.wording`), as every
+reader; its date with ``when`` (as written, a time with its zone: a meeting's own local
+time) and its countdown as the CLI does (``human``); instants with ``instant`` in the
+recipient's zone. A missing or empty value is left out, never printed as ``None``.
+
+Without sections or an item, the message's text is the body.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -81,6 +91,7 @@ def digest_sections(message: Message) -> dict[str, Any] | None:
         **sections,
         "agenda_days": payload.get("agenda_days", 60),
         "period": period_label(payload.get("period")),
+        "since": payload.get("since"),
     }
 
 
@@ -105,12 +116,62 @@ def digest_subject(digest: dict[str, Any]) -> str:
     return f"{summary} — {digest['period']}" if digest.get("period") else summary
 
 
-def subject(message: Message) -> str:
+def when_text(entry: Mapping[str, Any]) -> str:
+    """An entry's date or span as written, a time with its zone said: ``2027-05-04 to
+    2027-05-08``, ``2027-05-04T10:00 Europe/Vienna``; ``date to be announced``."""
+    from tracker.views.wording import local_text, window_text
+
+    if not entry.get("when") or entry.get("precision") == "tba":
+        return "date to be announced"
+    ends = entry.get("ends") or {}
+    tz = entry.get("tz")
+    return window_text(local_text(entry["when"], tz), local_text(ends.get("when"), tz) or None)
+
+
+def instant_text(value: str | None, tz: str = "UTC") -> str:
+    """An instant (ISO 8601) in the reader's zone: ``2026-11-23 09:00 Europe/Berlin``."""
+    from tracker.dates import zone
+
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+        local = moment.astimezone(zone(tz)) if moment.tzinfo else moment
+    except (ValueError, KeyError):
+        return one_line(value)
+    return f"{local:%Y-%m-%d %H:%M} {tz}"
+
+
+def alert_subject(entry: Mapping[str, Any]) -> str:
+    """``SSD plenary in 7 days — 2027-05-04``: the countdown as the CLI says it."""
+    title, human, when = one_line(entry.get("title") or ""), entry.get("human") or "", ""
+    if entry.get("precision") != "tba":
+        when = f" — {when_text(entry)}"
+    if human.startswith("in ") or human == "today":
+        return f"{title} {human}{when}"
+    return f"{title}: {human}{when}" if human else f"{title}{when}"
+
+
+def notice_item(message: Message) -> dict[str, Any] | None:
+    """The item an alert or change notice is about, when its payload carries it."""
+    item = message.payload.get("item") if message.kind in ("alert", "change") else None
+    return item if isinstance(item, dict) and item.get("title") else None
+
+
+def what_happened(message: Message) -> str:
+    """The subject without its marks: what is in a digest, when an alert's item is."""
     digest = digest_sections(message)
-    text = digest_subject(digest) if digest is not None else message.subject
-    if message.late:
-        text = f"[late] {text}"
-    return one_line(text)
+    item = notice_item(message)
+    if digest is not None:
+        return one_line(digest_subject(digest))
+    if message.kind == "alert" and item is not None and "watch" not in message.payload:
+        return one_line(alert_subject(item))
+    return one_line(message.subject)
+
+
+def subject(message: Message) -> str:
+    text = what_happened(message)
+    return f"[late] {text}" if message.late else text
 
 
 def message_id(message: Message, sender: str) -> str:
@@ -129,7 +190,7 @@ def _domain(sender: str) -> str:
 def _environment() -> Environment:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    from tracker.views.wording import confidence_phrase, status_phrase
+    from tracker.views.wording import confidence_phrase, source_phrase, status_phrase
 
     environment = Environment(
         loader=PackageLoader("tracker.notifiers", "templates"),
@@ -139,8 +200,19 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # packaged templates do not change: no stat() per message
     )
-    environment.filters.update(status_phrase=status_phrase, confidence_phrase=confidence_phrase)
+    environment.filters.update(
+        status_phrase=_unless_empty(status_phrase),
+        confidence_phrase=_unless_empty(confidence_phrase),
+        source_phrase=_unless_empty(source_phrase),
+        when=when_text,
+        instant=instant_text,
+    )
     return environment
+
+
+def _unless_empty(phrase: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A filter that says nothing of a missing value (never "None")."""
+    return lambda value: phrase(value) if value else ""
 
 
 # Where each recipient's footer (their own signed links) goes in a content made once for
@@ -152,11 +224,17 @@ FOOTER = "@@tracker-footer@@"
 def render_body(message: Message) -> tuple[str, str]:
     """The plain-text and HTML bodies, with :data:`FOOTER` where the footer goes."""
     digest = digest_sections(message)
-    heading = subject(message)
-    if digest is None and message.kind != "digest":
-        heading = one_line(message.subject)
+    heading = what_happened(message)
+    tz = message.recipient.tz if message.recipient is not None else "UTC"
+    context = {
+        "message": message,
+        "digest": digest,
+        "item": notice_item(message) if digest is None else None,
+        "heading": heading,
+        "tz": tz,
+        "footer": FOOTER,
+    }
     env = _environment()
-    context = {"message": message, "digest": digest, "heading": heading, "footer": FOOTER}
     return (
         env.get_template("email.txt").render(context),
         env.get_template("email.html").render(context),

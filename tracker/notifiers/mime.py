@@ -150,12 +150,21 @@ class Encoder:
         # Messages loaded together share their text and payload objects when equal (see
         # tracker.outbox.delivery.load): then the content is found without serialising and
         # hashing the payload again.
-        same = (id(message.text), id(message.payload), message.kind, message.subject, message.late)
+        # The reader's zone is part of a content: instants are said in it.
+        tz = message.recipient.tz if message.recipient is not None else "UTC"
+        same = (
+            id(message.text),
+            id(message.payload),
+            message.kind,
+            message.subject,
+            message.late,
+            tz,
+        )
         held = self._seen.get(same)
         if held is not None and held[0] is message.text and held[1] is message.payload:
             return held[2]
         payload = json.dumps(message.payload, sort_keys=True, default=str)
-        parts = (message.kind, message.subject, message.text, str(message.late), payload)
+        parts = (message.kind, message.subject, message.text, str(message.late), payload, tz)
         key = hashlib.sha256("\0".join(parts).encode()).digest()
         found = self._contents.get(key)
         if found is None:

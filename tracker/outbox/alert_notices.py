@@ -12,7 +12,9 @@ a stale outcome goes to the operator alone, over the email channel.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,10 +24,12 @@ from tracker.alerts.planning import PlannedAlert
 from tracker.alerts.subscribers import recipients
 from tracker.alerts.watches import Watch, WatchAlert
 from tracker.dates import format_duration
+from tracker.notifiers.feeds import item_link
 from tracker.outbox.catch_up import record_summaries
 from tracker.outbox.delivery import operator_recipient
 from tracker.outbox.models import Notice, NoticeKind
 from tracker.outbox.notices import LATE_AFTER, Channels, NewNotice, record
+from tracker.views.items import Item
 
 
 def record_alerts(
@@ -34,10 +38,13 @@ def record_alerts(
     own: dict[str, set[timedelta]],
     channels: Channels,
     now: datetime,
+    *,
+    base_url: str | None = None,
 ) -> tuple[int, int]:
     """Record those of ``candidates`` (alerts due by ``now``) not recorded yet; those of
     items already over are folded into one "while the tracker was down" summary per
-    audience. Says how many were recorded and how many of them folded."""
+    audience. Says how many were recorded and how many of them folded. ``base_url``: the
+    public site whose item pages the alerts link (``feeds.base_url``)."""
     recorded = _recorded(session, [a.identity for a in candidates])
     due = [a for a in candidates if a.identity not in recorded]
     if not due:
@@ -54,7 +61,7 @@ def record_alerts(
         late = now - alert.fires_at > LATE_AFTER and alert.fires_at >= alert.valid_from
         record(
             session,
-            _notice(alert, late=late),
+            _notice(alert, late=late, base_url=base_url),
             [] if over else recipients(alert, own_leads, subscribers),
             channels,
             now=now,
@@ -76,7 +83,14 @@ def _recorded(session: Session, identities: list[str]) -> set[str]:
     return found
 
 
-def _notice(alert: PlannedAlert, *, late: bool) -> NewNotice:
+def item_entry(item: Item, as_of: datetime, base_url: str | None) -> dict[str, Any]:
+    """An item as a notice's payload carries it for the email: the views' vocabulary as of
+    ``as_of`` (the countdown as the alert says it) and its page's ``link``."""
+    link = item_link(base_url, item.type, item.slug) if base_url else None
+    return {**replace(item, as_of=as_of).as_dict(), "link": link}
+
+
+def _notice(alert: PlannedAlert, *, late: bool, base_url: str | None) -> NewNotice:
     item = alert.item
     return NewNotice(
         identity=alert.identity,
@@ -90,6 +104,10 @@ def _notice(alert: PlannedAlert, *, late: bool) -> NewNotice:
         subject_kind=item.kind,
         treaty_slug=item.treaty,
         lead=format_duration(alert.lead),
+        payload={
+            "item": item_entry(item, alert.fires_at, base_url),
+            "lead": format_duration(alert.lead),
+        },
     )
 
 

@@ -19,13 +19,16 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from itertools import groupby
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from tracker import plan
 from tracker.alerts.models import Subscriber
+from tracker.alerts.subscribers import receiving
 from tracker.catalog.models import Change, Deadline, Meeting
+from tracker.notifiers.feeds import item_link
 from tracker.outbox.models import Notice, NoticeKind
 from tracker.outbox.notices import Channels, NewNotice, record
 from tracker.views.items import Item, from_deadline, from_meeting
@@ -34,7 +37,9 @@ from tracker.views.wording import (
     change_title,
     changes_title,
     field_line,
+    field_name,
     item_phrase,
+    local_text,
     net_changes,
     one_line,
     source_phrase,
@@ -53,18 +58,20 @@ def record_changes(
     ids: Collection[int] | None = None,
     *,
     window: timedelta = DEFAULT_WINDOW,
+    base_url: str | None = None,
 ) -> int:
     """Record one change notice per item among those of the history rows ``ids`` (or
     every item with changes not told yet) whose window has closed by ``now``; an item
     whose window is still open gets a plan mark at its close. Only news counts, written
     since the first subscriber appeared: history loaded with its record (a seed's past, a
-    seeded record's creation) alerts nobody. Says how many notices were recorded."""
+    seeded record's creation) alerts nobody. ``base_url``: the public site the notices
+    link the item's page on (``feeds.base_url``). Says how many notices were recorded."""
     if ids is not None and not ids:
         return 0
     first = session.scalar(select(func.min(Subscriber.created_at)))
     if first is None:
         return 0
-    subscribers = list(session.scalars(select(Subscriber).where(Subscriber.immediate)))
+    subscribers = list(session.scalars(select(Subscriber).where(Subscriber.immediate, receiving())))
     marks: list[plan.Mark] = []
     recorded = 0
     for _, group in groupby(_untold(session, first, ids), key=_subject):
@@ -72,7 +79,7 @@ def record_changes(
         closes = rows[-1].recorded_at + window
         if closes > now:
             marks.append((plan.Work.CHANGE.value, str(rows[-1].id), closes))
-        elif _record_one(session, rows, subscribers, channels, now):
+        elif _record_one(session, rows, subscribers, channels, now, base_url):
             recorded += 1
     plan.mark(session.connection(), marks)
     return recorded
@@ -117,6 +124,7 @@ def _record_one(
     subscribers: Sequence[Subscriber],
     channels: Channels,
     now: datetime,
+    base_url: str | None,
 ) -> bool:
     """Record the notice of one item's changes; False when they come to nothing."""
     last = rows[-1]
@@ -124,7 +132,10 @@ def _record_one(
     wording = _wording(rows, view)
     if wording is None:
         return False
-    title, lines = wording
+    title, lines, fields = wording
+    link = item_link(base_url, last.subject_type, last.subject_slug) if base_url else None
+    if link is not None and view is not None:
+        lines.append(f"Details: {link}")
     treaty, kind = (view.treaty, view.kind) if view is not None else (None, None)
     chosen = [
         s for s in subscribers if s.created_at < last.recorded_at and s.concerns(treaty, kind)
@@ -140,7 +151,7 @@ def _record_one(
         subject_kind=kind,
         treaty_slug=treaty,
         change_id=last.id,
-        payload={"changes": [row.id for row in rows]},
+        payload=_payload(rows, view, fields, link),
     )
     # chat and push hear of changes; the feeds read the history
     return record(session, notice, chosen, channels, now=now, services=True) is not None
@@ -155,16 +166,22 @@ def _view(session: Session, change: Change, now: datetime) -> Item | None:
     return from_meeting(meeting, now) if meeting is not None else None
 
 
-def _wording(rows: Sequence[Change], view: Item | None) -> tuple[str, list[str]] | None:
-    """The subject line and the body's lines, or None when the changes cancel out."""
+def _wording(
+    rows: Sequence[Change], view: Item | None
+) -> tuple[str, list[str], list[FieldChange]] | None:
+    """The subject line, the body's lines and the net change of each field (none for an
+    item added or removed), or None when the changes cancel out."""
     last = rows[-1]
     fields = {row.field for row in rows}
     if {"created", "removed"} <= fields:
         return None  # added and removed again within the window
     lines: list[str] = []
+    net: list[FieldChange] = []
     if "created" in fields or "removed" in fields:
         made = next(row for row in rows if row.field in ("created", "removed"))
         new = view.when.text if view is not None and made.field == "created" else made.new
+        if view is not None and made.field == "created":
+            new = local_text(new, view.tz)
         title = change_title(last.subject_type, last.subject_title, made.field, made.old, new)
     else:
         net = net_changes((row.field, row.old, row.new) for row in rows)
@@ -183,7 +200,35 @@ def _wording(rows: Sequence[Change], view: Item | None) -> tuple[str, list[str]]
     )
     notes = dict.fromkeys(one_line(row.note) for row in rows if row.note)
     lines += [f"Note: {note}" for note in notes]
-    return title, lines
+    return title, lines, net
+
+
+def _payload(
+    rows: Sequence[Change], view: Item | None, net: Sequence[FieldChange], link: str | None
+) -> dict[str, Any]:
+    """What the email says beside the text: the item as it is now (the views' vocabulary,
+    with its page's ``link``), each field's change, the sources, notes and when it was
+    recorded (an instant: each reader words it in their own zone)."""
+    last = rows[-1]
+    sources = {row.source.id: row.source for row in rows if row.source is not None}
+    made = next((row.field for row in rows if row.field in ("created", "removed")), None)
+    return {
+        "changes": [row.id for row in rows],
+        "made": made,
+        "subject_type": last.subject_type,
+        "item": {**view.as_dict(), "link": link} if view is not None else None,
+        "fields": [
+            {"name": field_name(c.field), "old": c.old, "new": c.new, "date": c.field in _DATED}
+            for c in net
+        ],
+        "sources": [source.as_dict() for source in sources.values()],
+        "notes": list(dict.fromkeys(one_line(row.note) for row in rows if row.note)),
+        "recorded_at": last.recorded_at.isoformat(),
+        "edits": len({row.recorded_at for row in rows}),
+    }
+
+
+_DATED = frozenset(("due", "starts", "ends"))
 
 
 def _windows(net: Sequence[FieldChange], view: Item | None) -> tuple[str, str] | None:
@@ -198,6 +243,8 @@ def _windows(net: Sequence[FieldChange], view: Item | None) -> tuple[str, str] |
     after = {**now, **{c.field: c.new for c in net}}
     start = "due" if view.type == "deadline" else "starts"
     return (
-        window_text(after.get(start), after.get("ends")),
-        window_text(before.get(start), before.get("ends")),
+        window_text(local_text(after.get(start), view.tz), local_text(after.get("ends"), view.tz)),
+        window_text(
+            local_text(before.get(start), view.tz), local_text(before.get("ends"), view.tz)
+        ),
     )

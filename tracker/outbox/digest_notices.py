@@ -1,7 +1,8 @@
 """Digest notices: per subscriber, per period, once; on each subscriber's own schedule.
 
-Each subscriber's digest falls due at the latest period of their schedule (frequency,
-weekday, local hour, zone: :meth:`Subscriber.schedule`) not yet handled; it holds
+Only subscribers who confirmed and have not unsubscribed get digests. Each subscriber's
+digest falls due at the latest period of their schedule (frequency, weekday, local hour,
+zone: :meth:`Subscriber.schedule`) not yet handled; it holds
 everything since the last one handled (``digest_through``), so a digest missed while
 nothing ran is folded into the next rather than sent many times over.
 
@@ -28,6 +29,7 @@ from tracker import plan
 from tracker.alerts.digest_content import Selectable, Shared, gather
 from tracker.alerts.digests import Happening, Period, Schedule, identity
 from tracker.alerts.models import Subscriber
+from tracker.alerts.subscribers import receiving
 from tracker.db import UTCDateTime
 from tracker.notifiers.base import Message, Recipient
 from tracker.outbox.models import Notice, NoticeKind
@@ -49,9 +51,20 @@ def happenings(session: Session, period: Period, since: datetime) -> list[Select
         .order_by(Notice.due_at, Notice.id)
     )
     return [
-        (n.treaty_slug, n.subject_kind, Happening(n.kind, n.title, n.due_at, n.late))
+        (
+            n.treaty_slug,
+            n.subject_kind,
+            Happening(n.kind, n.title, n.due_at, n.late, _link(n.payload)),
+        )
         for n in notices
     ]
+
+
+def _link(payload: Any) -> str | None:
+    """The item page an alert or change notice links (recorded in its payload)."""
+    item = payload.get("item") if isinstance(payload, dict) else None
+    link = item.get("link") if isinstance(item, dict) else None
+    return link if isinstance(link, str) else None
 
 
 def shared(session: Session, settings: Settings, period: Period, since: datetime) -> Shared:
@@ -119,7 +132,7 @@ def _with_digest_due(
     their schedule. Two queries, and no subscriber loaded when none is due (the daemon
     asks on every tick)."""
     columns = (Subscriber.digest, Subscriber.digest_day, Subscriber.digest_hour, Subscriber.tz)
-    scope = Subscriber.digest != "none"
+    scope = and_(Subscriber.digest != "none", receiving())
     if emails is not None:
         scope = and_(scope, Subscriber.email.in_(emails))
     due: list[ColumnElement[bool]] = []
@@ -157,7 +170,11 @@ def due(
         found.append(DueDigest(sub, span, new))
     if force:
         fresh = {d.subscriber.id for d in found}
-        chosen = select(Subscriber).where(Subscriber.digest != "none").order_by(Subscriber.id)
+        chosen = (
+            select(Subscriber)
+            .where(Subscriber.digest != "none", receiving())
+            .order_by(Subscriber.id)
+        )
         if emails is not None:
             chosen = chosen.where(Subscriber.email.in_(emails))
         for sub in session.scalars(chosen):
@@ -250,7 +267,7 @@ def next_digests(session: Session, settings: Settings) -> list[plan.Mark]:
     handled = func.min(_handled(), type_=UTCDateTime())
     columns = (Subscriber.digest, Subscriber.digest_day, Subscriber.digest_hour, Subscriber.tz)
     groups = session.execute(
-        select(*columns, handled).where(Subscriber.digest != "none").group_by(*columns)
+        select(*columns, handled).where(Subscriber.digest != "none", receiving()).group_by(*columns)
     )
     found: dict[str, datetime] = {}
     for frequency, day, hour, tz, after in groups:

@@ -80,6 +80,7 @@ class Worker:
                 now,
                 None if catch_up else {int(key) for key in keys[Work.CHANGE]},
                 window=timedelta(seconds=self.settings.alerts.coalesce_seconds),
+                base_url=self.settings.feeds.base_url,
             )
             alerts = folded = digests = 0
             if sweep or keys[Work.ITEM]:
@@ -87,7 +88,12 @@ class Worker:
                 only = None if sweep else keys[Work.ITEM]
                 planned = plan_alerts(session, self.settings.alerts, now, subscribers, only=only)
                 alerts, folded = record_alerts(
-                    session, planning.due(planned.alerts, now), planned.own, self.channels, now
+                    session,
+                    planning.due(planned.alerts, now),
+                    planned.own,
+                    self.channels,
+                    now,
+                    base_url=self.settings.feeds.base_url,
                 )
                 marks += [(Work.ITEM.value, k, at) for k, at in planned.next_instants(now).items()]
             if sweep:

@@ -89,26 +89,51 @@ def window_text(starts: str | None, ends: str | None) -> str:
     return f"{first} to {last}" if last and last != first else first
 
 
+# A recorded state that says what happened, first in a subject: "Cancelled: X".
+_HEADLINES = {"cancelled": "Cancelled", "postponed": "Postponed", "superseded": "Superseded"}
+# A time written without its zone ("2027-05-04T10:00"): the item's own zone is said beside it.
+_BARE_TIME = re.compile(r"T\d{2}:\d{2}(:\d{2})?$")
+
+
+def local_text(text: str | None, tz: str | None) -> str:
+    """A date as written, a time with its zone said (``2027-05-04T10:00 Europe/Vienna``):
+    a meeting's time is in the meeting's own local time."""
+    said = one_line(text or "")
+    if tz and _BARE_TIME.search(said):
+        return f"{said} {one_line(tz)}"
+    return said
+
+
 def changes_title(
     subject_title: str,
     changes: Sequence[FieldChange],
     windows: tuple[str, str] | None = None,
 ) -> str:
-    """What happened to an item, in a subject line: ``Moved: X → B (was A)`` when only
-    its date moved (``windows``: its new and old date or span), one field as
-    :func:`change_title` says it, several: ``Changed: X: date, location``."""
+    """What happened to an item, in a subject line (``windows``: its new and old date or
+    span when its date moved): ``Moved: X → B (was A)``, ``Postponed: X → B (was A)``,
+    ``Cancelled: X``, ``Changed: X — location: Geneva → Vienna``; other fields changed
+    beside are named after: ``Moved: X → B (was A) — also location``, ``Changed: X —
+    location, confidence``."""
     name = one_line(subject_title)
-    if changes and all(c.field in _DATE_FIELDS for c in changes):
+    dated = [c for c in changes if c.field in _DATE_FIELDS]
+    others = [c for c in changes if c.field not in _DATE_FIELDS]
+    status = next((c for c in others if c.field == "status"), None)
+    headline = _HEADLINES.get(status.new or "") if status is not None else None
+    if headline is not None:
+        others = [c for c in others if c is not status]
+    title = f"{headline or ('Moved' if dated else 'Changed')}: {name}"
+    if dated:
         new, old = windows or (
-            one_line(changes[0].new or "") or "TBA",
-            one_line(changes[0].old or "") or "TBA",
+            one_line(dated[0].new or "") or "TBA",
+            one_line(dated[0].old or "") or "TBA",
         )
-        return f"Moved: {name} → {new} (was {old})"
-    if len(changes) == 1:
-        only = changes[0]
-        return change_title("", subject_title, only.field, only.old, only.new)
-    named = ["date" if c.field in _DATE_FIELDS else field_name(c.field) for c in changes]
-    return f"Changed: {name}: " + ", ".join(dict.fromkeys(named))
+        title += f" → {new} (was {old})"
+    if not others:
+        return title
+    if len(others) == 1 and not (dated or headline):
+        return f"{title} — {field_line(others[0])}"
+    also = "also " if dated or headline else ""
+    return f"{title} — {also}" + ", ".join(dict.fromkeys(field_name(c.field) for c in others))
 
 
 # What each confidence rests on, said after it: "expected — by treaty schedule or pattern".
