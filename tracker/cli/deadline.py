@@ -74,7 +74,7 @@ items.item_commands(
     (
         "Show a deadline, its sources and its history.",
         "deadline=title slug due=when precision countdown=human treaty kind status"
-        " alerts=alert_leads confirm_ahead_days=confirm_lead_days confirmation_due notes",
+        " alerts=alert_leads confirm_by=confirmation_due notes",
     ),
 )
 

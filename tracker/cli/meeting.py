@@ -102,8 +102,7 @@ items.item_commands(
     (
         "Show a meeting, its delegations, sources and history.",
         "meeting=title slug starts=when:undated ends countdown=human repeats=recurrence"
-        " series kind location status outcome confirm_ahead_days=confirm_lead_days"
-        " confirmation_due",
+        " series kind location status outcome confirm_by=confirmation_due",
     ),
     _delegations,
 )
