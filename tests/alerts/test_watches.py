@@ -102,6 +102,10 @@ def test_a_missing_confirmation_alerts_subscribers_once_on_its_day(
             ["ana@example.org"],  # bo follows summits only
         )
     ]
+    [mail] = [m for m in server.mailbox.received if str(m["Subject"]).startswith(MISSING)]
+    body = mail.get_body(("plain",))
+    assert body is not None
+    assert "http://127.0.0.1:8040/meetings/ssd" in body.get_content()  # its page
     tick(CONFIRMATION_DUE + timedelta(hours=1))
     later = tick(CONFIRMATION_DUE + timedelta(days=2))  # a restart catches up: nothing twice
     assert len(subjects(later, MISSING)) == 1

@@ -53,7 +53,7 @@ def record_alerts(
     folded: list[PlannedAlert] = []
     for alert in due:
         if isinstance(alert, WatchAlert):
-            _record_watch(session, alert, subscribers, channels, now)
+            _record_watch(session, alert, subscribers, channels, now, base_url)
             continue
         own_leads = own.get(alert.key, set())
         over = alert.ends_at <= now
@@ -121,11 +121,16 @@ def _record_watch(
     subscribers: Sequence[Subscriber],
     channels: Channels,
     now: datetime,
+    base_url: str | None,
 ) -> None:
     """Record a watch once: an expected confirmation for the immediate subscribers the
-    item concerns (nobody, once the item is over); a stale outcome for the operator."""
+    item concerns (nobody, once the item is over), carrying the item as alerts do; a stale
+    outcome for the operator, as text alone (it holds the commands to record it)."""
     late = now - watch.fires_at > LATE_AFTER and watch.fires_at >= watch.valid_from
     item = watch.item
+    payload: dict[str, Any] = {"watch": watch.watch.value}
+    if watch.watch is Watch.CONFIRMATION:
+        payload["item"] = item_entry(item, watch.fires_at, base_url)
     notice = NewNotice(
         identity=watch.identity,
         kind=NoticeKind.ALERT.value,
@@ -137,7 +142,7 @@ def _record_watch(
         subject_slug=item.slug,
         subject_kind=item.kind,
         treaty_slug=item.treaty,
-        payload={"watch": watch.watch.value},
+        payload=payload,
     )
     if watch.watch is Watch.STALE_OUTCOME:
         to = (
