@@ -72,6 +72,7 @@ def top_up_subscribers(engine: Engine, total: int) -> int:
                 "kinds": [],
                 "leads": None,
                 "created_at": TICK_AT - timedelta(days=30),
+                "confirmed_at": TICK_AT - timedelta(days=30),
                 "digest_through": TICK_AT,
             }
             for i in range(first, first + max(total - have, 0))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from tracker import text
@@ -117,6 +117,13 @@ def _hour(value: str) -> int | None:
     return int(hour)
 
 
+def check(session: Session, sub: Subscriber, fields: dict[str, Any]) -> None:
+    """InvalidInput or NotFound if ``fields`` cannot apply to ``sub``: a treaty that does
+    not exist, a digest day for a digest that is not weekly."""
+    queries.check_treaties(session, fields.get("treaties", ()))
+    _check_schedule(sub, fields)
+
+
 def _check_schedule(sub: Subscriber, fields: dict[str, Any]) -> None:
     """A digest day is a weekly digest's: refused for a daily one or none."""
     frequency = fields.get("digest", sub.digest)
@@ -125,6 +132,29 @@ def _check_schedule(sub: Subscriber, fields: dict[str, Any]) -> None:
             f"--digest-day is for weekly digests; this one's is {frequency}"
             + ("" if "digest" in fields else " (add --digest weekly)")
         )
+
+
+def receiving() -> ColumnElement[bool]:
+    """Subscribers anything may be recorded for: confirmed and not unsubscribed (a
+    suspension is the outbox's to skip: it keeps their place in what is planned)."""
+    return and_(Subscriber.confirmed_at.is_not(None), Subscriber.unsubscribed_at.is_(None))
+
+
+def receives(sub: Subscriber) -> bool:
+    """:func:`receiving`, of a subscriber loaded already."""
+    return sub.confirmed_at is not None and sub.unsubscribed_at is None
+
+
+def state(sub: Subscriber) -> str:
+    """What ``subscriber list`` says of them: active, pending confirmation, unsubscribed
+    or suspended."""
+    if sub.suspended_at is not None:
+        return "suspended"
+    if sub.unsubscribed_at is not None:
+        return "unsubscribed"
+    if sub.confirmed_at is None:
+        return "pending confirmation"
+    return "active"
 
 
 def get(session: Session, email: str) -> Subscriber:
@@ -141,18 +171,19 @@ def add(
     *,
     now: datetime,
     international: bool = False,
+    confirmed: bool = True,
 ) -> Subscriber:
     """A new subscriber; ``international``: whether the SMTP server takes internationalised
-    addresses (``smtp.smtputf8``)."""
+    addresses (``smtp.smtputf8``); ``confirmed``: False for a web sign-up, which waits
+    for its confirmation link (the operator's word is the confirmation)."""
     checked = address(email, international=international)
     if session.scalar(select(Subscriber.id).where(Subscriber.email == checked)):
         raise InvalidInput(f"subscriber {checked} exists already (use `subscriber edit`)")
-    queries.check_treaties(session, fields.get("treaties", ()))
-    _check_schedule(Subscriber(digest=DigestFrequency.WEEKLY.value), fields)
+    check(session, Subscriber(digest=DigestFrequency.WEEKLY.value), fields)
     sub = Subscriber(
         email=checked,
         created_at=now,
-        confirmed_at=now,  # the operator's word is the confirmation
+        confirmed_at=now if confirmed else None,
         tz="UTC",
         digest="weekly",
         immediate=False,
@@ -167,8 +198,7 @@ def add(
 
 def edit(session: Session, email: str, fields: dict[str, Any]) -> Subscriber:
     sub = get(session, email)
-    queries.check_treaties(session, fields.get("treaties", ()))
-    _check_schedule(sub, fields)
+    check(session, sub, fields)
     for key, value in fields.items():
         setattr(sub, key, value)
     return sub
@@ -202,6 +232,9 @@ def as_dict(sub: Subscriber, defaults: DigestSettings | None = None) -> dict[str
         "digest_through": sub.digest_through.isoformat() if sub.digest_through else None,
         "bounces": sub.bounces or 0,
         "suspended_at": sub.suspended_at.isoformat() if sub.suspended_at else None,
+        "confirmed_at": sub.confirmed_at.isoformat() if sub.confirmed_at else None,
+        "unsubscribed_at": sub.unsubscribed_at.isoformat() if sub.unsubscribed_at else None,
+        "state": state(sub),
     }
     if defaults is not None:
         applies = sub.schedule(defaults)
@@ -233,19 +266,27 @@ def _leads(text: str) -> frozenset[timedelta]:
 
 
 def subscriber_leads(subscribers: Sequence[Subscriber]) -> set[timedelta]:
-    """Every lead time some subscriber asked for (planned for every item)."""
-    return {lead for sub in subscribers if sub.leads for lead in parse_durations(sub.leads)}
+    """Every lead time some subscriber receiving alerts asked for (planned for every item;
+    one who has not confirmed or has unsubscribed adds nothing to the plan)."""
+    return {
+        lead
+        for sub in subscribers
+        if sub.leads and receives(sub)
+        for lead in parse_durations(sub.leads)
+    }
 
 
 def recipients(
     alert: PlannedAlert, own_leads: Set[timedelta], subscribers: Sequence[Subscriber]
 ) -> list[Subscriber]:
-    """Immediate subscribers concerned by the item and wanting this lead time."""
+    """Immediate subscribers receiving alerts, concerned by the item and wanting this lead
+    time."""
     chosen = []
     for sub in subscribers:
         wanted = _leads(sub.leads) if sub.leads else own_leads
         if (
             sub.immediate
+            and receives(sub)
             and alert.lead in wanted
             and sub.concerns(alert.item.treaty, alert.item.kind)
         ):

@@ -30,7 +30,7 @@ COMMAND_MODULES = {
     "upcoming": "board",
     "notifiers": "notify",
     "feed": "notify",
-    "subscriber": "alerts",
+    "subscriber": "subscribers",
     "alerts": "alerts",
     "digest": "alerts",
     "daemon": "alerts",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tracker.notifiers.feeds import Publication
     from tracker.settings import Settings
 
-MessageKind = Literal["alert", "change", "digest", "test"]
+MessageKind = Literal["alert", "change", "digest", "confirm", "test"]
 # What a DeliveryError is about: this one message (the default); the recipient's address
 # (a 5xx at RCPT: a bounce, counted towards suspending the subscriber); the transport
 # as a whole (authentication, TLS, connection refused: the channel pauses, nothing is

@@ -24,13 +24,14 @@ from tracker.clock import Clock
 from tracker.notifiers.base import DeliveryError, Message, MessageKind, Notifier, Recipient
 from tracker.outbox import transports
 from tracker.outbox.claims import InHand, Outcome, claim_batch, release, write_outcome
-from tracker.outbox.models import Delivery, Notice
+from tracker.outbox.models import Delivery, Notice, NoticeKind
 from tracker.settings import DeliverySettings
 
 log = logging.getLogger("tracker.outbox")
 # A recipient on a personal channel that is the operator (alerts.operator_email), not a
 # subscriber: "operator:<address>". Nothing of a subscriber's applies (links, refusals).
 OPERATOR = "operator:"
+_State = tuple[datetime | None, datetime | None, datetime | None]
 # Pauses that ended longer ago than any give-up window can reach back do not matter.
 _LOOK_BACK = timedelta(days=400)
 
@@ -61,10 +62,11 @@ def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> lis
         .where(Delivery.id.in_(ids))
     ).all()
     emails = {row[2] for row in rows if row[1] in personal and not row[2].startswith(OPERATOR)}
-    # Each subscriber's recipient, bounces so far, and why nothing may go to them (if so).
-    people: dict[str, tuple[Recipient, int, str | None]] = {
-        email: (Recipient(email, name, tz, subscriber_id), bounces, _refusal(email, *state))
-        for subscriber_id, email, name, tz, bounces, *state in session.execute(
+    # Each subscriber's recipient, bounces so far, and when they were suspended,
+    # unsubscribed and confirmed (see _refusal).
+    people: dict[str, tuple[Recipient, int, _State | None]] = {
+        email: (Recipient(email, name, tz, subscriber_id), bounces, (suspended, left, confirmed))
+        for subscriber_id, email, name, tz, bounces, suspended, left, confirmed in session.execute(
             select(
                 Subscriber.id,
                 Subscriber.email,
@@ -85,10 +87,13 @@ def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> lis
         if address.startswith(OPERATOR):
             person = (Recipient(address.removeprefix(OPERATOR)), 0, None)
         message: Message | DeliveryError
+        refusal = (
+            None if person is None or person[2] is None else _refusal(address, kind, *person[2])
+        )
         if person is None:
             message = DeliveryError(f"no subscriber {address}", permanent=True)
-        elif person[2] is not None:
-            message = DeliveryError(person[2], permanent=True)
+        elif refusal is not None:
+            message = DeliveryError(refusal, permanent=True)
         else:
             recipient = person[0]
             if raw not in shared:
@@ -123,12 +128,18 @@ def operator_recipient(address: str) -> str:
 
 def _refusal(
     email: str,
+    kind: str,
     suspended_at: datetime | None,
     unsubscribed_at: datetime | None,
     confirmed_at: datetime | None,
 ) -> str | None:
+    """Why nothing may go to this subscriber now, or None. A sign-up's confirmation goes
+    to an address not confirmed yet (or unsubscribed, signing up again): it is the one
+    email that may."""
     if suspended_at is not None:
         return f"subscriber {email} is suspended (bounces; `subscriber edit --resume`)"
+    if kind == NoticeKind.CONFIRM:
+        return None
     if unsubscribed_at is not None:
         return f"subscriber {email} has unsubscribed"
     if confirmed_at is None:

@@ -21,6 +21,7 @@ class NoticeKind(StrEnum):
     ALERT = "alert"
     CHANGE = "change"
     DIGEST = "digest"
+    CONFIRM = "confirm"  # a web sign-up's confirmation link: the one email before confirming
 
 
 class DeliveryStatus(StrEnum):
