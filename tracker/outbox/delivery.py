@@ -234,7 +234,6 @@ def deliver_due(
         for held in group:
             if stop():
                 return
-            tried.add(held.id)
             yield held
 
     while not stop():
