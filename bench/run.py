@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import cli, digests, feeds, rest, serve, tick
+from bench import change_latency, cli, digests, feeds, rest, serve, tick
 from bench.common import NOTES
 from bench.generate import Counts, generate, sqlite_url
 from bench.harness import Row, machine, write_reports
@@ -37,6 +37,7 @@ class Plan:
     serve_seconds: float
     serve_clients: int
     serve_repeat: int
+    change_edits: int  # edits timed from commit to the change email's arrival
 
 
 FULL = Plan(
@@ -52,6 +53,7 @@ FULL = Plan(
     serve_seconds=5,
     serve_clients=50,
     serve_repeat=2,
+    change_edits=30,
 )
 QUICK = Plan(
     sizes=(200,),
@@ -66,6 +68,7 @@ QUICK = Plan(
     serve_seconds=0.5,
     serve_clients=4,
     serve_repeat=1,
+    change_edits=3,
 )
 
 
@@ -106,6 +109,8 @@ def run(
     rest_db = caught_up or work / f"tick-{largest}.db"
     rows += rest.run(rest_db, work, largest, plan.idle_seconds)
     rows += serve.run(feed_db, work, plan.serve_clients, plan.serve_seconds, plan.serve_repeat)
+    latency_db = database(work, "latency", Counts(200, 10, 5, 0))  # its one subscriber: later
+    rows += change_latency.run(latency_db, work, plan.change_edits)
     notes += NOTES
     return rows, notes
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import tick
+import pytest
+
+from bench import change_latency, tick
 from bench.generate import Counts
 from bench.harness import machine, write_reports
 from bench.run import database
@@ -23,3 +25,18 @@ def test_the_harness_generates_times_and_reports_a_table(tmp_path: Path) -> None
     assert "- a note" in table
     data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert data["rows"][0]["tracker"]["median"] > 0
+
+
+@pytest.mark.slow
+def test_the_change_latency_bench_finds_each_edits_notice_and_email(tmp_path: Path) -> None:
+    db = database(tmp_path, "tiny", Counts(deadlines=20, meetings=2, treaties=2, subscribers=0))
+
+    rows = change_latency.run(db, tmp_path, edits=2, spacing=0.5)
+
+    assert [row.case.rsplit(": ", 1)[1] for row in rows] == [
+        "recorded − (commit + window)",
+        "arrival − recorded",
+        "commit → arrival",
+    ]
+    assert all(len(row.tracker.samples) == 2 for row in rows)
+    assert rows[0].met is not None and rows[2].met is None  # the last one is reported only
