@@ -1,7 +1,7 @@
 """Self-service subscriptions over HTTP, with email through a real SMTP server (aiosmtpd).
 
-Confirmation links carry their signing time from the wall clock (itsdangerous), so the
-app's clock starts at the real now and the tests move it forward from there.
+The app runs on a fixed clock the tests move forward; confirmation links carry the
+instant they were signed at from it.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from tracker.settings import Settings
 from tracker.web.app import create_app
 
 from ..alerts.helpers import add_subscriber
+from ..conftest import CURRENT_TIME
 from ..notifiers.conftest import Server, StartServer, smtp_server  # noqa: F401
 
 SECRET = "test-secret-of-the-links"
@@ -96,7 +97,7 @@ def site(
 ) -> Iterator[Site]:
     server = smtp_server()
     settings = make_settings(tmp_path, server)
-    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+    clock = FixedClock(CURRENT_TIME)
     with TestClient(create_app(settings, session_factory, clock)) as client:
         yield Site(settings, session_factory, clock, server, client)
 
@@ -257,7 +258,7 @@ def test_sign_ups_are_throttled_per_address_and_per_client(
     settings = make_settings(
         tmp_path, smtp_server(), form_hits_per_address=2, form_hits_per_client=4
     )
-    clock = FixedClock(datetime.now(UTC))
+    clock = FixedClock(CURRENT_TIME)
     with TestClient(create_app(settings, session_factory, clock)) as client:
         site = Site(settings, session_factory, clock, smtp_server(), client)
         assert [site.sign_up("ann@example.org").status_code for _ in range(3)] == [200, 200, 429]
@@ -290,7 +291,7 @@ def test_a_rotated_secret_is_accepted_until_its_day_and_refused_after(
     smtp_server: StartServer,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    now = datetime.now(UTC)
+    now = CURRENT_TIME
     until = now.date()
     with session_factory() as session, session.begin():
         add_subscriber(session, "ann@example.org", now=now)

@@ -66,8 +66,17 @@ class Tokens:
         day = as_of.date()
         return [old for old, until in self.previous if day <= until] + [self.secret]
 
-    def sign(self, purpose: Purpose, subscriber_id: int, email: str) -> str:
-        return _signer(self.secret, purpose).sign(_value(subscriber_id, email)).decode("ascii")
+    def sign(
+        self, purpose: Purpose, subscriber_id: int, email: str, now: datetime | None = None
+    ) -> str:
+        """A token; a confirmation token carries ``now`` (required for one), the instant
+        its age is counted from."""
+        signer = _signer(self.secret, purpose)
+        if isinstance(signer, TimestampSigner):
+            if now is None:
+                raise ValueError("a confirmation token is signed at an instant: pass now")
+            signer = _SignedAt(self.secret, salt=signer.salt, at=int(now.timestamp()))
+        return signer.sign(_value(subscriber_id, email)).decode("ascii")
 
     def read(
         self, purpose: Purpose, token: str, as_of: datetime, max_age: timedelta | None = None
@@ -104,6 +113,18 @@ class Tokens:
             )
 
         return make
+
+
+class _SignedAt(TimestampSigner):
+    """A timestamp signer that signs at the instant it is given (time is an input), not at
+    the wall clock's."""
+
+    def __init__(self, secret: str, *, salt: str | bytes | None, at: int) -> None:
+        super().__init__(secret, salt=salt)
+        self.at = at
+
+    def get_timestamp(self) -> int:
+        return self.at
 
 
 def _value(subscriber_id: int, email: str) -> bytes:

@@ -1,5 +1,5 @@
 """``tracker notifiers`` (list, test), ``tracker feed build``, and what ``tracker digest``
-does (the command is declared with the other subscriber commands in ``cli/alerts.py``)."""
+does (the command is declared with the other subscriber commands in ``cli/subscribers.py``)."""
 
 from __future__ import annotations
 

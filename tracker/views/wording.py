@@ -20,8 +20,15 @@ if TYPE_CHECKING:
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\ufffe\uffff]+")
 # What a history row's field is called in a sentence; a date moves, anything else changes.
-_FIELD_NAMES = {"due": "date", "starts": "start", "ends": "end"}
-_DATE_FIELDS = frozenset(_FIELD_NAMES)
+_DATE_FIELDS = frozenset({"due", "starts", "ends"})
+_FIELD_NAMES = {
+    "due": "date",
+    "starts": "start",
+    "ends": "end",
+    "confirm_lead_days": "days ahead a firm date is expected",
+    "status_on": "status date",
+    "alert_leads": "alert lead times",
+}
 
 
 def one_line(value: str) -> str:

@@ -146,7 +146,7 @@ def routes(settings: Settings, sessions: sessionmaker[Session], clock: Clock) ->
                     from tracker.outbox.confirmation_notices import record_confirmation
 
                     sub = done.subscriber
-                    link = f"{base}/confirm/{signing.sign('confirm', sub.id, sub.email)}"
+                    link = f"{base}/confirm/{signing.sign('confirm', sub.id, sub.email, now)}"
                     record_confirmation(session, sub, link, server.signup_expiry_hours, now)
         except FormRefused as exc:
             if exc.status == 400:  # the form expired: a fresh one, with what they typed
