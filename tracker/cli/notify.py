@@ -1,5 +1,5 @@
 """``tracker notifiers`` (list, test), ``tracker feed build``, and what ``tracker digest``
-does (the command is declared with the other subscriber commands in ``cli/subscribers.py``)."""
+does (the command itself is declared in ``cli/alerts.py``)."""
 
 from __future__ import annotations
 
