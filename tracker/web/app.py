@@ -26,7 +26,7 @@ from starlette.routing import Route
 from tracker.dates import parse_duration, zone
 from tracker.errors import InvalidInput, NotFound
 from tracker.views.board import valid_until
-from tracker.web import pages, subscriptions
+from tracker.web import health, pages, subscriptions
 from tracker.web.feeds import TOP_FEEDS, Feeds
 from tracker.web.live import LiveCache, Rendered
 
@@ -52,6 +52,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         cache_control=settings.server.cache_control,
     )
     site = pages.Pages(settings, cache)
+    monitor = health.Monitor(settings, sessions, clock)
     feeds = Feeds(settings, cache)
 
     def board(request: Request) -> Response:
@@ -155,12 +156,14 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         Route("/api/treaties/{slug}", treaty, methods=METHODS),
         *site.routes(),
         *subscriptions.routes(settings, sessions, clock),
+        *monitor.routes(),
     ]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(GZipMiddleware, minimum_size=500)],
         exception_handlers={404: site.not_found},
     )
+    monitor.instrument(app)
     app.router.redirect_slashes = False  # "/feed.xml/" is unknown, not a redirect
     app.state.live = cache  # what the tests look at: how many responses were rendered
     return app

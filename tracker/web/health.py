@@ -1,0 +1,354 @@
+"""``/healthz`` and ``/metrics``: is this node fit to serve, and how is the system doing.
+
+``/healthz`` answers 200 whenever the database answers (503 when it does not): a web node
+serves the catalogue from the database alone, so a load balancer must not pull it because
+the daemon is down. Whatever else is wrong (no active daemon, its heartbeat or its work
+late) makes the status ``degraded``, with the problems named, still 200.
+
+``/metrics`` is Prometheus text: requests counted by route template (never the raw path:
+one series per slug would be unbounded), method and status, and the state read from the
+database at scrape time by a collector of this app's own registry (no process-wide state).
+
+The daemon's liveness comes from what the database can see, so every node answers alike:
+- active: its lock is held (PostgreSQL: the advisory lock in ``pg_locks``; SQLite: the
+  file lock beside the database, tried for an instant with a shared lock);
+- heartbeat age (PostgreSQL): the lock's connection runs ``SELECT 1`` every heartbeat, so
+  the server's ``query_start`` for it is the last heartbeat, aged by the server's clock;
+- tick lag: how long the earliest work the plan says is due has waited (0 when nothing
+  is overdue). A daemon that ticks takes due rows within a sweep; a stalled one lets this
+  grow. Marks of "due now" from edits carry no time and are left out.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Connection, func, select, text
+from sqlalchemy.engine import make_url
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, Route
+
+from tracker.daemon.lock import ADVISORY_KEY, FileLock, lock_for
+from tracker.outbox import transports
+from tracker.outbox.models import Delivery, DeliveryStatus
+from tracker.plan import DUE_NOW, PlanEntry
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+    from starlette.applications import Starlette
+
+    from tracker.clock import Clock
+    from tracker.settings import Settings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
+
+# Late beyond these, the daemon is a problem: it beats every 5 s and takes due work
+# within a sweep (30 s at most), so these are several periods missed, not one slow one.
+HEARTBEAT_LATE_SECONDS = 30.0
+TICK_LATE_SECONDS = 120.0
+UNMATCHED = "unmatched"  # the route label of a path no route knows (a 404)
+
+_LOCK_HOLDER = text(
+    "SELECT a.application_name, a.client_addr,"
+    " EXTRACT(EPOCH FROM clock_timestamp() - a.query_start) AS heartbeat_age"
+    " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+    " JOIN pg_database d ON d.oid = l.database AND d.datname = current_database()"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+    " AND l.classid = :high AND l.objid = :low"
+)
+
+
+@dataclass(frozen=True)
+class DaemonState:
+    active: bool
+    holder: str | None  # who holds the lock, when it can be told
+    heartbeat_age_seconds: float | None  # PostgreSQL only
+    tick_lag_seconds: float
+
+
+@dataclass(frozen=True)
+class Outbox:
+    pending: int
+    failed: int
+    oldest_pending_age_seconds: float | None
+    transports: list[transports.Status]
+
+
+@dataclass(frozen=True)
+class Health:
+    daemon: DaemonState
+    outbox: Outbox
+
+    def problems(self) -> list[str]:
+        daemon, found = self.daemon, []
+        if not daemon.active:
+            found.append("no active daemon")
+        if (daemon.heartbeat_age_seconds or 0.0) > HEARTBEAT_LATE_SECONDS:
+            found.append(f"daemon heartbeat {daemon.heartbeat_age_seconds:.0f} s old")
+        if daemon.tick_lag_seconds > TICK_LATE_SECONDS:
+            found.append(f"due work waiting {daemon.tick_lag_seconds:.0f} s")
+        found += [f"transport {t.name} paused" for t in self.outbox.transports if t.state != "ok"]
+        return found
+
+
+class Probe:
+    """Reads the health of the system from the database, for both endpoints."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self.sessions, self.clock = sessions, clock
+        url = settings.effective_database_url
+        lock = (
+            None
+            if make_url(url).get_backend_name() == "postgresql"
+            else lock_for(url, settings.data_dir)
+        )
+        self.lock_file = lock.path if isinstance(lock, FileLock) else None
+        self.settings = settings
+
+    @cached_property
+    def channels(self) -> list[str]:
+        """The configured channels, looked up once (entry points are slow to read)."""
+        from tracker.daemon.system import configured_notifiers
+
+        return list(configured_notifiers(self.settings))
+
+    def read(self) -> Health:
+        """The state now; raises whatever the database raises when it cannot be read."""
+        now = self.clock.now()
+        with self.sessions() as session:
+            connection = session.connection()
+            daemon = self._daemon(connection, now)
+            found = transports.status(connection, self.channels, now)
+            failed = connection.scalar(
+                select(func.count()).where(Delivery.status == DeliveryStatus.FAILED.value)
+            )
+        oldest = min((t.oldest_pending for t in found if t.oldest_pending), default=None)
+        outbox = Outbox(
+            pending=sum(t.pending for t in found),
+            failed=int(failed or 0),
+            oldest_pending_age_seconds=_age(now, oldest),
+            transports=found,
+        )
+        return Health(daemon, outbox)
+
+    def _daemon(self, connection: Connection, now: datetime) -> DaemonState:
+        earliest = connection.scalar(
+            select(func.min(PlanEntry.due_at)).where(
+                PlanEntry.due_at > DUE_NOW, PlanEntry.due_at <= now
+            )
+        )
+        lag = _age(now, earliest) or 0.0
+        if self.lock_file is not None:
+            holder = _file_lock_holder(self.lock_file)
+            return DaemonState(holder is not None, holder or None, None, lag)
+        row = connection.execute(
+            _LOCK_HOLDER, {"high": ADVISORY_KEY >> 32, "low": ADVISORY_KEY & 0xFFFF_FFFF}
+        ).first()
+        if row is None:
+            return DaemonState(False, None, None, lag)
+        name = f"{row.application_name} ({row.client_addr or 'local socket'})"
+        age = float(row.heartbeat_age) if row.heartbeat_age is not None else None
+        return DaemonState(True, name, age, lag)
+
+
+def _age(now: datetime, then: datetime | None) -> float | None:
+    return None if then is None else max((now - then).total_seconds(), 0.0)
+
+
+def _file_lock_holder(path: Path) -> str | None:
+    """``"pid N"`` (or ``""``) while a daemon holds the file lock; None when none does.
+    A shared lock held for an instant: a standby trying just then tries again later."""
+    try:
+        handle = path.open("r", encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = handle.read().strip()
+            return f"pid {pid}" if pid else ""
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return None
+
+
+class StateCollector(Collector):
+    """The outbox and the daemon as gauges, read from the database at each scrape."""
+
+    def __init__(self, probe: Probe) -> None:
+        self.probe = probe
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("tracker_database_up", "1 when the database answered this scrape")
+        try:
+            health = self.probe.read()
+        except Exception:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        daemon = health.daemon
+        yield GaugeMetricFamily(
+            "tracker_daemon_active", "1 while a daemon holds the lock", value=int(daemon.active)
+        )
+        if daemon.heartbeat_age_seconds is not None:
+            yield GaugeMetricFamily(
+                "tracker_daemon_heartbeat_age_seconds",
+                "Age of the active daemon's last heartbeat (PostgreSQL)",
+                value=daemon.heartbeat_age_seconds,
+            )
+        yield GaugeMetricFamily(
+            "tracker_daemon_tick_lag_seconds",
+            "How long the earliest due work has waited for a tick (0: none overdue)",
+            value=daemon.tick_lag_seconds,
+        )
+        by_transport = {
+            "tracker_outbox_pending": "Deliveries pending or being sent",
+            "tracker_outbox_oldest_pending_age_seconds": "Age of the oldest pending delivery",
+            "tracker_transport_paused": "1 while the transport is paused",
+            "tracker_last_successful_delivery_timestamp_seconds": "Unix time of the last delivery",
+        }
+        families = {
+            name: GaugeMetricFamily(name, doc, labels=["transport"])
+            for name, doc in by_transport.items()
+        }
+        now = self.probe.clock.now()
+        for t in health.outbox.transports:
+            values = {
+                "tracker_outbox_pending": float(t.pending),
+                "tracker_outbox_oldest_pending_age_seconds": _age(now, t.oldest_pending),
+                "tracker_transport_paused": float(t.state != "ok"),
+                "tracker_last_successful_delivery_timestamp_seconds": (
+                    t.last_success_at.timestamp() if t.last_success_at else None
+                ),
+            }
+            for name, value in values.items():
+                if value is not None:
+                    families[name].add_metric([t.name], value)
+        yield from families.values()
+        yield GaugeMetricFamily(
+            "tracker_outbox_failed", "Deliveries given up on", value=health.outbox.failed
+        )
+
+
+class Monitor:
+    """The endpoints and the request metrics of one app, on a registry of its own."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self.probe = Probe(settings, sessions, clock)
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.requests = Counter(
+            "tracker_http_requests",
+            "HTTP requests by route template, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.seconds = Histogram(
+            "tracker_http_request_duration_seconds",
+            "Time to the end of the response, by route template",
+            ["route"],
+            registry=self.registry,
+        )
+        self.registry.register(StateCollector(self.probe))
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/healthz", self.healthz, methods=["GET", "HEAD"]),
+            Route("/metrics", self.metrics, methods=["GET"]),
+        ]
+
+    def instrument(self, app: Starlette) -> None:
+        """Count every request, outermost, so whatever answers it is counted."""
+        app.add_middleware(RequestMetrics, monitor=self)
+
+    def healthz(self, request: Request) -> Response:
+        headers = {"Cache-Control": "no-store"}
+        try:
+            health = self.probe.read()
+        except Exception as exc:
+            failure = {"status": "error", "database": "error", "error": type(exc).__name__}
+            return JSONResponse(failure, status_code=503, headers=headers)
+        problems = health.problems()
+        outbox = asdict(health.outbox)
+        del outbox["transports"]
+        body: dict[str, Any] = {
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
+            "database": "ok",
+            "daemon": asdict(health.daemon),
+            "outbox": outbox,
+        }
+        return JSONResponse(body, headers=headers)
+
+    def metrics(self, request: Request) -> Response:
+        return Response(
+            generate_latest(self.registry),
+            media_type=CONTENT_TYPE_LATEST,
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+class RequestMetrics:
+    """ASGI middleware: the route template the router chose, the status sent."""
+
+    def __init__(self, app: ASGIApp, monitor: Monitor) -> None:
+        self.app, self.monitor = app, monitor
+
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = _route_of(scope)
+            self.monitor.requests.labels(route, scope["method"], str(status)).inc()
+            self.monitor.seconds.labels(route).observe(time.perf_counter() - started)
+
+
+def _route_of(scope: Scope) -> str:
+    """The path template of the route the router chose (it leaves its endpoint in the
+    scope); several routes may share an endpoint, so the one matching the path."""
+    endpoint = scope.get("endpoint")
+    if endpoint is None:
+        return UNMATCHED
+    for route in scope["app"].router.routes:
+        # PARTIAL: the path matched with another method (a 405)
+        if getattr(route, "endpoint", None) is endpoint and route.matches(scope)[0] != Match.NONE:
+            return str(route.path)
+    return UNMATCHED
