@@ -78,13 +78,13 @@ def test_a_day_deadline_is_an_all_day_event(schedule: Schedule) -> None:
     assert str(expiry["SUMMARY"]) == "New START expires"
 
 
-def test_a_month_deadline_spans_its_month_and_says_so(schedule: Schedule) -> None:
+def test_a_month_deadline_is_a_one_day_marker_that_says_its_month(schedule: Schedule) -> None:
     schedule.build()
     exchange = events(schedule.out / "calendar.ics")["data-exchange"]
     assert exchange["DTSTART"].dt == date(2027, 2, 1)
-    assert exchange["DTEND"].dt == date(2027, 3, 1)
-    assert str(exchange["STATUS"]) == "TENTATIVE"
-    assert str(exchange["SUMMARY"]) == "Data exchange (date imprecise, month: February 2027)"
+    assert exchange["DTEND"].dt == date(2027, 2, 2)
+    assert str(exchange["STATUS"]) == "TENTATIVE" and str(exchange["TRANSP"]) == "TRANSPARENT"
+    assert str(exchange["SUMMARY"]) == "Data exchange — date not fixed: February 2027"
 
 
 def test_a_timed_meeting_keeps_its_zone_with_a_vtimezone(schedule: Schedule) -> None:
@@ -246,7 +246,8 @@ def test_icalendar_reads_each_written_event_back_to_its_values() -> None:
     assert "https://x.org/a?b=c;d" in str(talks["DESCRIPTION"])
     assert [a["TRIGGER"].dt for a in talks.walk("VALARM")] == [-lead for lead in leads]
     assert {str(a["DESCRIPTION"]) for a in talks.walk("VALARM")} == {one_line(items[0].title)}
-    assert exchange["DTSTART"].dt == date(2030, 7, 1) and exchange["DTEND"].dt == date(2030, 10, 1)
+    assert exchange["DTSTART"].dt == date(2030, 7, 1) and exchange["DTEND"].dt == date(2030, 7, 2)
+    assert str(exchange["SUMMARY"]) == "Data, exchange — date not fixed: Q3 2030"
     assert str(exchange["STATUS"]) == "TENTATIVE" and exchange["CATEGORIES"].cats == ["report"]
     assert str(exchange["DESCRIPTION"]).startswith(f"Deadline (report) of {HOSTILE}\n\nDue: Q3")
     assert str(expiry["STATUS"]) == "CANCELLED" and not expiry.walk("VALARM")

@@ -18,6 +18,10 @@ from tracker.errors import InvalidInput
 Item = Deadline | Meeting
 # Dates that may be to be announced: stored as no date, shown and recorded as "TBA".
 UNDATED = frozenset({"due", "starts"})
+# What moves an item's calendar event (its time, zone, rule) or its status: a change of
+# one of these bumps SEQUENCE (RFC 5545 3.8.7.4), so calendar clients take the new
+# version; a retitled or re-sourced item keeps its SEQUENCE (LAST-MODIFIED says it).
+SCHEDULING = frozenset({"due", "starts", "ends", "tz", "recurrence", "status"})
 
 
 def subject_type(item: Item) -> str:
@@ -81,7 +85,8 @@ def apply_changes(
             )
         )
     if changes:
-        item.sequence += 1
+        if any(change.field in SCHEDULING for change in changes):
+            item.sequence += 1
         item.updated_at = now
     return changes
 

@@ -60,6 +60,8 @@ class Publication:
     items: Sequence[Item] = ()
     alarm_leads: Sequence[timedelta] = ()
     refresh: timedelta = timedelta(hours=1)
+    # The calendars leave out the markers of dates not fixed to a week (``?precise=1``).
+    precise: bool = False
 
     def url(self, relative: str) -> str:
         """The public address of a file under the feed directory."""

@@ -2,7 +2,10 @@
 
 Every property comes from the stored item: the UID stored with it, ``SEQUENCE`` bumped on
 each change, and ``DTSTAMP``/``LAST-MODIFIED`` from the item's last change rather than the
-clock, so the same items always give the same bytes.
+clock, so the same items always give the same bytes. A date not fixed to a week ("2027", "end of
+September 2026") is a one-day marker on its first possible day, its window in its title,
+or left out for a calendar of precise dates (``Publication.precise``); a date to be
+announced is left out.
 
 Each VEVENT is written once per build as the content lines icalendar writes for it (its
 property order, escaping and folding: :mod:`tracker.notifiers.ical_text`; the tests hold
@@ -30,6 +33,14 @@ from tracker.views.items import Item
 from tracker.views.wording import confidence_phrase, one_line, source_phrase, status_phrase
 
 PRODID = "-//tracker//arms control treaty tracker//EN"
+# A date window wider than this is no event of that length: a subscriber's calendar would
+# fill a whole month or year. It is shown as a one-day marker on its first possible day.
+WIDEST_EVENT = timedelta(days=7)
+
+
+def is_marker(window: DateWindow) -> bool:
+    """Whether an item dated ``window`` is shown as a marker rather than as an event."""
+    return window.latest - window.earliest >= WIDEST_EVENT
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ def _status(item_status: str, window: DateWindow) -> str:
 
 
 def _summary(title: str, window: DateWindow) -> str:
+    if is_marker(window):
+        return f"{one_line(title)} — date not fixed: {one_line(window.text)}"
     if window.is_exact:
         return one_line(title)
     return f"{one_line(title)} (date imprecise, {window.precision.value}: {window.text})"
@@ -89,8 +102,11 @@ def _description(item: Item) -> str:
 
 def _span(item: Item) -> tuple[date | datetime, date | datetime | None]:
     """DTSTART and DTEND: timed in the item's zone (Geneva as Europe/Zurich), else all-day
-    with the exclusive end spanning the whole window."""
+    with the exclusive end spanning the whole window (the day after its last day); a
+    marker: its first possible day alone."""
     start, end = item.when, item.ends
+    if is_marker(start):
+        return start.earliest, start.earliest + timedelta(days=1)
     if start.precision is Precision.TIME:
         at = start.at or datetime.min.time()
         begins = datetime.combine(start.earliest, at, zone(start.tz or item.tz))
@@ -141,7 +157,10 @@ def _event(item: Item, base_url: str, triggers: Sequence[str]) -> _Rendered:
         "TRANSP:TRANSPARENT\r\n",
         line("URL", item_link(base_url, item.type, item.slug)),
     ]
-    if item.status == ("scheduled" if item.type == "meeting" else "pending"):
+    # No alarm counts down to a marker's day: it is only the first the date could be.
+    if item.status == ("scheduled" if item.type == "meeting" else "pending") and not is_marker(
+        item.when
+    ):
         parts.append(_alarms(triggers, item.title))
     parts.append("END:VEVENT\r\n")
     raw = "".join(parts).encode()
@@ -230,8 +249,13 @@ class IcsPublisher(FeedPublisher):
         p = publication
         triggers = [ical_value(vDuration(-lead)) for lead in p.alarm_leads]
         refresh = ical_value(vDuration(p.refresh))
-        # A date to be announced is no event: a calendar has no day to put it on.
-        dated = (item for item in p.items if not item.when.is_tba)
+        # A date to be announced is no event: a calendar has no day to put it on; asked for
+        # precise dates only, a date not fixed to a week is not one either.
+        dated = (
+            item
+            for item in p.items
+            if not item.when.is_tba and not (p.precise and is_marker(item.when))
+        )
         events = sorted((_event(item, p.base_url, triggers) for item in dated), key=lambda e: e.uid)
         zones = _timezones(events)
         about = "Deadlines and meetings of arms control treaties"

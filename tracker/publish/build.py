@@ -75,8 +75,10 @@ def _publication(
     shows: frozenset[str],
     alarm_leads: Sequence[timedelta],
     as_of: datetime,
+    precise: bool = False,
 ) -> Publication:
-    """What the parts to render show, read once for all of them."""
+    """What the parts to render show, read once for all of them (``precise``: calendars of
+    dates fixed to a week only)."""
     from tracker.publish.calendar_items import calendar_items
     from tracker.publish.entries import feed_entries
 
@@ -99,6 +101,7 @@ def _publication(
             else ()
         ),
         alarm_leads=alarm_leads,
+        precise=precise,
     )
 
 
@@ -120,12 +123,14 @@ def feed_files(
     *,
     alarm_leads: Sequence[timedelta] = (),
     as_of: datetime,
+    precise: bool = False,
 ) -> tuple[dict[str, bytes], datetime | None]:
     """Every file of ``publishers`` (named as in the feed directory), rendered now as a
     build would write them, and the instant until which they stay the same for the same
-    rows (None: until the rows change). For serving them live."""
+    rows (None: until the rows change). For serving them live; ``precise``: the calendars
+    without the markers of dates not fixed to a week (``?precise=1``)."""
     needed = frozenset[str]().union(*(_shows(p) for p in publishers))
-    publication = _publication(session, settings, needed, alarm_leads, as_of)
+    publication = _publication(session, settings, needed, alarm_leads, as_of, precise)
     files: dict[str, bytes] = {}
     for publisher in publishers:
         files.update(publisher.publish(publication))

@@ -5,8 +5,9 @@ Of the deadlines, and of the meetings: those that have not ended, nearest first,
 :data:`PAST_CAP`. Recurring meetings always (their RRULE carries them on); undated
 meetings never. A schedule of a few hundred items is there whole; with 100k, a calendar
 keeps what a subscriber looks at and older items drop out (the board, the API and the
-CLI still list them). A treaty's calendar is its share of these, so the caps bound every
-build.
+CLI still list them). A cancelled (or superseded) item stays, shown cancelled, for
+:data:`CANCELLED_KEPT` after the change that cancelled it, then drops out. A treaty's
+calendar is its share of these, so the caps bound every build.
 
 Rows are read as columns (those a feed shows, with their treaty's slug and name joined),
 and the sources in one query per type: loading ORM objects (each with its treaty, the
@@ -25,7 +26,7 @@ from typing import Any
 from sqlalchemy import Executable, Select, func, select
 from sqlalchemy.orm import Session
 
-from tracker.catalog.models import Deadline, Meeting, deadline_sources, meeting_sources
+from tracker.catalog.models import Change, Deadline, Meeting, deadline_sources, meeting_sources
 from tracker.catalog.sources import Source
 from tracker.catalog.treaties import Treaty
 from tracker.dates import LONGEST_WINDOW, DateWindow
@@ -33,6 +34,9 @@ from tracker.views.items import Item, Sources, deadline_item, meeting_item, whol
 
 PAST_CAP = 200
 AHEAD_CAP = 1000
+# How long a cancelled item stays in the calendars, so subscribers' copies see it cancelled.
+CANCELLED_KEPT = timedelta(days=30)
+_ENDED = ("cancelled", "superseded")
 
 
 def _nearest(
@@ -131,6 +135,37 @@ def _items(
     return items
 
 
+def _cancelled_on(session: Session, type_: str, rows: Sequence[Any]) -> dict[int, date]:
+    """The day each cancelled row of ``rows`` was last given its status (a row recorded so
+    from the start: its last change)."""
+    ids = [row.id for row in rows if row.status in _ENDED]
+    if not ids:
+        return {}
+    found = session.execute(
+        select(Change.subject_id, func.max(Change.changed_at))
+        .where(
+            Change.subject_type == type_,
+            Change.subject_id.in_(ids),
+            Change.field == "status",
+            Change.new.in_(_ENDED),
+        )
+        .group_by(Change.subject_id)
+    )
+    changed = {subject: at for subject, at in found}
+    return {
+        row.id: changed.get(row.id, row.updated_at).date() for row in rows if row.status in _ENDED
+    }
+
+
+def _current(session: Session, type_: str, rows: list[Any], today: date) -> list[Any]:
+    """``rows`` without those cancelled more than :data:`CANCELLED_KEPT` before ``today``
+    (by the day, so what a calendar holds changes only when the day turns)."""
+    cancelled = _cancelled_on(session, type_, rows)
+    return [
+        row for row in rows if row.id not in cancelled or today < cancelled[row.id] + CANCELLED_KEPT
+    ]
+
+
 def calendar_items(session: Session, as_of: datetime, today: date) -> list[Item]:
     """The deadlines and meetings the calendars hold as of ``today`` (see the docstring)."""
     deadlines = _nearest(
@@ -147,7 +182,10 @@ def calendar_items(session: Session, as_of: datetime, today: date) -> list[Item]
     # A meeting may last longer than any date window: no bound on its first day.
     meetings = _nearest(session, single, ends, Meeting.starts_earliest, today, None)
     meetings += records(session, dated.where(Meeting.recurrence.is_not(None)).order_by(Meeting.id))
-    found = {"deadline": deadlines, "meeting": meetings}
+    found = {
+        "deadline": _current(session, "deadline", deadlines, today),
+        "meeting": _current(session, "meeting", meetings, today),
+    }
     return [item for _, item in _items(session, found, as_of, calendar=True)]
 
 

@@ -8,13 +8,16 @@ new item. Alerts come from the outbox's public notices (the alerts of each item'
 times), read only. A change has the identity of the outbox's change notice
 (``change:<id>``), so its GUID is the same whether or not the daemon has seen it. Each
 entry's identity, time and text derive only from stored rows, so an unchanged database
-gives the same bytes.
+gives the same bytes. Summaries say dates as dates ("5 February 2026"), never counted
+from the build ("in 9 days"), which would be wrong a day later
+(:mod:`tracker.publish.absolute_dates`).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +27,10 @@ from sqlalchemy.orm import Session
 from tracker.catalog.models import NAMESPACE, Change
 from tracker.notifiers.feeds import FeedEntry, item_link
 from tracker.outbox.models import Notice
+from tracker.publish.absolute_dates import item_when_said, written_moment_said
 from tracker.publish.calendar_items import items_by_id, records
-from tracker.views.wording import change_title, item_phrase, one_line
+from tracker.views.items import Item
+from tracker.views.wording import change_title, confidence_phrase, one_line, status_phrase
 
 
 def guid(identity: str) -> str:
@@ -40,6 +45,29 @@ def _history_rows(session: Session, limit: int) -> list[Any]:
     return records(
         session, newest.order_by(Change.changed_at.desc(), Change.id.desc()).limit(limit)
     )
+
+
+def _item_said(item: Item, at: datetime) -> str:
+    """An item's date in words, its state as of ``at`` and how sure its date is:
+    ``5 February 2026; in session; announced — …``."""
+    status = replace(item, as_of=at).status
+    return f"{item_when_said(item)}; {status_phrase(status)}; {confidence_phrase(item.confidence)}"
+
+
+def _alert_summary(title: str, body: str) -> str:
+    """An alert's body in one line without its headline (which counts the days to the item
+    from when the alert fell due), its date in words: ``Deadline: New START expires
+    (expiry). Treaty: new-start. When: 5 February 2026. Alert: 30d before``."""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    if lines and lines[0] == one_line(title):
+        lines = lines[1:]
+    said = []
+    for line in lines:
+        if line.startswith("When: "):
+            written = line.removeprefix("When: ").rpartition(" (")[0] or line[6:]
+            line = f"When: {written_moment_said(written)}"
+        said.append(line.rstrip("."))
+    return one_line(". ".join(said))[:1000] or title
 
 
 def _change_entries(
@@ -58,7 +86,7 @@ def _change_entries(
         )
         summary = title
         if item is not None:
-            summary += f" — {item_phrase(item, change.changed_at)}"
+            summary += f" — {_item_said(item, change.changed_at)}"
         if change.note:
             summary += f". {one_line(change.note)}"
         entries.append(
@@ -111,7 +139,7 @@ def _alert_entries(session: Session, base_url: str, limit: int) -> list[FeedEntr
                 guid=guid(alert.identity),
                 kind="alert",
                 title=title,
-                summary=one_line(alert.body)[:1000] or title,
+                summary=_alert_summary(title, alert.body),
                 link=link,
                 at=alert.due_at,
                 treaty_slug=alert.treaty_slug,

@@ -57,8 +57,10 @@ class Feeds:
         """The feed file ``relative`` (``feed.xml``, ``treaties/new-start.ics``); 404 when
         no publisher writes it."""
 
+        precise = request.query_params.get("precise") == "1"  # calendars: no date markers
+
         def render(session: Session, as_of: datetime) -> Rendered:
-            files, until = self._all_files(session, as_of)
+            files, until = self._all_files(session, as_of, precise)
             if relative not in files:
                 raise HTTPException(404)
             media_type = TOP_FEEDS.get(relative) or MEDIA_TYPES[relative[-4:]]
@@ -67,17 +69,19 @@ class Feeds:
         return self.cache.respond(request, render, extra=newest_public_alert)
 
     def _all_files(
-        self, session: Session, as_of: datetime
+        self, session: Session, as_of: datetime, precise: bool = False
     ) -> tuple[dict[str, bytes], datetime | None]:
         """Every feed file, rendered once for all of them while the rows hold."""
         from tracker.publish.build import feed_files
 
-        key = (revision.current(session), newest_public_alert(session)[0])
+        key = (revision.current(session), newest_public_alert(session)[0], precise)
         with self._lock:
             held, files, until = self._files
         if held == key and (until is None or as_of < until):
             return files, until
-        files, until = feed_files(session, self.settings, self.publishers(), as_of=as_of)
+        files, until = feed_files(
+            session, self.settings, self.publishers(), as_of=as_of, precise=precise
+        )
         with self._lock:
             self._files = (key, files, until)
         return files, until

@@ -85,12 +85,21 @@ class Pages:
     def _item_endpoint(self, type_: str) -> Any:
         def endpoint(request: Request) -> Response:
             slug, suffix = split_name(request.path_params["name"])
-            return self.cache.respond(request, lambda s, t: self._item(s, t, type_, slug, suffix))
+            precise = request.query_params.get("precise") == "1"  # .ics: no date marker
+            return self.cache.respond(
+                request, lambda s, t: self._item(s, t, type_, slug, suffix, precise)
+            )
 
         return endpoint
 
     def _item(
-        self, session: Session, as_of: datetime, type_: str, slug: str, suffix: str
+        self,
+        session: Session,
+        as_of: datetime,
+        type_: str,
+        slug: str,
+        suffix: str,
+        precise: bool = False,
     ) -> Rendered:
         from tracker.catalog import queries
         from tracker.views import service
@@ -105,20 +114,20 @@ class Pages:
             raise HTTPException(404) from None
         aged = self._aged([item], as_of)
         if suffix == "ics":
-            return Rendered(self._ics(item), ICS, aged)
+            return Rendered(self._ics(item, precise), ICS, aged)
         data = service.item(session, type_, slug, as_of)
         if suffix == "json":
             return Rendered(json_bytes(data), JSON, aged)
         page = render_page("pages/item.html", self._context(as_of, item=data))
         return Rendered(page, HTML, aged)
 
-    def _ics(self, item: Item) -> bytes:
+    def _ics(self, item: Item, precise: bool = False) -> bytes:
         from tracker.notifiers.feeds import Publication
         from tracker.notifiers.ics import IcsPublisher
 
         feeds = self.settings.feeds
         one = Publication(title=f"{feeds.title}: {item.title}", base_url=feeds.base_url,
-                          treaties=(), items=(item,))  # fmt: skip
+                          treaties=(), items=(item,), precise=precise)  # fmt: skip
         return IcsPublisher().publish(one)["calendar.ics"]
 
     # Treaties (``/treaties/<slug>``; the app routes ``.xml`` and ``.ics`` to the feeds)
