@@ -58,32 +58,31 @@ def tags(page: str) -> Tags:
     return parser
 
 
-def test_it_shows_countdown_cards_with_a_big_t_minus(page: str, tags: Tags):
-    cards = tags.having("li", "card")
-    assert 1 <= len(cards) <= 6
-    assert re.search(r'class="tminus">T−\d+ <small>days</small>', page)
+def test_each_item_says_its_state_confidence_countdown_and_links_to_its_page(tags: Tags):
+    cards = tags.having("li", "item")
+    assert cards
+    for attrs in cards:
+        assert attrs["data-slug"]
+    hrefs = {attrs.get("href") for _, attrs in tags.elements}
+    for attrs in cards:
+        kind = "deadlines" if "deadline" in (attrs.get("class") or "").split() else "meetings"
+        assert f"{kind}/{attrs['data-slug']}" in hrefs
+    assert len(tags.having("dd", "state")) == len(cards)
+    assert len(tags.having("dd", "confidence")) == len(cards)
+    assert len(tags.having("p", "countdown")) == len(cards)
 
 
-def test_the_recently_passed_strip_has_new_start_290_days_ago(page: str):
-    strip = page[page.index('id="passed"') :]
-    assert "New START expires</a>: 2026-02-05, 290 days ago" in strip
-
-
-def test_meetings_show_location_series_and_marks_cancelled_ones(page: str, tags: Tags):
-    assert tags.having("tr", "meeting-row")
-    section = page[page.index('id="meetings"') : page.index('id="treaties"')]
-    for status in re.findall(r'class="meeting-row ([\w-]+)"', section):
-        assert status in {
-            "scheduled",
-            "in-session",
-            "awaiting-outcome",
-            "postponed",
-            "cancelled",
-            "held",
-            "unconfirmed",
-        }
-    if "meeting-row cancelled" in section:
-        assert "✕ cancelled" in section
+def test_the_sections_come_in_the_order_a_reader_asks(page: str):
+    headings = re.findall(r'<h2 id="([\w-]+)">([^<]+)</h2>', page)
+    assert headings == [
+        ("now", "In session now"),
+        ("next", "Next 30 days"),
+        ("later", "Later"),
+        ("undated", "Date to be announced"),
+        ("changed", "Recently changed"),
+        ("treaties", "Treaties"),
+        ("timeline", "Timeline"),
+    ]
 
 
 def test_the_status_table_has_headers_and_a_row_per_treaty(page: str, tags: Tags):
@@ -96,7 +95,8 @@ def test_the_status_table_has_headers_and_a_row_per_treaty(page: str, tags: Tags
 def test_the_timeline_is_inline_svg_with_a_lane_per_treaty_and_text_alternatives(
     page: str, tags: Tags
 ):
-    assert len(tags.having("svg")) == 1
+    assert len(tags.having("svg", "timeline")) == 1
+    assert tags.having("ul", "legend")
     assert len(tags.having("g", "lane")) == len(tags.having("tr", "treaty-row"))
     assert tags.having("title") and tags.having("desc")
     assert tags.having("line", "today")
@@ -113,6 +113,7 @@ def test_it_links_to_every_feed(tags: Tags):
 
 def test_it_has_no_scripts_and_no_external_assets(page: str, tags: Tags):
     assert not tags.having("script")
+    assert not [attrs for _, attrs in tags.elements if any(k.startswith("on") for k in attrs)]
     assert "prefers-color-scheme: dark" in page
     for name, attrs in tags.elements:
         if name in ("link", "img", "iframe"):
@@ -173,11 +174,12 @@ def test_a_terminated_treaty_ends_its_lane_when_the_withdrawal_took_effect(sessi
     assert chart.lanes[0].end < chart.today_x
 
 
-def test_a_large_schedule_shows_the_nearest_cards_and_the_latest_passed(session, monkeypatch):
+def test_a_large_schedule_shows_the_nearest_of_each_section(session, monkeypatch):
     from tracker.views import board as module
+    from tracker.views import sections
 
-    monkeypatch.setattr(module, "CARDS", 2)
-    monkeypatch.setattr(module, "PASSED_SHOWN", 2)
+    monkeypatch.setattr(sections, "NEXT_SHOWN", 2)
+    monkeypatch.setattr(sections, "LATER_SHOWN", 2)
     monkeypatch.setattr(module, "TIMELINE_MARKS", 3)
     make_treaty(session, signed="2000-01-01")
     for n in range(1, 8):
@@ -185,7 +187,7 @@ def test_a_large_schedule_shows_the_nearest_cards_and_the_latest_passed(session,
             session, f"Ahead {n}", due=f"2027-0{n}-01", slug=f"ahead-{n}", treaty="new-start"
         )
         make_deadline(
-            session, f"Passed {n}", due=f"2026-0{n}-01", slug=f"passed-{n}", treaty="new-start"
+            session, f"Soon {n}", due=f"2026-11-2{n}", slug=f"soon-{n}", treaty="new-start"
         )
     make_deadline(session, "Dropped", due="2026-11-23", slug="dropped", status="cancelled")
     make_deadline(session, "Long ago", due="2020-01-01", slug="long-ago")
@@ -193,10 +195,24 @@ def test_a_large_schedule_shows_the_nearest_cards_and_the_latest_passed(session,
 
     shown = gather(session, Settings(), CURRENT_TIME)
 
-    assert [e.slug for e in shown.countdowns] == ["ahead-1", "ahead-2"]
-    assert [e.slug for e in shown.passed] == ["passed-7", "passed-6"]
+    assert [e.slug for e in shown.sections.now] == ["soon-2"]  # due today; soon-1 passed
+    assert [e.slug for e in shown.sections.next] == ["soon-3", "soon-4"]
+    assert [e.slug for e in shown.sections.later] == ["ahead-1", "ahead-2"]
     marks = sorted(m.label.split(" (")[0] for m in shown.timeline.lanes[0].marks)
-    assert marks == ["Ahead 1", "Ahead 2", "Ahead 3"]  # the nearest to today
+    assert marks == ["Soon 1", "Soon 2", "Soon 3"]  # the nearest to today
+
+
+def test_a_date_not_fixed_to_the_day_is_a_bar_on_the_timeline(session):
+    make_treaty(session, signed="2000-01-01")
+    make_deadline(session, "Window", due="May 2027", slug="window", treaty="new-start")
+    make_deadline(session, "Day", due="2027-05-10", slug="day", treaty="new-start")
+    session.flush()
+
+    marks = {m.label.split(" (")[0]: m for m in gather(session, Settings(), CURRENT_TIME)
+             .timeline.lanes[0].marks}  # fmt: skip
+    assert marks["Day"].until_x is None
+    assert marks["Window"].until_x is not None
+    assert marks["Window"].x < marks["Day"].x < marks["Window"].until_x
 
 
 def test_the_board_says_until_when_it_holds(session):

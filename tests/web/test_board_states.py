@@ -41,36 +41,26 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def section(page: str, name: str) -> str:
-    """The section's text; empty when the board leaves it out (nothing recently passed)."""
-    start = page.find(f'id="{name}"')
-    if start == -1:
-        return ""
-    end = page.find("<h2", start)
-    return page[start : end if end != -1 else None]
-
-
-def row_of(table: str, title: str) -> str:
-    return next(row for row in table.split("<tr") if title in row)
+    start = page.index(f'id="{name}"')
+    return page[start : page.index("</section>", start)]
 
 
 def card_of(page: str, slug: str) -> str:
     start = page.index(f'data-slug="{slug}"')
-    return page[start : page.index("</li>\n", page.index("</h3>", start))]
+    return page[start : page.index("</li>\n", page.index("</dl>", start))]
 
 
-def test_a_meeting_in_session_is_shown_in_session_not_passed(page: str):
-    meetings = section(page, "meetings")
-    row = row_of(meetings, "Fixture Review Conference")
-    assert 'class="status-in-session">in session</td>' in row
-    assert "confirmed — official calendar or notice" in row
-    assert "Fixture Review Conference" not in section(page, "passed")
+def test_a_meeting_in_session_is_shown_in_session_now(page: str):
+    card = card_of(section(page, "now"), "fixture-revcon")
+    assert 'class="state status-in-session">in session</dd>' in card
+    assert "confirmed — official calendar or notice" in card
+    assert "now, ends in 2 days" in card
 
 
-def test_an_open_deadline_stays_among_the_cards_with_its_state_and_confidence(page: str):
-    card = card_of(page, "fixture-report")
+def test_an_open_deadline_is_in_session_now_with_its_state_and_confidence(page: str):
+    card = card_of(section(page, "now"), "fixture-report")
     assert "open (its window is running)" in card
-    assert "Confidence: expected — by treaty schedule or pattern" in card
-    assert "Fixture report due" not in section(page, "passed")
+    assert ">expected — by treaty schedule or pattern</dd>" in card
 
 
 def test_a_source_is_shown_with_its_grade_and_caveat(page: str):
@@ -81,7 +71,8 @@ def test_a_source_is_shown_with_its_grade_and_caveat(page: str):
 def test_a_date_known_to_the_year_gets_no_t_minus_but_its_countdown_in_words(page: str):
     card = card_of(page, "fixture-2027")
     assert "T−" not in card
-    assert re.search(r'<div class="tminus words">in [^<]+</div>', card)
+    assert re.search(r'<p class="countdown"><strong>in [^<]+</strong></p>', card)
+    assert "(not fixed to the day)" in card
 
 
 def test_dates_to_be_announced_are_listed_in_their_own_section(page: str):
@@ -95,5 +86,5 @@ def test_dates_to_be_announced_are_listed_in_their_own_section(page: str):
 
 
 def test_a_cancelled_meeting_is_marked_cancelled(page: str):
-    row = row_of(section(page, "meetings"), "Fixture plenary called off")
-    assert "✕ cancelled" in row
+    card = card_of(section(page, "next"), "fixture-cancelled")
+    assert "✕ cancelled" in card

@@ -138,11 +138,11 @@ def test_it_binds_loopback_and_serves_the_board(server: str):
 def test_the_served_board_shows_a_meeting_in_session_and_a_date_to_be_announced(server: str):
     with urllib.request.urlopen(f"{server}/") as response:
         page = html.unescape(response.read().decode())
-    meetings = page[page.index('id="meetings"') : page.index('id="undated"')]
-    row = next(r for r in meetings.split("<tr") if "Fixture Review Conference" in r)
-    assert ">in session</td>" in row
-    assert "confirmed — official calendar or notice" in row
-    undated = page[page.index('id="undated"') : page.index('id="treaties"')]
+    now = page[page.index('id="now"') : page.index('id="next"')]
+    card = next(c for c in now.split("<li") if "Fixture Review Conference" in c)
+    assert ">in session</dd>" in card
+    assert "confirmed — official calendar or notice" in card
+    undated = page[page.index('id="undated"') : page.index('id="changed"')]
     assert "Fixture protocol deposit" in undated
 
 

@@ -29,6 +29,9 @@ from tracker.dates import zone
 from tracker.files import write_changed
 from tracker.notifiers.feeds import EVERYTHING, FeedTreaty, Publication
 from tracker.publish import state
+from tracker.publish.narrowing import narrowed
+from tracker.views.filters import EVERYTHING as EVERYTHING_SHOWN
+from tracker.views.filters import BoardFilter
 
 if TYPE_CHECKING:
     from tracker.notifiers.base import Publisher
@@ -124,6 +127,7 @@ def feed_files(
     alarm_leads: Sequence[timedelta] = (),
     as_of: datetime,
     precise: bool = False,
+    only: BoardFilter = EVERYTHING_SHOWN,
 ) -> tuple[dict[str, bytes], datetime | None]:
     """Every file of ``publishers`` (named as in the feed directory), rendered now as a
     build would write them, and the instant until which they stay the same for the same
@@ -131,6 +135,8 @@ def feed_files(
     without the markers of dates not fixed to a week (``?precise=1``)."""
     needed = frozenset[str]().union(*(_shows(p) for p in publishers))
     publication = _publication(session, settings, needed, alarm_leads, as_of, precise)
+    # A board's view (``?treaty=&kind=&confidence=``): what it keeps of the items and news.
+    publication = narrowed(session, publication, only)
     files: dict[str, bytes] = {}
     for publisher in publishers:
         files.update(publisher.publish(publication))

@@ -1,21 +1,19 @@
-"""The board: which deadlines it shows, and everything the board page shows.
+"""The board: which deadlines ``tracker countdown`` shows, and everything the board page shows.
 
 One definition of "on the board", :func:`on_board`: deadlines not cancelled or superseded
 whose window has not closed longer ago than a span. ``tracker countdown``, the JSON API's
-countdowns, the digests' board and the page's cards and "recently passed" strip all take
-their deadlines from it. Every query is bounded, so the board costs the same with a
-hundred deadlines or 100k:
+countdowns and the digests' board take their deadlines from it. The page
+(:func:`board`), narrowed by a :class:`~tracker.views.filters.BoardFilter`, shows:
 
-- the cards: the :data:`CARDS` nearest deadlines not yet passed;
-- "Recently passed": deadlines passed within :data:`RECENT`, the latest first, at most
-  :data:`PASSED_SHOWN`;
-- the meetings table: meetings (and occurrences) within :data:`MEETINGS_WITHIN`, at most
-  :data:`MEETINGS_SHOWN`;
+- its sections, "in session now", "next 30 days" and "later", and "recently changed"
+  (:mod:`tracker.views.sections`, where each item goes and why);
 - "Date to be announced": deadlines and meetings without a date, at most :data:`UNDATED_SHOWN`
   (never hidden for having no date; the countdown and the agenda have no place for them);
 - the timeline: a lane per treaty, and marks for the deadlines and meetings from
   :data:`TIMELINE_PAST` back to the chart's end, the :data:`TIMELINE_MARKS` nearest to today
-  (a recurring meeting: its occurrences within the meetings table's year).
+  (a recurring meeting: its occurrences within the sections' year).
+
+Every query is bounded, so the board costs the same with a hundred deadlines or 100k.
 """
 
 from __future__ import annotations
@@ -33,7 +31,16 @@ from tracker.catalog.models import Deadline, DeadlineStatus, Meeting, MeetingSta
 from tracker.catalog.treaties import Treaty
 from tracker.dates import LONGEST_WINDOW, Precision, zone
 from tracker.errors import NotFound
-from tracker.views.items import Item, agenda, deadline_item, from_deadline, meeting_items
+from tracker.views.filters import CONFIDENCES, EVERYTHING, KINDS, BoardFilter
+from tracker.views.items import Item, deadline_item, from_deadline, meeting_items
+from tracker.views.sections import (
+    RECENT_CHANGES,
+    Changed,
+    Sections,
+    ahead,
+    recently_changed,
+    sections,
+)
 from tracker.views.timeline import Timeline, timeline
 from tracker.views.treaties import list_treaties, treaty_dict
 
@@ -42,16 +49,9 @@ HIDDEN = (DeadlineStatus.CANCELLED.value, DeadlineStatus.SUPERSEDED.value)
 RECENTLY_PASSED = timedelta(days=30)
 BOARD_SIZE = 50
 # The page.
-RECENT = timedelta(days=365)
-MEETINGS_WITHIN = timedelta(days=365)
-CARDS = 6
-PASSED_SHOWN = 12
 UNDATED_SHOWN = 50
-MEETINGS_SHOWN = 50
 TIMELINE_PAST = timedelta(days=3 * 365)
 TIMELINE_MARKS = 300
-# A window's last day in the item's zone may be a day either side of the board's today.
-ZONE_SLACK = timedelta(days=2)
 
 
 def on_board(since: date) -> Select[Deadline]:
@@ -113,23 +113,33 @@ def _check_named(session: Session, slugs: Sequence[str], found: Sequence[Deadlin
 
 @dataclass(frozen=True)
 class Board:
-    """What the board page shows, as of an instant."""
+    """What the board page shows, as of an instant, narrowed by ``only``."""
 
     title: str
     today: date
     as_of: datetime
-    countdowns: list[Item]
-    passed: list[Item]
-    meetings: list[Item]
+    sections: Sections
+    changed: list[Changed]
     treaties: list[dict[str, Any]]
     timeline: Timeline
     undated: list[Item] = field(default_factory=list)
+    only: BoardFilter = EVERYTHING
+    kinds: tuple[str, ...] = KINDS
+    confidences: tuple[str, ...] = CONFIDENCES
+
+    @property
+    def treaty_names(self) -> dict[str, str]:
+        """Each treaty's short name by slug, as the board names an item's treaty."""
+        return {t["slug"]: t["short_name"] or t["name"] for t in self.treaties}
 
     def valid_until(self, zones: Iterable[str]) -> datetime:
         """The first instant the same rows could give a different page (see
-        :func:`valid_until`). Items near today are all among the cards, the strip or the
-        table; undated ones do not age."""
-        return valid_until([*self.countdowns, *self.passed, *self.meetings], zones, self.as_of)
+        :func:`valid_until`), or a change leaves "recently changed". Undated items do not
+        age."""
+        shown = [*self.sections.shown(), *(c.item for c in self.changed)]
+        until = valid_until(shown, zones, self.as_of)
+        leaving = [c.at + RECENT_CHANGES for c in self.changed]
+        return min([until, *(t for t in leaving if t > self.as_of)])
 
 
 def valid_until(shown: Iterable[Item], zones: Iterable[str], as_of: datetime) -> datetime:
@@ -152,43 +162,12 @@ def valid_until(shown: Iterable[Item], zones: Iterable[str], as_of: datetime) ->
     return min([*midnights, *(t for t in timed if t > as_of)]).astimezone(UTC)
 
 
-def _cards(session: Session, today: date, as_of: datetime) -> list[Item]:
-    """The nearest deadlines not passed: read a few at a time until there are enough."""
-    query = on_board(today - ZONE_SLACK)
-    limit = CARDS * 2
-    while True:
-        found = list(session.scalars(query.limit(limit)))
-        ahead = [i for i in (from_deadline(d, as_of) for d in found) if not _passed(i)]
-        if len(ahead) >= CARDS or len(found) < limit:
-            return ahead[:CARDS]
-        limit *= 4
-
-
-def _recently_passed(session: Session, today: date, as_of: datetime) -> list[Item]:
-    query = on_board(today - RECENT).where(
-        Deadline.due_latest <= today + ZONE_SLACK, Deadline.due_earliest <= today + ZONE_SLACK
-    )
-    # Latest first by the first day, which the index serves; sorted by the last day below.
-    query = query.order_by(None).order_by(Deadline.due_earliest.desc(), Deadline.slug)
-    found = session.scalars(query.limit(PASSED_SHOWN * 2))
-    passed = [i for i in (from_deadline(d, as_of) for d in found) if _passed(i)]
-    return sorted(passed, key=lambda i: i.when.latest, reverse=True)[:PASSED_SHOWN]
-
-
-# States in which an item is happening now, whatever its countdown says of its first day.
-UNDER_WAY = frozenset(("open", "in-session"))
-
-
-def _passed(item: Item) -> bool:
-    """Behind us: its countdown has passed and it is not under way (a deadline whose
-    window runs, a meeting in session stay with the coming ones)."""
-    return item.status not in UNDER_WAY and item.countdown.status.value == "passed"
-
-
-def undated(session: Session, as_of: datetime, limit: int = UNDATED_SHOWN) -> list[Item]:
+def undated(
+    session: Session, as_of: datetime, limit: int = UNDATED_SHOWN, only: BoardFilter = EVERYTHING
+) -> list[Item]:
     """Deadlines and meetings whose date is to be announced, by title; not those cancelled
     (or superseded), whose date nobody will announce. Two bounded queries (the treaty
-    joined, as for the cards)."""
+    joined, as for the sections)."""
     deadlines = (
         select(Deadline)
         .options(queries.line_loading(Deadline))
@@ -203,6 +182,7 @@ def undated(session: Session, as_of: datetime, limit: int = UNDATED_SHOWN) -> li
         .order_by(Meeting.title, Meeting.slug)
         .limit(limit)
     )
+    deadlines, meetings = only.narrow(deadlines, Deadline), only.narrow(meetings, Meeting)
     items = [from_deadline(row, as_of) for row in session.scalars(deadlines)]
     for row in session.scalars(meetings):
         # Undated, so not recurring: the meeting itself, whatever the range.
@@ -211,12 +191,17 @@ def undated(session: Session, as_of: datetime, limit: int = UNDATED_SHOWN) -> li
 
 
 def _timeline_marks(
-    session: Session, today: date, last: date, as_of: datetime, table: Sequence[Item]
+    session: Session,
+    today: date,
+    last: date,
+    as_of: datetime,
+    table: Sequence[Item],
+    only: BoardFilter = EVERYTHING,
 ) -> list[Item]:
-    """The deadlines and meetings between TIMELINE_PAST ago and ``last``, nearest first.
-    Deadlines are read as columns (a mark needs no sources). A recurring meeting is marked
-    where the meetings table has it (the next year): expanding its rule over the whole
-    chart again cost more than the rest of the board."""
+    """The deadlines and meetings between TIMELINE_PAST ago and ``last``, nearest first,
+    narrowed by ``only``. Deadlines are read as columns (a mark needs no sources). A
+    recurring meeting is marked where the board's sections have it (the next year):
+    expanding its rule over the whole chart again cost more than the rest of the board."""
     first = today - TIMELINE_PAST
     columns = select(
         Deadline.slug,
@@ -233,7 +218,8 @@ def _timeline_marks(
         Deadline.status_on,
         Treaty.slug.label("treaty_slug"),
     ).outerjoin(Treaty, Deadline.treaty_id == Treaty.id)
-    window = columns.where(Deadline.status.not_in(HIDDEN), Deadline.due_earliest <= last)
+    window = only.narrow(columns, Deadline)
+    window = window.where(Deadline.status.not_in(HIDDEN), Deadline.due_earliest <= last)
     ahead = window.where(Deadline.due_earliest >= today).order_by(Deadline.due_earliest)
     behind = window.where(Deadline.due_earliest < today, Deadline.due_earliest >= first)
     rows = [
@@ -241,35 +227,46 @@ def _timeline_marks(
         *session.execute(behind.order_by(Deadline.due_earliest.desc()).limit(TIMELINE_MARKS)),
     ]
     marks = [deadline_item(row, as_of, treaty=row.treaty_slug) for row in rows]
-    flt = queries.Filter(today=first, within=last - first)
+    kinds = (only.kind,) if only.kind else ()
+    flt = queries.Filter(today=first, within=last - first, treaty=only.treaty, kinds=kinds)
     for meeting in queries.meetings(session, flt):
         if not meeting.recurrence:
             marks += meeting_items(meeting, as_of, first, last)
     recurring = set(session.scalars(select(Meeting.slug).where(Meeting.recurrence.is_not(None))))
     marks += [item for item in table if item.slug in recurring]
+    marks = [item for item in marks if only.matches(item)]
     nearest = sorted(marks, key=lambda i: (abs((i.when.earliest - today).days), i.title))
     return nearest[:TIMELINE_MARKS]
 
 
-def board(session: Session, *, title: str, timezone: str, as_of: datetime) -> Board:
-    """The board page's data as of ``as_of``, its days counted in ``timezone``."""
+def board(
+    session: Session,
+    *,
+    title: str,
+    timezone: str,
+    as_of: datetime,
+    only: BoardFilter = EVERYTHING,
+) -> Board:
+    """The board page's data as of ``as_of``, its days counted in ``timezone``, narrowed
+    by ``only`` (raises NotFound for an unknown treaty)."""
+    only.check(session)
     today = as_of.astimezone(zone(timezone)).date()
     # First: the items' treaties are then found in the session, not joined to every row.
     treaties = list_treaties(session)
-    flt = queries.Filter(today=today, within=MEETINGS_WITHIN)
-    meetings = agenda((), queries.meetings(session, flt), as_of, today, today + MEETINGS_WITHIN)
-    chart = timeline(treaties, [], today)
-    marks = _timeline_marks(session, today, chart.last, as_of, meetings)
+    shown = sections(ahead(session, today, as_of, only))
+    lanes = [t for t in treaties if only.treaty in (None, t.slug)]
+    chart = timeline(lanes, [], today)
+    marks = _timeline_marks(session, today, chart.last, as_of, shown.shown(), only)
     return Board(
         title=title,
         today=today,
         as_of=as_of,
-        countdowns=_cards(session, today, as_of),
-        passed=_recently_passed(session, today, as_of),
-        meetings=meetings[:MEETINGS_SHOWN],
+        sections=shown,
+        changed=recently_changed(session, as_of, only),
         treaties=[treaty_dict(t, today) for t in treaties],
-        timeline=timeline(treaties, marks, today),
-        undated=undated(session, as_of),
+        timeline=timeline(lanes, marks, today),
+        undated=undated(session, as_of, only=only),
+        only=only,
     )
 
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from tracker.views import wording
 from tracker.views.board import Board, board
+from tracker.views.filters import EVERYTHING, BoardFilter
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -79,7 +80,12 @@ def render(shown: Board) -> bytes:
     return render_page("board.html", {"board": shown})
 
 
-def board_page(session: Session, settings: Settings, as_of: datetime) -> tuple[bytes, datetime]:
-    """The board's HTML as of ``as_of``, and the instant until which it stays the same."""
-    shown = board(session, title=settings.feeds.title, timezone=settings.timezone, as_of=as_of)
+def board_page(
+    session: Session, settings: Settings, as_of: datetime, only: BoardFilter = EVERYTHING
+) -> tuple[bytes, datetime]:
+    """The board's HTML as of ``as_of`` narrowed by ``only``, and the instant until which it
+    stays the same. Raises NotFound for an unknown treaty."""
+    shown = board(
+        session, title=settings.feeds.title, timezone=settings.timezone, as_of=as_of, only=only
+    )
     return render(shown), shown.valid_until([settings.timezone])

@@ -21,6 +21,9 @@ class Mark:
     x: float
     label: str
     kind: str  # deadline, meeting, withdrew, suspended, de-ratified
+    # A date not known to the day: the last day its window may fall on (drawn as a bar
+    # from ``x``, its first possible day); None for a day or a time.
+    until_x: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,12 @@ def timeline(
             if e.event in MARKED
         ]
         marks += [
-            Mark(x(e.when.earliest), f"{e.title} ({e.when.text})", e.type)
+            Mark(
+                x(e.when.earliest),
+                f"{e.title} ({e.when.text})",
+                e.type,
+                None if e.when.is_exact else x(e.when.latest),
+            )
             for e in items
             if e.treaty == treaty.slug and first <= e.when.earliest <= last
         ]

@@ -56,10 +56,19 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     feeds = Feeds(settings, cache)
 
     def board(request: Request) -> Response:
+        from tracker.views.filters import BoardFilter
         from tracker.views.page import board_page
 
+        try:
+            only = BoardFilter.from_query(request.query_params)
+        except InvalidInput as exc:
+            raise HTTPException(400, str(exc)) from None
+
         def render(session: Session, as_of: datetime) -> Rendered:
-            html, valid_until = board_page(session, settings, as_of)
+            try:
+                html, valid_until = board_page(session, settings, as_of, only)
+            except NotFound as exc:
+                raise HTTPException(400, str(exc)) from None
             return Rendered(html, HTML, valid_until)
 
         return cache.respond(request, render, name="/")

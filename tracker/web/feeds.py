@@ -17,6 +17,8 @@ from sqlalchemy import func, inspect, select
 from starlette.exceptions import HTTPException
 
 from tracker.catalog import revision
+from tracker.errors import InvalidInput, NotFound
+from tracker.views.filters import EVERYTHING, BoardFilter
 from tracker.web.live import LiveCache, Rendered
 
 if TYPE_CHECKING:
@@ -58,9 +60,14 @@ class Feeds:
         no publisher writes it."""
 
         precise = request.query_params.get("precise") == "1"  # calendars: no date markers
+        only = board_filter(request)
 
         def render(session: Session, as_of: datetime) -> Rendered:
-            files, until = self._all_files(session, as_of, precise)
+            try:
+                only.check(session)
+            except NotFound as exc:
+                raise HTTPException(400, str(exc)) from None
+            files, until = self._all_files(session, as_of, precise, only)
             if relative not in files:
                 raise HTTPException(404)
             media_type = TOP_FEEDS.get(relative) or MEDIA_TYPES[relative[-4:]]
@@ -69,22 +76,36 @@ class Feeds:
         return self.cache.respond(request, render, extra=newest_public_alert)
 
     def _all_files(
-        self, session: Session, as_of: datetime, precise: bool = False
+        self,
+        session: Session,
+        as_of: datetime,
+        precise: bool = False,
+        only: BoardFilter = EVERYTHING,
     ) -> tuple[dict[str, bytes], datetime | None]:
-        """Every feed file, rendered once for all of them while the rows hold."""
+        """Every feed file, rendered once for all of them while the rows hold (narrowed by
+        ``only``: a board's view)."""
         from tracker.publish.build import feed_files
 
-        key = (revision.current(session), newest_public_alert(session)[0], precise)
+        key = (revision.current(session), newest_public_alert(session)[0], precise, only)
         with self._lock:
             held, files, until = self._files
         if held == key and (until is None or as_of < until):
             return files, until
         files, until = feed_files(
-            session, self.settings, self.publishers(), as_of=as_of, precise=precise
+            session, self.settings, self.publishers(), as_of=as_of, precise=precise, only=only
         )
         with self._lock:
             self._files = (key, files, until)
         return files, until
+
+
+def board_filter(request: Request) -> BoardFilter:
+    """The board's view the query string asks for (``?treaty=&kind=&confidence=``); 400 for
+    a kind or confidence outside the vocabulary."""
+    try:
+        return BoardFilter.from_query(request.query_params)
+    except InvalidInput as exc:
+        raise HTTPException(400, str(exc)) from None
 
 
 def newest_public_alert(session: Session) -> tuple[Hashable, datetime | None]:
