@@ -119,8 +119,8 @@ def run(path: Path, work: Path, n: int, idle_seconds: float) -> list[Row]:
             None,
             cpu <= 1,
             note=(
-                f"includes {int(idle_seconds // 30)} of the 30 s sweeps (a quiet tick is one "
-                "indexed query on the plan); the daily re-plan (see the tick rows) is outside "
+                f"includes {int(idle_seconds)} of the looks at the plan, one a second (a quiet "
+                "one is one indexed query); the daily re-plan (see the tick rows) is outside "
                 "the window"
             ),
         ),
