@@ -140,6 +140,13 @@ class ServerSettings(Section):
     # Form submissions accepted per hour, per email address and per client address.
     form_hits_per_address: int = Field(default=3, ge=1)
     form_hits_per_client: int = Field(default=20, ge=1)
+    # A client must send a whole request head within this; an idle kept-alive connection
+    # is closed after keepalive_seconds.
+    header_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    keepalive_seconds: float = Field(default=5, gt=0, le=300)
+    # Open connections at once; past it new ones are closed at once.
+    max_connections: int = Field(default=1000, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
 
 class Settings(BaseSettings):

@@ -30,7 +30,8 @@ def tracker(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The base URL of a real `tracker serve` and its log."""
     home = tmp_path_factory.mktemp("serve")
     tracker(home, "init")
     # News for the feed (a fresh init's seeded past is not news), added through the CLI a
@@ -56,14 +57,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "fixture-revcon",
     )
     tracker(home, *added, "deadline", "add", "Fixture protocol deposit", "--due", "TBA")
-    tracker(home, "--as-of", IN_SESSION, "feed", "build")
     port = free_port()
     env = {**os.environ, "TRACKER_DATA_DIR": str(home / "var")}
     env.pop("TRACKER_DATABASE_URL", None)
     log = home / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tracker", "serve", "--no-build", "--port", str(port)],
+            [sys.executable, "-m", "tracker", "serve", "--port", str(port)],
             env=env,
             cwd=home,
             stdout=output,
@@ -80,10 +80,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"tracker serve did not start: {log.read_text()}")
                 time.sleep(0.1)
-        yield base
+        yield base, log
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(served: tuple[str, Path]) -> str:
+    return served[0]
+
+
+def test_serve_warns_in_one_line_that_the_base_url_names_another_port(served):
+    base, log = served
+    port = base.rsplit(":", 1)[1]
+    warnings = [line for line in log.read_text().splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: feeds.base_url http://127.0.0.1:8040/ points at port 8040, but this server "
+        f"listens on {port}: links in feeds and emails will not reach it (set feeds.base_url)"
+    ]
 
 
 def test_a_feed_reader_polling_with_its_etag_gets_304(server: str):
@@ -146,8 +161,8 @@ def test_the_served_board_shows_a_meeting_in_session_and_a_date_to_be_announced(
     assert "Fixture protocol deposit" in undated
 
 
-def test_the_server_runs_in_a_thread_beside_the_scheduler_and_stops(tmp_path, session_factory):
-    """What ``tracker daemon --serve`` does."""
+def test_the_server_runs_in_a_thread_and_stops(tmp_path, session_factory):
+    """What the hardening tests use."""
     from tracker.clock import FixedClock
     from tracker.settings import ServerSettings, Settings
     from tracker.web.server import make_server, start_in_thread
@@ -156,12 +171,78 @@ def test_the_server_runs_in_a_thread_beside_the_scheduler_and_stops(tmp_path, se
 
     port = free_port()
     settings = Settings(data_dir=tmp_path, server=ServerSettings(port=port))
-    (tmp_path / "feed").mkdir()
-    (tmp_path / "feed" / "feed.xml").write_bytes(b"<rss/>")
     web = start_in_thread(make_server(settings, session_factory, FixedClock(CURRENT_TIME)))
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/feed.xml") as response:
-            assert response.read() == b"<rss/>"
+            assert response.read().startswith(b"<?xml")
     finally:
         web.stop()
     assert not web.thread.is_alive()
+
+
+def children(pid: int) -> set[int]:
+    """The child processes of ``pid`` (any of its threads may have started them)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            continue
+    return found
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def wait_until(condition, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_daemon_serve_runs_the_server_in_a_child_restarted_if_it_dies(tmp_path):
+    import signal
+
+    from ..process import tracker_env
+
+    tracker(tmp_path, "init")
+    port = free_port()
+    env = tracker_env(tmp_path, TRACKER_SERVER__PORT=str(port), TRACKER_LOG_LEVEL="INFO")
+    log = tmp_path / "daemon.log"
+    with log.open("wb") as output:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "tracker", "daemon", "--serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=output,
+        )
+    url = f"http://127.0.0.1:{port}/api/treaties"
+    try:
+        assert wait_until(lambda: answers(url)), log.read_text()
+        (first,) = children(daemon.pid)
+        os.kill(first, signal.SIGKILL)  # a crash of the server alone
+        assert wait_until(lambda: children(daemon.pid) - {first} and answers(url)), log.read_text()
+        (second,) = children(daemon.pid)
+        assert daemon.poll() is None  # the daemon went on
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+        assert (
+            not Path(f"/proc/{second}").exists()
+            or "zombie" in Path(f"/proc/{second}/status").read_text()
+        )
+        assert not answers(url)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    text = log.read_text()
+    assert "the web server (process" in text and "starting it again" in text

@@ -145,7 +145,7 @@ def digest(app: App, preview: bool, send: bool, force: bool, email: str | None) 
 
 
 @click.command()
-@click.option("--serve", is_flag=True, help="Also run `tracker serve` in this process.")
+@click.option("--serve", is_flag=True, help="Also run `tracker serve`, in a child process.")
 @pass_app
 def daemon(app: App, serve: bool) -> None:
     """Run the scheduler in the foreground: alerts, digests, deliveries, feeds."""
@@ -165,9 +165,10 @@ def daemon(app: App, serve: bool) -> None:
     )
     if not serve:
         raise SystemExit(runner.run())
-    from tracker.web.server import make_server, start_in_thread
+    from tracker.web.server import ServerProcess
 
-    web = start_in_thread(make_server(settings, app.sessions, SystemClock()))
+    # A process of its own: a flood of connections cannot take the daemon's descriptors.
+    web = ServerProcess.for_settings(settings, app.config_file, app.database_url).start()
     try:
         raise SystemExit(runner.run())
     finally:

@@ -1,4 +1,5 @@
-"""`tracker serve`: the feeds, the board and the JSON API over HTTP."""
+"""`tracker serve`: the board, a page for every item, the feeds and the JSON API over HTTP,
+rendered from the database on request (nothing needs building first)."""
 
 from __future__ import annotations
 
@@ -13,23 +14,28 @@ if TYPE_CHECKING:
 @click.command()
 @click.option("--host", help="Address to bind (default: server.host, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default: server.port).")
-@click.option("--build/--no-build", default=True, show_default=True, help="Build the feeds first.")
 @click.pass_obj
-def serve(app: App, host: str | None, port: int | None, build: bool) -> None:
-    """Serve feed.xml, atom.xml, calendar.ics, the per-treaty feeds, the board and /api/."""
-    from tracker.web.server import make_server
+def serve(app: App, host: str | None, port: int | None) -> None:
+    """Serve the board, the pages, feed.xml, atom.xml, calendar.ics, the per-treaty feeds
+    and /api/, within the limits of [server]."""
+    from tracker.web.server import (
+        base_url_mismatch,
+        configure_logging,
+        make_server,
+        raise_file_limit,
+    )
 
-    if build:
-        from tracker.publish.build import build_feeds
-
-        with app.sessions() as session:
-            build_feeds(session, app.settings, as_of=app.as_of)
     given = {name: value for name, value in (("host", host), ("port", port)) if value is not None}
     listen = app.settings.server.model_copy(update=given)
     settings = app.settings.model_copy(update={"server": listen})
+    configure_logging(settings.log_level)
+    # Connections accepted in one go (the backlog) before any is refused, the database, logs.
+    raise_file_limit(2 * listen.max_connections + 100)
     server = make_server(settings, app.sessions, app.clock)
-    url = f"http://{server.config.host}:{server.config.port}/"
-    click.echo(f"serving {app.settings.feed_dir} on {url}", err=True)
+    mismatch = base_url_mismatch(settings.feeds.base_url, listen.host, listen.port)
+    if mismatch is not None:
+        click.echo(f"warning: {mismatch}", err=True)
+    click.echo(f"serving on http://{server.config.host}:{server.config.port}/", err=True)
     server.run()
 
 

@@ -190,6 +190,7 @@ def _domain(sender: str) -> str:
 def _environment() -> Environment:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
+    from tracker.views.page import linkable
     from tracker.views.wording import confidence_phrase, source_phrase, status_phrase
 
     environment = Environment(
@@ -207,6 +208,7 @@ def _environment() -> Environment:
         when=when_text,
         instant=instant_text,
     )
+    environment.tests["linkable"] = linkable  # only http(s) addresses become links
     return environment
 
 

@@ -28,6 +28,7 @@ from tracker.errors import InvalidInput, NotFound
 from tracker.views.board import valid_until
 from tracker.web import health, pages, subscriptions
 from tracker.web.feeds import TOP_FEEDS, Feeds
+from tracker.web.headers import SecurityHeaders
 from tracker.web.live import LiveCache, Rendered
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(GZipMiddleware, minimum_size=500)],
+        middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=500)],
         exception_handlers={404: site.not_found},
     )
     monitor.instrument(app)
