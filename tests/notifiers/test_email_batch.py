@@ -190,3 +190,54 @@ def test_without_a_one_click_link_there_is_no_list_unsubscribe_post() -> None:
     mail = parsed(Encoder(SENDER, mailto="mailto:stop@example.org")(digest()))
     assert mail["List-Unsubscribe"] == "<mailto:stop@example.org>"
     assert mail["List-Unsubscribe-Post"] is None
+
+
+def test_a_message_that_cannot_be_composed_fails_alone_and_the_one_sent_before_keeps_its_outcome(
+    smtp_server: StartServer, tmp_path: Path
+) -> None:
+    server = smtp_server()
+    notifier = EmailNotifier.from_settings(settings_for(server.port, tmp_path))
+    messages = [
+        replace(alert(), identity=f"alert:{n}", recipient=Recipient(f"p{n}@example.org"))
+        for n in range(3)
+    ]
+    compose = notifier.email
+
+    def broken_for_the_second(message: Message) -> Any:
+        if message.identity == "alert:1":
+            raise KeyError("a template bug")
+        return compose(message)
+
+    notifier.email = broken_for_the_second  # type: ignore[method-assign]
+    try:
+        outcomes = list(notifier.deliver_each(messages))
+    finally:
+        notifier.close()
+    assert outcomes[0] is None and outcomes[2] is None
+    assert outcomes[1] is not None and outcomes[1].permanent
+    assert [to for _, (to,) in server.mailbox.envelopes] == ["p0@example.org", "p2@example.org"]
+
+
+def test_a_message_taken_ahead_is_not_sent_when_the_caller_stops_asking(
+    smtp_server: StartServer, tmp_path: Path
+) -> None:
+    server = smtp_server()
+    notifier = EmailNotifier.from_settings(settings_for(server.port, tmp_path))
+    taken: list[str] = []
+
+    def messages() -> Any:
+        for n in range(3):
+            taken.append(f"p{n}@example.org")
+            yield replace(alert(), identity=f"alert:{n}", recipient=Recipient(taken[-1]))
+
+    try:
+        each = notifier.deliver_each(messages())
+        assert next(each) is None  # the first is answered; the second is in hand, held
+        each.close()  # the caller stops (a stop, a transport fault): the held one is not sent
+        assert taken[:2] == ["p0@example.org", "p1@example.org"]
+        assert [to for _, (to,) in server.mailbox.envelopes] == ["p0@example.org"]
+        # The connection is still good for the next batch.
+        assert list(notifier.deliver_each([replace(alert(), identity="alert:9")])) == [None]
+    finally:
+        notifier.close()
+    assert len(server.mailbox.received) == 2

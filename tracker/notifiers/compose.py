@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from email.headerregistry import Address
@@ -220,7 +221,8 @@ def _unless_empty(phrase: Callable[[Any], str]) -> Callable[[Any], str]:
 # Where each recipient's footer (their own signed links) goes in a content made once for
 # all its recipients: a line of its own, which quoted-printable leaves as it is (see
 # Template), so the encoded footer is put in its place without encoding the rest again.
-FOOTER = "@@tracker-footer@@"
+# Random per process, so no catalogue text can stand in for it.
+FOOTER = f"@@footer-{secrets.token_hex(8)}@@"
 
 
 def render_body(message: Message) -> tuple[str, str]:

@@ -1,0 +1,281 @@
+"""SMTP for the email notifier: one connection per batch, a deadline per message, and
+the DATA of a message held until its caller says it may go.
+
+One SMTP connection serves a batch of deliveries and is reopened when the server drops
+it. Replies in the 4xx range and connection failures are temporary (the outbox retries),
+5xx replies are permanent; a 5xx at RCPT is a bounce of the address. Authentication
+refused (535, 530), TLS failing and a refused connection are faults of the transport as
+a whole: the outbox pauses the channel. Each message's whole exchange has a deadline
+(``smtp.deadline_seconds``), kept by a watchdog that shuts the socket down when it
+passes, however slowly the server drips bytes; :meth:`SmtpTransport.abort` does the same
+at once when the daemon stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tracker.notifiers.base import DeliveryError
+from tracker.notifiers.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    from tracker.settings import SmtpSettings
+
+# What smtplib's send_message asks for when an address is not ASCII (RFC 6531).
+_INTERNATIONAL = ("SMTPUTF8", "BODY=8BITMIME")
+# How long a message held before its DATA waits for its predecessor's outcome to be
+# recorded (a write that normally takes a millisecond) before it gives up, unsent.
+HOLD_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Email:
+    """One email ready to go: its envelope, its Message-ID and its bytes."""
+
+    sender: str
+    recipient: str
+    message_id: str
+    data: bytes
+    international: bool = False
+
+
+def classify(exc: Exception) -> DeliveryError:
+    """An SMTP or network failure as a DeliveryError: 5xx permanent, anything else not;
+    the transport's own faults (authentication, TLS, refused connection) of kind
+    ``"transport"``, an address refused with a 5xx of kind ``"recipient"``."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError) or (
+        isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 530
+    ):
+        return DeliveryError(
+            f"SMTP authentication refused: {exc.smtp_code} {_text(exc.smtp_error)}",
+            kind="transport",
+        )
+    if isinstance(exc, ssl.SSLError | ConnectionRefusedError):
+        return DeliveryError(
+            f"SMTP connection failed: {type(exc).__name__}: {exc}", kind="transport"
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        if "STARTTLS" in str(exc) or "AUTH" in str(exc):  # the server, not this message
+            return DeliveryError(f"the SMTP server cannot: {exc}", kind="transport")
+        # no SMTPUTF8: a retry cannot help
+        return DeliveryError(f"the SMTP server cannot send this: {exc}", permanent=True)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+        refused = "; ".join(
+            f"{addr}: {code} {_text(reply)}" for addr, (code, reply) in exc.recipients.items()
+        )
+        return DeliveryError(
+            f"recipient refused: {refused}",
+            permanent=permanent,
+            kind="recipient" if permanent else "message",
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        permanent = 500 <= exc.smtp_code < 600
+        return DeliveryError(f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}", permanent=permanent)
+    return DeliveryError(f"SMTP connection failed: {type(exc).__name__}: {exc}")
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+class Gate:
+    """Whether a message held before its DATA may go: opened once its predecessor's
+    outcome is recorded, cancelled when the batch ends first (then it is not sent)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._cancelled = False
+
+    def open(self) -> None:
+        self._event.set()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._event.set()
+
+    def wait(self, timeout: float) -> bool:
+        """True when the message may go; False when cancelled (or not opened in time)."""
+        return self._event.wait(timeout) and not self._cancelled
+
+
+def _sendmail(connection: smtplib.SMTP, email: Email, hold: Gate | None) -> None:
+    """``smtplib.SMTP.sendmail`` for one recipient, with the DATA held on ``hold``.
+
+    Until the end of DATA the server has taken nothing: a message whose gate is
+    cancelled, or whose sender dies while it waits, is never delivered."""
+    connection.ehlo_or_helo_if_needed()
+    options = []
+    if connection.does_esmtp:
+        if connection.has_extn("size"):
+            options.append(f"size={len(email.data)}")
+        options.extend(_INTERNATIONAL if email.international else ())
+    code, reply = connection.mail(email.sender, options)
+    if code != 250:
+        _reset_or_close(connection, code)
+        raise smtplib.SMTPSenderRefused(code, reply, email.sender)
+    code, reply = connection.rcpt(email.recipient)
+    if code not in (250, 251):
+        _reset_or_close(connection, code)
+        raise smtplib.SMTPRecipientsRefused({email.recipient: (code, reply)})
+    if hold is not None and not hold.wait(HOLD_SECONDS):
+        _reset_or_close(connection, 0)
+        raise DeliveryError("not sent: the batch ended before it", kind="interrupted")
+    code, reply = connection.data(email.data)
+    if code != 250:
+        _reset_or_close(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _reset_or_close(connection: smtplib.SMTP, code: int) -> None:
+    """As sendmail leaves a refused transaction: reset, or closed after a 421."""
+    if code == 421:
+        connection.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        connection.rset()
+
+
+class SmtpTransport:
+    """One connection, opened on first use, reused for the batch, reopened when dropped."""
+
+    def __init__(self, smtp: SmtpSettings, context: ssl.SSLContext | None = None) -> None:
+        assert smtp.host is not None
+        self.host = smtp.host
+        self.settings = smtp
+        self.context = context or ssl.create_default_context()
+        self._connection: smtplib.SMTP | None = None
+        self._watchdog = Watchdog()
+        self._aborted = False
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.settings
+        connection: smtplib.SMTP
+        if settings.security == "tls":
+            connection = smtplib.SMTP_SSL(timeout=settings.timeout_seconds, context=self.context)
+        else:
+            connection = smtplib.SMTP(timeout=settings.timeout_seconds)
+        # Connected here, not by the constructor: the watchdog can reach the socket
+        # while the greeting drips in.
+        self._connection = connection
+        connection._host = self.host  # type: ignore[attr-defined]  # TLS checks the name
+        try:
+            code, greeting = connection.connect(self.host, settings.port)
+            if code != 220:  # as the constructor would
+                raise smtplib.SMTPConnectError(code, greeting)
+            connection.ehlo()
+            if settings.security == "starttls":
+                connection.starttls(context=self.context)
+                connection.ehlo()
+            if settings.username:
+                password = settings.password.get_secret_value() if settings.password else ""
+                connection.login(settings.username, password)
+        except BaseException:
+            self._connection = None
+            connection.close()
+            raise
+        return connection
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None
+
+    def send(self, email: Email, hold: Gate | None = None) -> None:
+        """Send ``email``; with a ``hold``, its DATA waits until the gate opens (its MAIL
+        and RCPT go out meanwhile), and it is not sent if the gate is cancelled."""
+        self._attempt(lambda connection: _sendmail(connection, email, hold))
+
+    def _cut(self) -> None:
+        """Shut the socket down under the exchange in progress (from another thread): the
+        read or write blocked on it returns at once. The descriptor stays open until
+        the sending thread closes it."""
+        connection = self._connection
+        if connection is not None:
+            _shut(connection)
+
+    def abort(self) -> None:
+        """Stop the exchange in progress now (the daemon is stopping); the message in hand
+        fails as ``interrupted`` and goes back to pending."""
+        self._aborted = True
+        self._cut()
+
+    def _attempt(self, action: Callable[[smtplib.SMTP], object]) -> None:
+        if self._aborted:
+            raise DeliveryError("interrupted: the worker is stopping", kind="interrupted")
+        self._watchdog.arm(self.settings.deadline_seconds, self._cut)
+        try:
+            self._exchange(action)
+        except DeliveryError as exc:
+            if self._aborted:
+                raise DeliveryError(
+                    "interrupted: the worker is stopping", kind="interrupted"
+                ) from exc
+            if self._watchdog.fired:
+                raise DeliveryError(
+                    f"SMTP exchange not done within smtp.deadline_seconds "
+                    f"({self.settings.deadline_seconds:g} s)"
+                ) from exc
+            raise
+        finally:
+            self._watchdog.disarm()
+
+    def _exchange(self, action: Callable[[smtplib.SMTP], object]) -> None:
+        reused = self._connection is not None
+        try:
+            if self._connection is None:
+                self._connection = self._connect()
+            try:
+                action(self._connection)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                self.close()
+                if not reused or self._watchdog.fired or self._aborted:
+                    raise
+                # The server closed our idle connection: open a new one, once.
+                self._connection = self._connect()
+                action(self._connection)
+        except (
+            smtplib.SMTPRecipientsRefused,
+            smtplib.SMTPSenderRefused,
+            smtplib.SMTPDataError,
+            smtplib.SMTPNotSupportedError,
+        ) as exc:
+            raise classify(exc) from exc  # the session stays usable (smtplib sent RSET)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise classify(exc) from exc
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        if self._aborted:
+            connection.close()
+            return
+        self._watchdog.arm(self.settings.timeout_seconds, lambda: _shut(connection))
+        try:
+            connection.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.close()
+        finally:
+            self._watchdog.disarm()
+
+    def stop(self) -> None:
+        """Close, and end the watchdog's thread."""
+        self.close()
+        self._watchdog.stop()
+
+
+def _shut(connection: smtplib.SMTP) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        # the plain socket's shutdown: an SSLSocket's would unwrap from this thread
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
