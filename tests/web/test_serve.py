@@ -246,3 +246,32 @@ def test_daemon_serve_runs_the_server_in_a_child_restarted_if_it_dies(tmp_path):
             daemon.wait()
     text = log.read_text()
     assert "the web server (process" in text and "starting it again" in text
+
+
+def test_the_server_of_a_daemon_killed_with_9_stops_and_frees_its_port(tmp_path):
+    import signal
+
+    from ..process import tracker_env
+
+    tracker(tmp_path, "init")
+    port = free_port()
+    env = tracker_env(tmp_path, TRACKER_SERVER__PORT=str(port))
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "daemon", "--serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/api/treaties"
+    try:
+        assert wait_until(lambda: answers(url))
+        (server,) = children(daemon.pid)
+        daemon.send_signal(signal.SIGKILL)  # the daemon cannot stop its server itself
+        daemon.wait()
+        assert wait_until(lambda: not answers(url), 15)  # the orphan noticed and stopped
+        assert wait_until(lambda: not Path(f"/proc/{server}").exists(), 15)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 @click.command()
 @click.option("--host", help="Address to bind (default: server.host, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default: server.port).")
+@click.option("--parent-pid", type=int, hidden=True, help="Stop when this process is gone.")
 @click.pass_obj
-def serve(app: App, host: str | None, port: int | None) -> None:
+def serve(app: App, host: str | None, port: int | None, parent_pid: int | None) -> None:
     """Serve the board, the pages, feed.xml, atom.xml, calendar.ics, the per-treaty feeds
     and /api/, within the limits of [server]."""
     from tracker.web.server import (
@@ -23,6 +24,7 @@ def serve(app: App, host: str | None, port: int | None) -> None:
         configure_logging,
         make_server,
         raise_file_limit,
+        stop_when_orphaned,
     )
 
     given = {name: value for name, value in (("host", host), ("port", port)) if value is not None}
@@ -36,6 +38,8 @@ def serve(app: App, host: str | None, port: int | None) -> None:
     if mismatch is not None:
         click.echo(f"warning: {mismatch}", err=True)
     click.echo(f"serving on http://{server.config.host}:{server.config.port}/", err=True)
+    if parent_pid is not None:  # the server of `daemon --serve`: it ends with its daemon
+        stop_when_orphaned(server, parent_pid)
     server.run()
 
 

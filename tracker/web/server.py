@@ -145,14 +145,16 @@ class ServerProcess:
             env["TRACKER_CONFIG"] = str(config_file)
         if database_url is not None:
             env["TRACKER_DATABASE_URL"] = database_url
-        command = [sys.executable, "-m", "tracker", "serve"]
+        command = [sys.executable, "-m", "tracker", "serve", "--parent-pid", str(os.getpid())]
         return cls(command, env, (settings.server.host, settings.server.port))
 
     def start(self, timeout: float = 15) -> ServerProcess:
         """Start the child and wait until it listens; raise if it does not."""
         self.process = self._spawn()
         deadline = time.monotonic() + timeout
-        while not self._listening():
+        # Listening is not enough: another process on the port (an earlier server, say)
+        # answers too, while ours has died of it.
+        while not self._listening() or self.process.poll() is not None:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self._end(self.process)
                 raise RuntimeError("the web server did not start (is the port in use?)")
@@ -219,6 +221,22 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+ORPHAN_CHECK_SECONDS = 1.0
+
+
+def stop_when_orphaned(server: uvicorn.Server, parent_pid: int) -> None:
+    """Stop ``server`` once the process ``parent_pid`` is gone (a daemon killed with -9
+    cannot stop its server): it would go on holding the port the next daemon serves on."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(ORPHAN_CHECK_SECONDS)
+        log.warning("the daemon (process %d) is gone: the web server stops", parent_pid)
+        server.should_exit = True
+
+    threading.Thread(target=watch, name="tracker-orphan-watch", daemon=True).start()
 
 
 LOOPBACK_NAMES = frozenset(("localhost", "localhost.localdomain", "ip6-localhost"))
