@@ -119,11 +119,26 @@ class AppriseSettings(Section):
         return {**self.services, **by_position}
 
 
+# A shorter secret could be guessed, and with it every link and form forged.
+SECRET_MIN_LENGTH = 32
+
+
+def _long_secret(value: SecretStr) -> SecretStr:
+    if len(value.get_secret_value()) < SECRET_MIN_LENGTH:
+        raise ValueError(f"a secret needs at least {SECRET_MIN_LENGTH} characters")
+    return value
+
+
 class PreviousSecret(Section):
     """A secret rotated out: links signed with it are still accepted until ``until``."""
 
     secret: SecretStr
     until: date
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        return _long_secret(value)
 
 
 class ServerSettings(Section):
@@ -135,6 +150,7 @@ class ServerSettings(Section):
     # sharing a database must then share that file, or set this).
     secret: SecretStr | None = None
     previous_secrets: list[PreviousSecret] = Field(default_factory=list)
+
     # A sign-up not confirmed within this many hours is forgotten.
     signup_expiry_hours: int = Field(default=48, ge=1, le=24 * 30)
     # Form submissions accepted per hour, per email address and per client address.
@@ -147,6 +163,14 @@ class ServerSettings(Section):
     # Open connections at once; past it new ones are closed at once.
     max_connections: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Unset in production. Set (the benchmarks do), the files under it are served as
+    # /static/<path> by the same server: the floor live pages are measured against.
+    static_dir: Path | None = None
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is None else _long_secret(value)
 
 
 class Settings(BaseSettings):

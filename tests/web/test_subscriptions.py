@@ -32,7 +32,7 @@ from ..alerts.helpers import add_subscriber
 from ..conftest import CURRENT_TIME
 from ..notifiers.conftest import Server, StartServer, smtp_server  # noqa: F401
 
-SECRET = "test-secret-of-the-links"
+SECRET = "test-secret-of-the-links-long-enough-to-sign"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -297,13 +297,15 @@ def test_a_rotated_secret_is_accepted_until_its_day_and_refused_after(
         add_subscriber(session, "ann@example.org", now=now)
     with session_factory() as session:
         sub_id = session.scalar(select(Subscriber.id))
-    made = Tokens("the-old-secret").links("http://testserver")(
+    made = Tokens("the-old-secret-rotated-out-of-service").links("http://testserver")(
         Recipient("ann@example.org", subscriber_id=sub_id)
     )
     assert made is not None
     path = made.unsubscribe.removeprefix("http://testserver")
     settings = make_settings(
-        tmp_path, smtp_server(), previous_secrets=[{"secret": "the-old-secret", "until": until}]
+        tmp_path,
+        smtp_server(),
+        previous_secrets=[{"secret": "the-old-secret-rotated-out-of-service", "until": until}],
     )
     clock = FixedClock(now)
     with TestClient(create_app(settings, session_factory, clock)) as client:

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Literal
 
 from itsdangerous import BadData, Signer, TimestampSigner
 
-from tracker.errors import InvalidInput
+from tracker.errors import ConfigError, InvalidInput
+from tracker.settings import SECRET_MIN_LENGTH
 
 if TYPE_CHECKING:
     from tracker.notifiers.base import Recipient
@@ -151,7 +152,7 @@ def from_settings(settings: Settings) -> Tokens:
 
 def _kept_secret(path: Path) -> str:
     try:
-        return path.read_text(encoding="ascii").strip()
+        return _long_enough(path, path.read_text(encoding="ascii").strip())
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,4 +168,13 @@ def _kept_secret(path: Path) -> str:
         pass
     finally:
         draft.unlink()
-    return path.read_text(encoding="ascii").strip()
+    return _long_enough(path, path.read_text(encoding="ascii").strip())
+
+
+def _long_enough(path: Path, secret: str) -> str:
+    if len(secret) < SECRET_MIN_LENGTH:
+        raise ConfigError(
+            f"{path} holds a secret shorter than {SECRET_MIN_LENGTH} characters: "
+            "delete it (a new one is made) or set server.secret"
+        )
+    return secret
