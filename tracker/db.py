@@ -58,6 +58,9 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
+SQLITE_POOL = 40
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine with the pragmas the daemon and the CLI both rely on."""
     if url.startswith("sqlite"):

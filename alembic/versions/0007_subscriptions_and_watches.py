@@ -44,6 +44,8 @@ def upgrade() -> None:
         sa.Column("changed_at", _WHEN, nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_revisions")),
     )
+    # The catalogue's row, so that writers only ever move it on (see catalog.revision).
+    op.execute("INSERT INTO revisions (name, value) VALUES ('catalog', 0)")
 
 
 def downgrade() -> None:

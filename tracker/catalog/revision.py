@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, String, event, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from tracker.db import Base
+
+if TYPE_CHECKING:
+    from tracker.clock import Clock
 
 CATALOG = "catalog"
 # The tables whose rows are the catalogue (what pages and feeds show).
@@ -69,26 +73,33 @@ def stamp(connection: Connection | Session, name: str = CATALOG) -> Stamp:
     return Stamp(int(row.value or 0), changed_at)
 
 
-def bump(connection: Connection, name: str = CATALOG) -> None:
-    """Move the revision on, in the caller's transaction (the row is created at first use)."""
-    # The wall clock of the writing process, at the edge of its write: pages and feeds
-    # give it as their Last-Modified (a reader's clock plays no part in it).
-    now = datetime.now(UTC)
+def bump(connection: Connection, now: datetime, name: str = CATALOG) -> None:
+    """Move the revision on, in the caller's transaction. The row is made by the
+    migration; made here too for a schema built from the models (tests), in a savepoint,
+    so that of two first writers at once one inserts and the other moves it on."""
     moved = connection.execute(
         update(Revision)
         .where(Revision.name == name)
         .values(value=Revision.value + 1, changed_at=now)
     )
-    if moved.rowcount == 0:
-        connection.execute(insert(Revision).values(name=name, value=1, changed_at=now))
+    if moved.rowcount:
+        return
+    try:
+        with connection.begin_nested():
+            connection.execute(insert(Revision).values(name=name, value=1, changed_at=now))
+    except IntegrityError:
+        bump(connection, now, name)
 
 
-def watch(factory: sessionmaker[Session]) -> None:
-    event.listen(factory, "after_flush", _bump_on_catalogue_writes)
+def watch(factory: sessionmaker[Session], clock: Clock) -> None:
+    """Bump the revision in every flush that writes the catalogue, at ``clock``'s instant:
+    the writing process's wall clock, which pages and feeds give as their Last-Modified
+    (a reader's clock plays no part in it)."""
 
+    def bump_on_catalogue_writes(session: Session, _context: Any) -> None:
+        dirty = (row for row in session.dirty if session.is_modified(row))
+        rows = (*session.new, *session.deleted, *dirty)
+        if any(getattr(row, "__tablename__", None) in CATALOG_TABLES for row in rows):
+            bump(session.connection(), clock.now())
 
-def _bump_on_catalogue_writes(session: Session, _context: Any) -> None:
-    dirty = (row for row in session.dirty if session.is_modified(row))
-    rows = (*session.new, *session.deleted, *dirty)
-    if any(getattr(row, "__tablename__", None) in CATALOG_TABLES for row in rows):
-        bump(session.connection())
+    event.listen(factory, "after_flush", bump_on_catalogue_writes)
