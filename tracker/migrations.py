@@ -99,6 +99,11 @@ def downgrade(engine: Engine, revision: str, *, force: bool = False) -> None:
         command.downgrade(alembic_config(migrating), revision)
 
 
+# Tables whose rows are the tracker's own bookkeeping, rebuilt as it goes, not anyone's
+# data: a downgrade may drop them without asking.
+BOOKKEEPING = frozenset({"alembic_version", "revisions", "throttles"})
+
+
 def would_lose(engine: Engine, revision: str) -> list[tuple[str, int]]:
     """The tables a downgrade to ``revision`` would drop that hold rows, with their counts.
 
@@ -106,7 +111,7 @@ def would_lose(engine: Engine, revision: str) -> list[tuple[str, int]]:
     migrations make the same tables on every backend)."""
     target = _resolve(engine, revision)
     kept = _tables_at(target)
-    present = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    present = set(inspect(engine).get_table_names()) - BOOKKEEPING
     lost = []
     with engine.connect() as connection:
         for table in sorted(present - kept):
