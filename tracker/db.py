@@ -94,14 +94,17 @@ def _sqlite_pragmas(busy_seconds: float, dbapi_connection: Any, _record: Any) ->
     cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """The one session factory: its sessions write the plan marks of what they edit."""
+def make_session_factory(engine: Engine, clock: Clock | None = None) -> sessionmaker[Session]:
+    """The one session factory: its sessions write the plan marks of what they edit and
+    move the catalogue's revision on, stamped by ``clock`` (the system's by default:
+    the factory is made at the edge)."""
     from tracker import plan  # it maps a table on Base, defined above
     from tracker.catalog import revision
+    from tracker.clock import SystemClock
 
     factory = sessionmaker(engine, expire_on_commit=False)
     plan.watch(factory)
-    revision.watch(factory)
+    revision.watch(factory, clock if clock is not None else SystemClock())
     return factory
 
 
