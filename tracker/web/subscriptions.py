@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -154,6 +155,8 @@ def routes(settings: Settings, sessions: sessionmaker[Session], clock: Clock) ->
             return refused(exc)
         except InvalidInput as exc:
             return form_page("subscribe.html", choices, "subscribe", now, 400, error=str(exc))
+        except IntegrityError:
+            pass  # the same address signed up at the same moment: that one mails them
         return page(
             "message.html",
             title="Check your email",
