@@ -62,8 +62,9 @@ class Tokens:
     # Secrets rotated out, each with the last day it is still accepted.
     previous: Sequence[tuple[str, date]] = ()
 
-    def _keys(self, as_of: datetime) -> list[str]:
-        # itsdangerous signs with the last key and accepts any of them.
+    def keys(self, as_of: datetime) -> list[str]:
+        """The secrets accepted at ``as_of``, the current one last (itsdangerous signs with
+        the last key and accepts any of them)."""
         day = as_of.date()
         return [old for old, until in self.previous if day <= until] + [self.secret]
 
@@ -83,7 +84,7 @@ class Tokens:
         self, purpose: Purpose, token: str, as_of: datetime, max_age: timedelta | None = None
     ) -> tuple[int, str]:
         """The subscriber id and address digest ``token`` was signed for, or BadToken."""
-        signer = _signer(self._keys(as_of), purpose)
+        signer = _signer(self.keys(as_of), purpose)
         try:
             if isinstance(signer, TimestampSigner):
                 value, signed_at = signer.unsign(token, return_timestamp=True)

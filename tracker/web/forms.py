@@ -71,11 +71,6 @@ async def read_form(request: Request) -> FormData:
     raise FormRefused(415, "Send this form as a web form.")
 
 
-def _keys(tokens: Tokens, now: datetime) -> list[str]:
-    # As the links' tokens: the current secret signs, rotated ones until their day.
-    return [old for old, until in tokens.previous if now.date() <= until] + [tokens.secret]
-
-
 def csrf_token(tokens: Tokens, purpose: str, now: datetime) -> str:
     """A token for the form of ``purpose`` (e.g. ``subscribe``, ``preferences:12``)."""
     serializer = URLSafeSerializer(tokens.secret, salt="csrf")
@@ -87,7 +82,7 @@ def check_csrf(tokens: Tokens, purpose: str, token: str | None, now: datetime) -
     if not token:
         raise EXPIRED
     try:
-        payload = URLSafeSerializer(_keys(tokens, now), salt="csrf").loads(token)
+        payload = URLSafeSerializer(tokens.keys(now), salt="csrf").loads(token)
     except BadData:
         raise EXPIRED from None
     if not (isinstance(payload, list) and len(payload) == 2 and payload[0] == purpose):
