@@ -235,6 +235,15 @@ def test_a_client_sending_its_head_too_slowly_is_cut_off(guarded_server: int):
         assert closed_by_server(slow)
 
 
+def test_a_client_dripping_its_body_is_cut_off_too(guarded_server: int):
+    with socket.create_connection(("127.0.0.1", guarded_server), timeout=10) as slow:
+        slow.sendall(
+            b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n\r\nemail="
+        )
+        assert closed_by_server(slow)
+
+
 def test_a_kept_alive_connection_gets_the_same_deadline_for_its_next_head(guarded_server: int):
     with socket.create_connection(("127.0.0.1", guarded_server), timeout=10) as client:
         client.sendall(b"GET /api/treaties HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -5,8 +5,9 @@ log filter that says a repeated error once with a count.
 uvicorn's keep-alive timer is cancelled by every byte received and only set again after a
 response, so a client sending its headers one byte a second holds its connection for
 ever; enough of them exhaust the process's file descriptors. :func:`guarded_protocol`
-gives each connection a deadline for its request head instead: from the moment it opens
-(or a byte of the next request arrives) until h11 has parsed the whole head.
+gives each connection a deadline for its request instead: from the moment it opens (or a
+byte of the next request arrives) until h11 has read the whole request, its head and its
+body (a few kilobytes at most: see BodyLimit), so a body dripped in holds it no longer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ class Limits:
     header_timeout: float = 10.0  # seconds to send a whole request head
     max_connections: int = 1000  # open at once; past it, new ones are closed at once
     max_body_bytes: int = 64 * 1024  # the forms are a few hundred bytes
+
+
+# What a client is still sending: its request's head, or its body.
+_READING = (h11.IDLE, h11.SEND_BODY)
 
 
 def guarded_protocol(limits: Limits) -> type[H11Protocol]:
@@ -54,10 +59,10 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
 
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
-            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            if self.conn.their_state in _READING and not self.transport.is_closing():
                 if self._head_deadline is None:  # a byte of the next request came
                     self._await_head()
-            else:  # the head is read (or the connection is over)
+            else:  # the request is read (or the connection is over)
                 self._cancel_deadline()
 
         def connection_lost(self, exc: Exception | None) -> None:
@@ -77,10 +82,8 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
 
         def _head_too_slow(self) -> None:
             self._head_deadline = None
-            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-                log.info(
-                    "closed a connection whose request head took over %gs", limits.header_timeout
-                )
+            if self.conn.their_state in _READING and not self.transport.is_closing():
+                log.info("closed a connection whose request took over %gs", limits.header_timeout)
                 self.transport.close()
 
     return GuardedH11Protocol
