@@ -70,6 +70,11 @@ def make_engine(url: str, **options: Any) -> Engine:
         _ensure_sqlite_dir(url)
         # How long a write waits for another's lock: 30 s, or the URL's ?timeout=SECONDS.
         seconds = float(str(make_url(url).query.get("timeout", 30)))
+        # A SQLite connection is cheap to keep and dear to open (the pragmas below): keep as
+        # many as the web server runs requests at once (anyio's 40 threads), or a busy
+        # server opens and closes one per request past the default 5.
+        if "poolclass" not in options and make_url(url).database not in (None, "", ":memory:"):
+            options.setdefault("pool_size", SQLITE_POOL)
         engine = create_engine(url, connect_args={"timeout": seconds}, **options)
         event.listen(engine, "connect", functools.partial(_sqlite_pragmas, seconds))
         return engine

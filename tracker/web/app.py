@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from tracker.dates import parse_duration, zone
 from tracker.errors import InvalidInput, NotFound
@@ -168,6 +168,10 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         *subscriptions.routes(settings, sessions, clock),
         *monitor.routes(),
     ]
+    if settings.server.static_dir is not None:  # the benchmarks' floor: same server, a file
+        from starlette.staticfiles import StaticFiles
+
+        routes.append(Mount("/static", StaticFiles(directory=settings.server.static_dir)))
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=500)],

@@ -112,7 +112,7 @@ class LiveCache:
         render). ``render`` may raise HTTPException (not cached)."""
         as_of = self.clock.now()
         with self.sessions() as session:
-            stamp = revision.stamp(session)
+            stamp = revision.stamp(session.connection())  # Core: no ORM layer per request
             more, moved = extra(session) if extra is not None else (None, None)
             key = (name or request.url.path, str(request.query_params), more)
             found = self._get(key, stamp.value, as_of)
