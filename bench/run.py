@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import change_latency, cli, digests, feeds, rest, serve, tick
+from bench import change_latency, cli, digests, feeds, live, rest, serve, tick
 from bench.common import NOTES
 from bench.generate import Counts, generate, sqlite_url
 from bench.harness import Row, machine, write_reports
@@ -38,6 +38,8 @@ class Plan:
     serve_clients: int
     serve_repeat: int
     change_edits: int  # edits timed from commit to the change email's arrival
+    live_repeat: int  # live pages against their static floor, at the largest size
+    live_edits: int  # edits timed from commit to the served feed showing them
 
 
 FULL = Plan(
@@ -54,6 +56,8 @@ FULL = Plan(
     serve_clients=50,
     serve_repeat=2,
     change_edits=30,
+    live_repeat=3,
+    live_edits=10,
 )
 QUICK = Plan(
     sizes=(200,),
@@ -69,6 +73,8 @@ QUICK = Plan(
     serve_clients=4,
     serve_repeat=1,
     change_edits=3,
+    live_repeat=1,
+    live_edits=2,
 )
 
 
@@ -109,6 +115,15 @@ def run(
     rest_db = caught_up or work / f"tick-{largest}.db"
     rows += rest.run(rest_db, work, largest, plan.idle_seconds)
     rows += serve.run(feed_db, work, plan.serve_clients, plan.serve_seconds, plan.serve_repeat)
+    rows += live.run(
+        dbs[largest],
+        work,
+        largest,
+        plan.serve_clients,
+        plan.serve_seconds,
+        plan.live_repeat,
+        plan.live_edits,
+    )
     latency_db = database(work, "latency", Counts(200, 10, 5, 0))  # its one subscriber: later
     rows += change_latency.run(latency_db, work, plan.change_edits)
     notes += NOTES

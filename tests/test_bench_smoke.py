@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import change_latency, tick
+from bench import change_latency, live, tick
+from bench.common import NOTES
 from bench.generate import Counts
 from bench.harness import machine, write_reports
 from bench.run import database
@@ -40,3 +41,19 @@ def test_the_change_latency_bench_finds_each_edits_notice_and_email(tmp_path: Pa
     ]
     assert all(len(row.tracker.samples) == 2 for row in rows)
     assert rows[0].met is not None and rows[2].met is None  # the last one is reported only
+
+
+def test_the_live_pages_bench_holds_each_page_against_its_static_floor(tmp_path: Path) -> None:
+    db = database(tmp_path, "tiny", Counts(deadlines=40, meetings=3, treaties=2, subscribers=0))
+
+    rows = live.run(db, tmp_path, items=40, clients=2, seconds=0.2, repeat=1, edits=1)
+
+    assert [row.case.split(",")[0] for row in rows[:8:2]] == [
+        "board GET /",
+        "item pages GET /meetings/<slug> (3 slugs)",
+        "board If-None-Match → 304",
+        "item pages If-None-Match → 304",
+    ]
+    assert all(row.floor is not None and row.met is not None for row in rows[:8])
+    assert rows[8].bench == live.EDIT_BENCH and rows[8].tracker.median < live.EDIT_LIMIT_S * 1000
+    assert not [note for note in NOTES if note.startswith(("live on port", "edit → feed"))]
