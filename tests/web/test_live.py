@@ -92,6 +92,34 @@ def test_unchanged_responses_answer_304_and_are_not_rendered_again(seeded_site):
         assert client.app.state.live.renders == renders  # all from the cache
 
 
+def test_query_parameters_no_endpoint_reads_neither_render_anew_nor_change_the_answer(
+    seeded_site,
+):
+    with served(seeded_site) as client:
+        board = client.get("/")
+        renders = client.app.state.live.renders
+        for n in range(5):
+            again = client.get(f"/?x={n}")
+            assert again.text == board.text and again.headers["etag"] == board.headers["etag"]
+        assert client.app.state.live.renders == renders
+        assert client.get("/?kind=expiry").text != board.text  # a parameter that is read
+
+
+def test_every_query_parameter_a_live_endpoint_reads_is_in_the_cache_key():
+    from pathlib import Path
+
+    from tracker.views.filters import FIELDS
+    from tracker.web import live
+
+    web = Path(live.__file__).parent
+    read = {
+        name
+        for source in web.glob("*.py")
+        for name in re.findall(r"query_params\.get(?:list)?\(\"(\w+)\"", source.read_text())
+    }
+    assert read and read | set(FIELDS) <= live.READ_PARAMETERS
+
+
 def test_the_etag_names_the_revision_and_moves_with_it(seeded_site):
     with served(seeded_site) as client:
         etag = client.get("/treaties/new-start").headers["etag"]

@@ -81,6 +81,18 @@ def not_modified_since(header: str, last_modified: datetime) -> bool:
     return since.tzinfo is not None and int(last_modified.timestamp()) <= since.timestamp()
 
 
+# Every query parameter a live response depends on. The others are left out of the cache
+# key: a request may carry any it likes (?x=1, ?x=2, ...) without a render each, nor push
+# what is cached out. A parameter read by a live endpoint must be named here.
+READ_PARAMETERS = frozenset({"treaty", "kind", "confidence", "precise", "q", "within", "status"})
+
+
+def _read_parameters(request: Request) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        sorted((k, v) for k, v in request.query_params.multi_items() if k in READ_PARAMETERS)
+    )
+
+
 class LiveCache:
     """Renders on request and keeps what it rendered while the revision holds."""
 
@@ -114,7 +126,7 @@ class LiveCache:
         with self.sessions() as session:
             stamp = revision.stamp(session.connection())  # Core: no ORM layer per request
             more, moved = extra(session) if extra is not None else (None, None)
-            key = (name or request.url.path, str(request.query_params), more)
+            key = (name or request.url.path, _read_parameters(request), more)
             found = self._get(key, stamp.value, as_of)
             if found is None:
                 rendered = render(session, as_of)
