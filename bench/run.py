@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import change_latency, cli, digests, feeds, live, rest, serve, tick
+from bench import change_latency, cli, digests, feeds, live, rest, serve, slow_headers, tick
 from bench.common import NOTES
 from bench.generate import Counts, generate, sqlite_url
 from bench.harness import Row, machine, write_reports
@@ -40,6 +40,8 @@ class Plan:
     change_edits: int  # edits timed from commit to the change email's arrival
     live_repeat: int  # live pages against their static floor, at the largest size
     live_edits: int  # edits timed from commit to the served feed showing them
+    flood_clients: int  # slow-header clients against the server
+    flood_seconds: float
 
 
 FULL = Plan(
@@ -58,6 +60,8 @@ FULL = Plan(
     change_edits=30,
     live_repeat=3,
     live_edits=10,
+    flood_clients=300,
+    flood_seconds=20,
 )
 QUICK = Plan(
     sizes=(200,),
@@ -75,6 +79,8 @@ QUICK = Plan(
     change_edits=3,
     live_repeat=1,
     live_edits=2,
+    flood_clients=20,
+    flood_seconds=3,
 )
 
 
@@ -126,6 +132,7 @@ def run(
     )
     latency_db = database(work, "latency", Counts(200, 10, 5, 0))  # its one subscriber: later
     rows += change_latency.run(latency_db, work, plan.change_edits)
+    rows += slow_headers.run(plan.flood_clients, plan.flood_seconds)
     notes += NOTES
     return rows, notes
 

@@ -1,7 +1,7 @@
 """Slow-header clients against `tracker serve`: N connections each send one byte of a
 request head a second while another client times GET /api/upcoming.
 
-    python bench/slow_headers.py [--slow 300] [--seconds 30] [--header-timeout 10] [--plain]
+    python -m bench.slow_headers [--slow 300] [--seconds 30] [--header-timeout 10] [--plain]
 
 ``--plain`` serves with uvicorn's own h11 protocol (no header deadline, no cap) to compare.
 The server starts with a soft limit of 1,024 open files, a common default.
@@ -20,7 +20,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+from bench.harness import Figure, Row
 
 SERVER = """
 import resource, sys, uvicorn
@@ -88,7 +91,29 @@ async def timed_get(port: int) -> float | None:
     return time.perf_counter() - began if data.startswith(b"HTTP/1.1 200") else None
 
 
-async def run(port: int, slow: int, seconds: float) -> None:
+@dataclass(frozen=True)
+class Flood:
+    slow: int
+    closed: int  # slow connections the server had closed by the end
+    answered: int
+    failures: int
+    latencies: list[float]  # seconds, sorted
+
+    @property
+    def p99(self) -> float:
+        found = self.latencies or [float("nan")]
+        return found[max(0, int(len(found) * 0.99) - 1)]
+
+    def text(self) -> str:
+        found = self.latencies or [float("nan")]
+        return (
+            f"slow clients {self.slow}, closed by the server {self.closed}; other client: "
+            f"{self.answered} answered, {self.failures} failed, "
+            f"p50 {statistics.median(found):.4f}s p99 {self.p99:.4f}s max {found[-1]:.4f}s"
+        )
+
+
+async def flood(port: int, slow: int, seconds: float) -> Flood:
     closed: list[int] = []
     clients = [asyncio.create_task(slow_client(port, seconds, closed)) for _ in range(slow)]
     await asyncio.sleep(1)
@@ -103,15 +128,51 @@ async def run(port: int, slow: int, seconds: float) -> None:
             latencies.append(took)
         await asyncio.sleep(0.05)
     await asyncio.gather(*clients)
-    latencies.sort()
-    answered = len(latencies)
-    latencies = latencies or [float("nan")]
-    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
-    print(
-        f"slow clients {slow}, closed by the server {len(closed)}; other client: "
-        f"{answered} answered, {failures} failed, p50 {statistics.median(latencies):.4f}s "
-        f"p99 {p99:.4f}s max {latencies[-1]:.4f}s"
+    return Flood(slow, len(closed), len(latencies), failures, sorted(latencies))
+
+
+def measure(slow: int, seconds: float, header_timeout: float, mode: str = "guarded") -> Flood:
+    """A server of ``mode`` on a fresh `tracker init` home, flooded for ``seconds``."""
+    with tempfile.TemporaryDirectory() as home:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+        env["TRACKER_DATA_DIR"] = str(Path(home) / "var")
+        env["TRACKER_SERVER__HEADER_TIMEOUT_SECONDS"] = str(header_timeout)
+        subprocess.run(
+            [sys.executable, "-m", "tracker", "init"],
+            env=env,
+            check=True,
+            cwd=home,
+            capture_output=True,
+        )
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-c", SERVER, mode, str(port)], env=env, cwd=home
+        )
+        try:
+            while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+                time.sleep(0.1)
+            return asyncio.run(flood(port, slow, seconds))
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+def run(slow: int, seconds: float, header_timeout: float = 10) -> list[Row]:
+    """The bench row: another client's p99 while ``slow`` clients drip their heads."""
+    found = measure(slow, seconds, header_timeout)
+    print(found.text(), flush=True)
+    p99_ms = found.p99 * 1000
+    row = Row(
+        "8 slow-header flood",
+        f"{slow} clients sending a head byte a second, {seconds:g} s; another client's GETs",
+        Figure([p99_ms], "ms p99"),
+        None,
+        "p99 ≤ 1000 ms, none failed",
+        None,
+        found.failures == 0 and found.answered > 0 and p99_ms <= 1000,
+        note=found.text(),
     )
+    return [row]
 
 
 def main() -> None:
@@ -121,24 +182,9 @@ def main() -> None:
     parser.add_argument("--header-timeout", type=float, default=10)
     parser.add_argument("--plain", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as home:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-        env["TRACKER_DATA_DIR"] = str(Path(home) / "var")
-        env["TRACKER_SERVER__HEADER_TIMEOUT_SECONDS"] = str(args.header_timeout)
-        subprocess.run([sys.executable, "-m", "tracker", "init"], env=env, check=True, cwd=home)
-        port = free_port()
-        mode = "plain" if args.plain else "guarded"
-        server = subprocess.Popen(
-            [sys.executable, "-c", SERVER, mode, str(port)], env=env, cwd=home
-        )
-        try:
-            while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
-                time.sleep(0.1)
-            print(f"{mode} uvicorn, header timeout {args.header_timeout}s:", end=" ")
-            asyncio.run(run(port, args.slow, args.seconds))
-        finally:
-            server.terminate()
-            server.wait(10)
+    mode = "plain" if args.plain else "guarded"
+    print(f"{mode} uvicorn, header timeout {args.header_timeout}s:", end=" ")
+    print(measure(args.slow, args.seconds, args.header_timeout, mode).text())
 
 
 if __name__ == "__main__":
