@@ -88,3 +88,29 @@ def test_a_lost_lock_ends_the_service_and_the_daemon_takes_the_lock_again(
         thread.join(10)
     assert not thread.is_alive()
     assert (lock.held, lock.releases) == (False, 2)
+
+
+def test_a_round_says_when_it_ran_at_most_every_ten_seconds(
+    tmp_path: Path, session_factory: sessionmaker[Session]
+) -> None:
+    from datetime import timedelta
+
+    from tracker.catalog import revision
+
+    daemon = daemon_on(tmp_path, session_factory, Lock())
+    clock = daemon.clock
+    assert isinstance(clock, FixedClock)
+    daemon.worker = daemon._make_worker(daemon.load_settings())
+
+    def last_round() -> revision.Stamp:
+        with session_factory() as session:
+            return revision.stamp(session.connection(), revision.DAEMON_TICK)
+
+    daemon.poll()
+    assert last_round() == revision.Stamp(1, CURRENT_TIME)
+    clock.advance(timedelta(seconds=5))
+    daemon.poll()
+    assert last_round().value == 1  # not written again within ten seconds
+    clock.advance(timedelta(seconds=5))
+    daemon.poll()
+    assert last_round() == revision.Stamp(2, CURRENT_TIME + timedelta(seconds=10))

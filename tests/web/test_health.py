@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from tracker import plan
+from tracker.catalog import revision
+from tracker.catalog.revision import Revision
 from tracker.clock import FixedClock
 from tracker.daemon.lock import lock_for
 from tracker.db import make_engine, make_session_factory, transaction
@@ -103,6 +105,31 @@ def test_healthz_names_the_daemon_holding_the_lock(
     # The probe let go of the file lock at once: the daemon can take it again.
     assert lock.acquire()
     lock.release()
+
+
+def test_healthz_says_how_long_since_the_daemon_ran_a_round_and_when_that_is_too_long(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    lock = lock_for(settings.effective_database_url, settings.data_dir)
+    assert lock.acquire()
+    try:
+        with transaction(session_factory) as session:  # as the daemon's round records it
+            revision.bump(session.connection(), CURRENT_TIME - timedelta(seconds=8), "daemon-tick")
+        recent = client(settings, session_factory).get("/healthz").json()
+        with transaction(session_factory) as session:
+            session.execute(
+                update(Revision)
+                .where(Revision.name == revision.DAEMON_TICK)
+                .values(changed_at=CURRENT_TIME - timedelta(minutes=10))
+            )
+        stale = client(settings, session_factory).get("/healthz").json()
+        metrics = client(settings, session_factory).get("/metrics").text
+    finally:
+        lock.release()
+    assert recent["status"] == "ok" and recent["daemon"]["last_tick_age_seconds"] == 8
+    assert stale["status"] == "degraded"
+    assert "the daemon has not run a round for 600 s" in stale["problems"]
+    assert "tracker_daemon_last_tick_age_seconds 600.0" in metrics
 
 
 def test_healthz_counts_the_outbox_backlog_and_its_oldest_pending(

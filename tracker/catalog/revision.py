@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from tracker.clock import Clock
 
 CATALOG = "catalog"
+# Not the catalogue's: the active daemon's last round, as the time of its row.
+DAEMON_TICK = "daemon-tick"
 # The tables whose rows are the catalogue (what pages and feeds show).
 CATALOG_TABLES = frozenset(
     {

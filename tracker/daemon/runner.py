@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.catalog import revision
 from tracker.clock import Clock
 from tracker.daemon import signals, system
 from tracker.daemon.lock import DaemonLock
@@ -45,6 +46,9 @@ log = logging.getLogger("tracker.daemon")
 # indexed query, so looking every second keeps the idle daemon near 0.2 % of a core, and
 # a change notice is recorded at its window's close, not up to half a minute after.
 POLL_SECONDS = 1
+# How often a round says it ran (the revisions row "daemon-tick", for /healthz and
+# /metrics): often enough to tell a stuck daemon, seldom enough to cost nothing at rest.
+TICK_RECORD_SECONDS = 10
 HEARTBEAT_SECONDS = 5
 STANDBY_POLL_SECONDS = 5.0  # a standby daemon takes over within this (plus a heartbeat)
 SENDER_JOIN_SECONDS = 5.0  # the sending thread ends within this once halted
@@ -65,6 +69,7 @@ class Daemon:
     _reload: bool = False
     _scheduler: Any = None
     _feeds_built_on: date | None = None
+    _tick_recorded_at: datetime | None = None
     _publishers: Sequence[Publisher] = ()
     worker: Worker | None = None
     _sender: Sender | None = None
@@ -200,7 +205,16 @@ class Daemon:
         if done.changes or done.alerts or now.date() != self._feeds_built_on:
             self._publish(now)
             self._feeds_built_on = now.date()
+        self._record_tick(now)
         return done.next_at
+
+    def _record_tick(self, now: datetime) -> None:
+        recorded = self._tick_recorded_at
+        if recorded is not None and now - recorded < timedelta(seconds=TICK_RECORD_SECONDS):
+            return
+        with transaction(self.sessions) as session:
+            revision.bump(session.connection(), now, revision.DAEMON_TICK)
+        self._tick_recorded_at = now
 
     def _schedule(self, next_at: datetime | None) -> None:
         """A tick at the plan's next instant, when that is before the next poll."""

@@ -45,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 
+from tracker.catalog import revision
 from tracker.daemon.lock import ADVISORY_KEY, FileLock, lock_for
 from tracker.outbox import transports
 from tracker.outbox.models import Delivery, DeliveryStatus
@@ -85,6 +86,7 @@ class DaemonState:
     holder: str | None  # who holds the lock, when it can be told
     heartbeat_age_seconds: float | None  # PostgreSQL only
     tick_lag_seconds: float
+    last_tick_age_seconds: float | None  # since a daemon last said it ran a round
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ class Health:
             found.append(f"daemon heartbeat {daemon.heartbeat_age_seconds:.0f} s old")
         if daemon.tick_lag_seconds > TICK_LATE_SECONDS:
             found.append(f"due work waiting {daemon.tick_lag_seconds:.0f} s")
+        last_tick = daemon.last_tick_age_seconds
+        if daemon.active and last_tick is not None and last_tick > TICK_LATE_SECONDS:
+            found.append(f"the daemon has not run a round for {last_tick:.0f} s")
         found += [f"transport {t.name} paused" for t in self.outbox.transports if t.state != "ok"]
         return found
 
@@ -159,17 +164,18 @@ class Probe:
             )
         )
         lag = _age(now, earliest) or 0.0
+        last_tick = _age(now, revision.stamp(connection, revision.DAEMON_TICK).changed_at)
         if self.lock_file is not None:
             holder = _file_lock_holder(self.lock_file)
-            return DaemonState(holder is not None, holder or None, None, lag)
+            return DaemonState(holder is not None, holder or None, None, lag, last_tick)
         row = connection.execute(
             _LOCK_HOLDER, {"high": ADVISORY_KEY >> 32, "low": ADVISORY_KEY & 0xFFFF_FFFF}
         ).first()
         if row is None:
-            return DaemonState(False, None, None, lag)
+            return DaemonState(False, None, None, lag, last_tick)
         name = f"{row.application_name} ({row.client_addr or 'local socket'})"
         age = float(row.heartbeat_age) if row.heartbeat_age is not None else None
-        return DaemonState(True, name, age, lag)
+        return DaemonState(True, name, age, lag, last_tick)
 
 
 def _age(now: datetime, then: datetime | None) -> float | None:
@@ -218,6 +224,12 @@ class StateCollector(Collector):
                 "tracker_daemon_heartbeat_age_seconds",
                 "Age of the active daemon's last heartbeat (PostgreSQL)",
                 value=daemon.heartbeat_age_seconds,
+            )
+        if daemon.last_tick_age_seconds is not None:
+            yield GaugeMetricFamily(
+                "tracker_daemon_last_tick_age_seconds",
+                "Seconds since a daemon last said it ran a round (written every 10 s)",
+                value=daemon.last_tick_age_seconds,
             )
         yield GaugeMetricFamily(
             "tracker_daemon_tick_lag_seconds",
