@@ -74,3 +74,17 @@ def test_invalid_toml_is_reported_with_its_file(tmp_path: Path):
     config.write_text("[smtp\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(config)
+
+
+@pytest.mark.parametrize("secret", ["", "s3cr3t-value", "q" * 31])
+def test_a_signing_secret_shorter_than_32_characters_is_refused_and_never_shown(
+    tmp_path: Path, secret: str
+):
+    config = tmp_path / "tracker.toml"
+    config.write_text(
+        f'[server]\nprevious_secrets = [{{ secret = "{secret}", until = 2027-01-01 }}]\n'
+    )
+    for given in ({"config_file": None, "server": {"secret": secret}}, {"config_file": config}):
+        with pytest.raises(ConfigError, match="at least 32 characters") as refused:
+            load_settings(**given)  # type: ignore[arg-type]
+        assert secret == "" or secret not in str(refused.value)
