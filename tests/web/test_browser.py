@@ -29,7 +29,7 @@ from tracker.db import make_engine, make_session_factory
 from ..browser import browser_page, needs_chromium, scrolls_sideways
 from ..process import free_port, tracker_env
 from .board_data import fill_board
-from .test_serve import server  # noqa: F401  (the module-scoped real server, seeded)
+from .test_serve import served, server  # noqa: F401  (the module-scoped real server, seeded)
 
 pytestmark = [pytest.mark.slow, needs_chromium]
 

@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.skipif(not POSTGRES_URL, reason="set TRACKER_TEST_DATABASE_URL to run"),
 ]
 
-SHARED = {"TRACKER_SERVER__SECRET": "one secret for every node"}
+SHARED = {"TRACKER_SERVER__SECRET": "one secret shared by every node of the tracker"}
 
 
 def node_env(home: Path) -> dict[str, str]:
