@@ -228,3 +228,17 @@ def test_every_link_the_feeds_and_the_board_emit_resolves(seeded_site):
         assert any("/deadlines/" in url for url in links)
         broken = [url for url in sorted(links) if client.get(url).status_code != 200]
     assert broken == []
+
+
+def test_every_item_in_the_api_carries_the_absolute_address_of_its_page_and_it_resolves(
+    seeded_site,
+):
+    with served(seeded_site) as client:
+        items = [
+            *client.get("/api/upcoming?within=3650d").json(),
+            *client.get("/api/countdowns").json(),
+        ]
+        pages = {item["link"] for item in items}
+        assert items and all(page.startswith(BASE) for page in pages)
+        broken = [page for page in sorted(pages) if client.get(page).status_code != 200]
+    assert broken == []

@@ -52,7 +52,7 @@ def countdown(
     items = found[:limit]
     output.listing(
         as_json,
-        [item.as_dict() for item in items],
+        [item.as_dict(app.settings.feeds.base_url) for item in items],
         ["deadline", "due", "treaty", "days", "countdown"],
         [(i.title, i.when.text, i.treaty, output.days(i), i.countdown.human) for i in items],
         title=f"Countdowns as of {app.today:%d %B %Y}",
@@ -114,6 +114,7 @@ def upcoming(
         ["when", "type", "title", "where / treaty", "status", "countdown"],
         lambda i: (i.when.text, i.type, i.title, i.location or i.treaty, i.status),
         title=title,
+        base_url=app.settings.feeds.base_url,
     )
     if tba and not undated and not as_json:
         # Never hidden: a date to be announced may be any day, this window's too.

@@ -63,6 +63,7 @@ def list_(app: App, flt: Filter, as_json: bool) -> None:
         found,
         ["slug", "due", "precision", "treaty", "kind", "status", "countdown"],
         lambda i: (i.slug, i.when.text, i.when.precision, i.treaty, i.kind, i.status),
+        base_url=app.settings.feeds.base_url,
     )
 
 

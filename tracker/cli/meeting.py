@@ -79,6 +79,7 @@ def list_(app: App, flt: Filter, as_json: bool) -> None:
         found,
         ["slug", "starts", "location", "kind", "status", "countdown"],
         lambda i: (i.slug, i.when.text, i.location, i.kind, i.status),
+        base_url=app.settings.feeds.base_url,
     )
 
 

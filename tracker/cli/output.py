@@ -62,11 +62,14 @@ def agenda(
     headers: Sequence[str],
     columns: Callable[[Item], tuple[Any, ...]],
     title: str | None = None,
+    *,
+    base_url: str,
 ) -> None:
-    """Items as their agenda JSON, else a table of their ``columns`` and countdown."""
+    """Items as their agenda JSON (each with the ``link`` of its page under ``base_url``),
+    else a table of their ``columns`` and countdown."""
     listing(
         as_json,
-        [item.as_dict() for item in found],
+        [item.as_dict(base_url) for item in found],
         headers,
         [(*columns(item), item.countdown.human) for item in found],
         title=title,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
-from tracker.views.items import Item
+from tracker.views.items import Item, page_link
 
 if TYPE_CHECKING:
     from tracker.settings import Settings
@@ -82,6 +82,5 @@ class FeedPublisher:
         """Nothing to release."""
 
 
-def item_link(base_url: str, subject_type: str, slug: str) -> str:
-    """An item's page on the web board."""
-    return f"{base_url.rstrip('/')}/{subject_type}s/{slug}"
+# An item's page on the web: the views' one rule for it.
+item_link = page_link

@@ -88,10 +88,11 @@ class Item:
             return None
         return self.when.earliest - timedelta(days=self.confirm_lead_days)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, base_url: str | None = None) -> dict[str, Any]:
         """The item in the one JSON vocabulary every command and the API use (README,
         "The JSON vocabulary"): ``status`` is the lifecycle state, ``countdown_status``
-        the countdown's; a date to be announced has no days (nulls)."""
+        the countdown's; a date to be announced has no days (nulls). With ``base_url``
+        (``feeds.base_url``), ``link`` is the absolute address of the item's page."""
         counted = self.countdown
         data = {
             "type": self.type,
@@ -117,6 +118,8 @@ class Item:
             data["ends"] = _window_dict(self.ends) if self.ends else None
             data["location"] = self.location
             data["series"] = self.series
+        if base_url is not None:
+            data["link"] = page_link(base_url, self.type, self.slug)
         return data
 
     # The board's and the agenda's names for the one shape (callers that predate it).
@@ -162,6 +165,11 @@ def _window(row: Deadline | Meeting | Row[Any], prefix: str) -> DateWindow | Non
     if text is None or earliest is None or latest is None or precision is None:
         return None
     return DateWindow(text, earliest, latest, _PRECISION[precision], at)
+
+
+def page_link(base_url: str, item_type: str, slug: str) -> str:
+    """The absolute address of an item's page: ``<base_url>/meetings/<slug>``."""
+    return f"{base_url.rstrip('/')}/{item_type}s/{slug}"
 
 
 def deadline_item(row: Deadline | Row[Any], as_of: datetime, **more: Any) -> Item:

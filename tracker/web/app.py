@@ -117,7 +117,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
                 kinds=tuple(request.query_params.getlist("kind")),
             )
             items = service.upcoming(session, flt, as_of)
-            return as_json([item.as_agenda() for item in items], items, as_of)
+            return as_json([item.as_dict(settings.feeds.base_url) for item in items], items, as_of)
 
         return cache.respond(request, render)
 
@@ -126,7 +126,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
 
         def render(session: Session, as_of: datetime) -> Rendered:
             items = countdowns(session, today=today_of(as_of), as_of=as_of)
-            return as_json([item.as_countdown() for item in items], items, as_of)
+            return as_json([item.as_dict(settings.feeds.base_url) for item in items], items, as_of)
 
         return cache.respond(request, render)
 
