@@ -91,6 +91,19 @@ def item_entry(item: Item, as_of: datetime, base_url: str | None) -> dict[str, A
 
 
 def _notice(alert: PlannedAlert, *, late: bool, base_url: str | None) -> NewNotice:
+    lead = format_duration(alert.lead)
+    payload = {"item": item_entry(alert.item, alert.fires_at, base_url), "lead": lead}
+    return _item_notice(alert, late=late, payload=payload, lead=lead)
+
+
+def _item_notice(
+    alert: PlannedAlert | WatchAlert,
+    *,
+    late: bool,
+    payload: dict[str, Any],
+    lead: str | None = None,
+) -> NewNotice:
+    """The notice of an alert about one item: its words, its instant, its item's keys."""
     item = alert.item
     return NewNotice(
         identity=alert.identity,
@@ -103,11 +116,8 @@ def _notice(alert: PlannedAlert, *, late: bool, base_url: str | None) -> NewNoti
         subject_slug=item.slug,
         subject_kind=item.kind,
         treaty_slug=item.treaty,
-        lead=format_duration(alert.lead),
-        payload={
-            "item": item_entry(item, alert.fires_at, base_url),
-            "lead": format_duration(alert.lead),
-        },
+        lead=lead,
+        payload=payload,
     )
 
 
@@ -131,19 +141,7 @@ def _record_watch(
     payload: dict[str, Any] = {"watch": watch.watch.value}
     if watch.watch is Watch.CONFIRMATION:
         payload["item"] = item_entry(item, watch.fires_at, base_url)
-    notice = NewNotice(
-        identity=watch.identity,
-        kind=NoticeKind.ALERT.value,
-        title=watch.title,
-        body=watch.body,
-        due_at=watch.fires_at,
-        late=late,
-        subject_type=item.type,
-        subject_slug=item.slug,
-        subject_kind=item.kind,
-        treaty_slug=item.treaty,
-        payload=payload,
-    )
+    notice = _item_notice(watch, late=late, payload=payload)
     if watch.watch is Watch.STALE_OUTCOME:
         to = (
             (OPERATOR_CHANNEL, (operator_recipient(watch.operator),))
