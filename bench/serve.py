@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from bench.common import (
@@ -79,7 +80,11 @@ def run(path: Path, work: Path, clients: int, seconds: float, repeat: int) -> li
     floor_server: subprocess.Popen[bytes] | None = None
     try:
         wait_for_port(mine_port, tracker_server)
-        feed_dir = home / "var" / "feed"
+        # The floor serves the very bytes the tracker renders (it builds no files first).
+        feed_dir = home / "floor"
+        feed_dir.mkdir(exist_ok=True)
+        with urllib.request.urlopen(f"http://127.0.0.1:{mine_port}/feed.xml") as response:
+            (feed_dir / "feed.xml").write_bytes(response.read())
         floor_server = subprocess.Popen(
             [sys.executable, "-m", "http.server", str(floor_port), "--bind", "127.0.0.1"],
             cwd=feed_dir,
@@ -100,7 +105,7 @@ def run(path: Path, work: Path, clients: int, seconds: float, repeat: int) -> li
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-    size = (home / "var" / "feed" / "feed.xml").stat().st_size
+    size = (home / "floor" / "feed.xml").stat().st_size
     case = f"{clients} clients, {seconds:g} s, feed.xml {size / 1024:.0f} KiB"
     rps = ratio_row(
         "6 serve",
