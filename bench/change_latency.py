@@ -212,7 +212,7 @@ def _lags(factory: Any, edits: list[Edit], received: dict[str, float]) -> dict[s
 
 def run(path: Path, work: Path, edits: int, spacing: float = 3.7) -> list[Row]:
     """``edits`` edits ``spacing`` seconds apart against a running daemon."""
-    copy = copy_db(path, work, "latency")
+    copy = copy_db(path, work, "latency-run")  # not "latency": that is the source
     home = work / "latency-home"
     home.mkdir(exist_ok=True)
     received: dict[str, float] = {}
