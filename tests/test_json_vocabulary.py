@@ -106,13 +106,15 @@ def test_every_listing_speaks_one_vocabulary(home: Path) -> None:
     for items in listings:
         assert items
         for item in items:
-            assert list(item) == (MEETING_KEYS if item["type"] == "meeting" else ITEM_KEYS)
+            keys = MEETING_KEYS if item["type"] == "meeting" else ITEM_KEYS
+            assert list(item) == [*keys, "link"]
+            assert item["link"].endswith(f"/{item['type']}s/{item['slug']}")
             assert item["countdown_status"] in ("upcoming", "today", "passed")
             assert item["confidence"] in ("confirmed", "announced", "expected", "reported")
             for source in item["sources"]:
                 assert set(source) == SOURCE_KEYS
     shown = as_json(home, "deadline", "show", "bwc-revcon-10")
-    assert list(shown)[: len(ITEM_KEYS)] == ITEM_KEYS
+    assert list(shown)[: len(ITEM_KEYS) + 1] == [*ITEM_KEYS, "link"]
     assert shown["days_remaining"] is None and shown["precision"] == "year"
     assert {"claims", "conflicting", "history"} <= set(shown)
 

@@ -74,7 +74,9 @@ def test_a_deadline_page_shows_its_window_sources_with_grades_and_changes(client
 
 def test_item_json_is_the_read_model_the_cli_shows(client: TestClient, site):
     with site.sessions() as session:
-        expected = service.item(session, "meeting", "ssd-2021-plenary-1", CURRENT_TIME)
+        expected = service.item(
+            session, "meeting", "ssd-2021-plenary-1", CURRENT_TIME, site.settings.feeds.base_url
+        )
     response = client.get("/meetings/ssd-2021-plenary-1.json")
     assert response.headers["content-type"] == "application/json"
     assert response.json() == json.loads(json.dumps(expected))

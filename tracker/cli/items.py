@@ -142,7 +142,7 @@ def load_item(type_: str) -> Callable[[App, str], dict[str, Any]]:
         from tracker.views import service
 
         with app.sessions() as session:
-            return service.item(session, type_, slug, app.as_of)
+            return service.item(session, type_, slug, app.as_of, app.settings.feeds.base_url)
 
     return load
 

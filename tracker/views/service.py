@@ -66,11 +66,14 @@ def meetings(
     return items + tba
 
 
-def deadline(session: Session, slug: str, as_of: datetime) -> dict[str, Any]:
-    """``tracker deadline show --json``: the deadline, its leads, notes, claims and history."""
+def deadline(
+    session: Session, slug: str, as_of: datetime, base_url: str | None = None
+) -> dict[str, Any]:
+    """``tracker deadline show --json``: the deadline, its leads, notes, claims and history
+    (with ``base_url``, the ``link`` of its page)."""
     found = queries.deadline(session, slug)
     return {
-        **from_deadline(found, as_of).as_dict(),
+        **from_deadline(found, as_of).as_dict(base_url),
         "alert_leads": found.alert_leads,
         "notes": found.notes,
         **_claims(session, found),
@@ -78,13 +81,16 @@ def deadline(session: Session, slug: str, as_of: datetime) -> dict[str, Any]:
     }
 
 
-def meeting(session: Session, slug: str, as_of: datetime) -> dict[str, Any]:
+def meeting(
+    session: Session, slug: str, as_of: datetime, base_url: str | None = None
+) -> dict[str, Any]:
     """``tracker meeting show --json``: the meeting (a recurring one as its next
     occurrence, with its rule, its end and the occurrences left), its delegations, outcome,
     claims and history."""
     found = queries.meeting(session, slug)
     item = from_meeting(found, as_of)
-    data = series(item) if item.recurrence and not item.when.is_tba else item.as_dict()
+    recurring = item.recurrence and not item.when.is_tba
+    data = series(item, base_url) if recurring else item.as_dict(base_url)
     return {
         **data,
         "recurrence": found.recurrence,
@@ -95,7 +101,7 @@ def meeting(session: Session, slug: str, as_of: datetime) -> dict[str, Any]:
     }
 
 
-def series(item: Item) -> dict[str, Any]:
+def series(item: Item, base_url: str | None = None) -> dict[str, Any]:
     """A recurring meeting as its next occurrence (as of the item's instant; the first one
     when none is left), with the series' first day, its end (``UNTIL``/``COUNT``, null when
     it has none) and the occurrences left: at most :data:`SHOWN_OCCURRENCES`, and their
@@ -114,7 +120,7 @@ def series(item: Item) -> dict[str, Any]:
     if end_rule is not None:
         end_rule["last"] = found[-1].when.earliest.isoformat() if found else None
     return {
-        **shown.as_dict(),
+        **shown.as_dict(base_url),
         "recurrence_starts": item.when.text,
         "recurrence_end": end_rule,
         "next_occurrence": _occurrence(left[0]) if left else None,
@@ -151,9 +157,12 @@ def _claims(session: Session, found: Deadline | Meeting) -> dict[str, Any]:
     }
 
 
-def item(session: Session, type_: str, slug: str, as_of: datetime) -> dict[str, Any]:
+def item(
+    session: Session, type_: str, slug: str, as_of: datetime, base_url: str | None = None
+) -> dict[str, Any]:
     """One deadline or meeting in full, by type and slug; raises NotFound."""
-    return deadline(session, slug, as_of) if type_ == "deadline" else meeting(session, slug, as_of)
+    shown = deadline if type_ == "deadline" else meeting
+    return shown(session, slug, as_of, base_url)
 
 
 def changes_as_dicts(changes: Iterable[Change]) -> list[dict[str, Any]]:

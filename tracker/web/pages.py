@@ -115,7 +115,7 @@ class Pages:
         aged = self._aged([item], as_of)
         if suffix == "ics":
             return Rendered(self._ics(item, precise), ICS, aged)
-        data = service.item(session, type_, slug, as_of)
+        data = service.item(session, type_, slug, as_of, self.settings.feeds.base_url)
         if suffix == "json":
             return Rendered(json_bytes(data), JSON, aged)
         page = render_page("pages/item.html", self._context(as_of, item=data))
