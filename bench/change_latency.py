@@ -19,7 +19,6 @@ the send lag, arrival at the server − ``recorded_at``; and commit → arrival.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import queue
 import statistics
@@ -36,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bench.common import copy_db, free_port, tracker_env
+from bench.common import copy_db, smtp_in_child, tracker_env
 from bench.generate import sqlite_url
 from bench.harness import Figure, Row
 
@@ -60,34 +59,12 @@ class _Recorder:
         return "250 OK"
 
 
-def _serve(port: int, arrivals: Any, ready: Any, stop: Any) -> None:
-    from aiosmtpd.controller import Controller
-
-    controller = Controller(_Recorder(arrivals), hostname="127.0.0.1", port=port)
-    controller.start()
-    ready.set()
-    stop.wait()
-    controller.stop()
-
-
 @contextmanager
 def arrival_sink() -> Iterator[tuple[int, Any]]:
     """An aiosmtpd server in a child process: (port, queue of (arrival, Message-ID))."""
-    context = multiprocessing.get_context("fork")  # before any engine exists here
-    arrivals = context.Queue()
-    ready, stop = context.Event(), context.Event()
-    port = free_port()
-    process = context.Process(target=_serve, args=(port, arrivals, ready, stop), daemon=True)
-    process.start()
-    try:
-        if not ready.wait(60):
-            raise RuntimeError("the SMTP sink did not start")
+    arrivals = multiprocessing.get_context("fork").Queue()
+    with smtp_in_child(_Recorder(arrivals)) as port:
         yield port, arrivals
-    finally:
-        stop.set()
-        process.join(10)
-        if process.is_alive():
-            process.kill()
 
 
 def _drain(arrivals: Any, into: dict[str, float], wait: float = 0.0) -> int:
@@ -103,11 +80,14 @@ def _drain(arrivals: Any, into: dict[str, float], wait: float = 0.0) -> int:
         got += 1
 
 
-def _message_key(identity: str) -> str:
-    """The part of the Message-ID the tracker makes from a change notice's identity and
-    its recipient (``compose.message_id``)."""
-    digest = hashlib.sha256(f"{identity}\n{RECIPIENT}".encode()).hexdigest()[:32]
-    return f"<change.{digest}@"
+def _message_id(identity: str, at: datetime) -> str:
+    """The Message-ID the tracker gives the change notice ``identity`` for our reader."""
+    from tracker.notifiers.base import Message, Recipient
+    from tracker.notifiers.compose import message_id
+    from tracker.settings import SmtpSettings
+
+    notice = Message("change", identity, "", "", at, Recipient(RECIPIENT))
+    return message_id(notice, SmtpSettings().sender)
 
 
 @dataclass
@@ -194,8 +174,7 @@ def _lags(factory: Any, edits: list[Edit], received: dict[str, float]) -> dict[s
             notice = session.scalar(select(Notice).where(Notice.identity.startswith(prefix)))
             if notice is None:
                 raise RuntimeError(f"no change notice for {prefix}")
-            key = _message_key(notice.identity)
-            arrived = next((at for mid, at in received.items() if mid.startswith(key)), None)
+            arrived = received.get(_message_id(notice.identity, notice.recorded_at))
             if arrived is None:
                 raise RuntimeError(f"no email arrived for {notice.identity}")
             sent_at: datetime | None = session.scalar(

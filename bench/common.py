@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.generate import AS_OF
 from bench.harness import Figure, Row
@@ -58,3 +62,35 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], limit: float = 12
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def _serve_smtp(handler: Any, port: int, ready: Any, stop: Any) -> None:
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
+
+
+@contextmanager
+def smtp_in_child(handler: Any) -> Iterator[int]:
+    """An aiosmtpd server with ``handler`` in a child process of its own (so it does not
+    take the bench's GIL): its port. Forked before any engine exists in this process
+    (spawn would re-run the caller's main): the handler shares what it records through
+    multiprocessing values or queues it was made with."""
+    context = multiprocessing.get_context("fork")
+    ready, stop = context.Event(), context.Event()
+    port = free_port()
+    process = context.Process(target=_serve_smtp, args=(handler, port, ready, stop), daemon=True)
+    process.start()
+    try:
+        if not ready.wait(60):
+            raise RuntimeError("the SMTP sink did not start")
+        yield port
+    finally:
+        stop.set()
+        process.join(10)
+        if process.is_alive():
+            process.kill()

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.common import DIGEST_AT, copy_db, free_port, ratio_row
+from bench.common import DIGEST_AT, copy_db, ratio_row, smtp_in_child
 from bench.generate import KINDS, ZONES, sqlite_url
 from bench.harness import Row, timed
 from tracker.alerts import tokens
@@ -62,35 +62,12 @@ class _Counter:
         return "250 OK"
 
 
-def _serve(port: int, received: Any, ready: Any, stop: Any) -> None:
-    from aiosmtpd.controller import Controller
-
-    controller = Controller(_Counter(received), hostname="127.0.0.1", port=port)
-    controller.start()
-    ready.set()
-    stop.wait()
-    controller.stop()
-
-
 @contextmanager
 def smtp_sink() -> Iterator[tuple[int, Any]]:
     """An aiosmtpd server counting messages, in a child process: (port, counter)."""
-    # Forked before any engine exists in this process; spawn would re-run the caller's main.
-    context = multiprocessing.get_context("fork")
-    received = context.Value("l", 0)
-    ready, stop = context.Event(), context.Event()
-    port = free_port()
-    process = context.Process(target=_serve, args=(port, received, ready, stop), daemon=True)
-    process.start()
-    try:
-        if not ready.wait(60):
-            raise RuntimeError("the SMTP sink did not start")
+    received = multiprocessing.get_context("fork").Value("l", 0)
+    with smtp_in_child(_Counter(received)) as port:
         yield port, received
-    finally:
-        stop.set()
-        process.join(10)
-        if process.is_alive():
-            process.kill()
 
 
 def prepare(session: Session, settings: Settings) -> None:

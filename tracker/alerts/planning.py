@@ -41,22 +41,20 @@ def _zone_name(item: Item) -> str:
     return item.when.tz or item.tz
 
 
-@dataclass(frozen=True)
-class PlannedAlert:
-    """An alert of an item (of a recurring meeting: of one occurrence), and when it fires.
-    ``valid_from``: when the item got its current date."""
+class ItemAlert:
+    """What an alert about one item says (its title and body, from ``wording``), its key
+    in the plan and when its item ends; lead alerts and watches alike."""
 
-    identity: str
     item: Item
-    lead: timedelta
-    fires_at: datetime
-    valid_from: datetime
+
+    def wording(self) -> tuple[str, str]:
+        raise NotImplementedError
 
     # Words are computed when an alert is recorded: a plan holds many more alerts
     # (past ones already recorded, future ones) than ever get written.
     @cached_property
     def _words(self) -> tuple[str, str]:
-        return describe(self.item, self.lead, self.fires_at)
+        return self.wording()
 
     @property
     def title(self) -> str:
@@ -73,6 +71,21 @@ class PlannedAlert:
     @property
     def ends_at(self) -> datetime:
         return self.item.when.end(self.item.tz)
+
+
+@dataclass(frozen=True)
+class PlannedAlert(ItemAlert):
+    """An alert of an item (of a recurring meeting: of one occurrence), and when it fires.
+    ``valid_from``: when the item got its current date."""
+
+    identity: str
+    item: Item
+    lead: timedelta
+    fires_at: datetime
+    valid_from: datetime
+
+    def wording(self) -> tuple[str, str]:
+        return describe(self.item, self.lead, self.fires_at)
 
 
 def alert_identity(item: Item, lead: timedelta) -> str:

@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from functools import cached_property
 
+from tracker.alerts.planning import ItemAlert
 from tracker.catalog.lifecycle import meeting_state
 from tracker.dates import zone
 from tracker.views.items import Item
@@ -44,7 +44,7 @@ class Watch(StrEnum):
 
 
 @dataclass(frozen=True)
-class WatchAlert:
+class WatchAlert(ItemAlert):
     """A watch of an item, and when it fires. ``valid_from``: when the item got its
     current date; ``operator``: the address a stale-outcome watch goes to."""
 
@@ -55,27 +55,10 @@ class WatchAlert:
     valid_from: datetime
     operator: str | None = None
 
-    @cached_property
-    def _words(self) -> tuple[str, str]:
+    def wording(self) -> tuple[str, str]:
         if self.watch is Watch.CONFIRMATION:
             return describe_confirmation(self.item, self.fires_at)
         return describe_stale(self.item, self.fires_at)
-
-    @property
-    def title(self) -> str:
-        return self._words[0]
-
-    @property
-    def body(self) -> str:
-        return self._words[1]
-
-    @property
-    def key(self) -> str:
-        return f"{self.item.type}:{self.item.slug}"
-
-    @property
-    def ends_at(self) -> datetime:
-        return self.item.when.end(self.item.tz)
 
 
 def _zone_name(item: Item) -> str:

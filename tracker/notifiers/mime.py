@@ -22,7 +22,6 @@ from tracker.notifiers.compose import (
     header_line,
     international,
     message_id,
-    one_line,
     render_body,
     render_footer,
     subject,
@@ -143,7 +142,6 @@ class Encoder:
         self._contents: dict[bytes, tuple[bytes, bytes, bytes]] = {}
         self._seen: dict[tuple[Any, ...], tuple[str, dict[str, Any], tuple[bytes, ...]]] = {}
         self._footer_forms = self._forms()
-        self._mailto_tail = f">, <{one_line(mailto)}".encode() if mailto else b""
         self._no_links = self._footer(None)
 
     def _content(self, message: Message) -> tuple[bytes, ...]:
@@ -190,25 +188,7 @@ class Encoder:
             )
         else:
             text, html = render_footer(links, self.mailto)
-        return self._unsubscribe_headers(links), footer_lines(text), footer_lines(html)
-
-    def _unsubscribe_headers(self, links: Links | None) -> bytes:
-        if (
-            links is None
-            or not (links.unsubscribe.isascii() and (self.mailto or "").isascii())
-            or len(links.unsubscribe) > 900
-        ):
-            return unsubscribe_headers(links, self.mailto)
-        # What unsubscribe_headers writes for a short ASCII URL (a header too long for one
-        # line is folded there), without a header object per recipient.
-        return b"".join(
-            (
-                b"List-Unsubscribe: <",
-                one_line(links.unsubscribe).encode("ascii"),
-                self._mailto_tail,
-                b">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
-            )
-        )
+        return unsubscribe_headers(links, self.mailto), footer_lines(text), footer_lines(html)
 
     def _forms(self) -> tuple[str, str] | None:
         """The footers rendered once with stand-ins for the links, which each recipient's
