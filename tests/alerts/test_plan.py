@@ -210,3 +210,24 @@ def test_a_failed_delivery_wakes_the_daemon_for_its_retry(
     advance(worker, timedelta(minutes=1))
     assert worker.tick().busy
     assert email.identities() == ["alert:deadline:data:7d:2026-11-29"]
+
+
+def test_a_retry_is_not_forgotten_when_a_sooner_mark_replaces_it(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
+    # The plan keeps one delivery row at its earliest instant: a restart's "due now"
+    # replaces the retry's instant, and taking that row must write the retry back.
+    with transaction(session_factory) as session:
+        make_deadline(session, "Data exchange", due="2026-11-29", slug="data", now=now)
+        add_subscriber(session, now=now)
+    email = RecordingNotifier()
+    email.fail = DeliveryError("smtp down")
+    worker = make_worker(session_factory, now, email)
+    assert worker.tick().next_at == now + timedelta(minutes=1)
+    email.fail = None
+    assert worker.recover() == 0  # a daemon starting again marks deliveries due now
+    advance(worker, timedelta(seconds=1))
+    assert worker.tick().next_at == now + timedelta(minutes=1)
+    advance(worker, timedelta(seconds=59))
+    assert worker.tick().busy
+    assert email.identities() == ["alert:deadline:data:7d:2026-11-29"]

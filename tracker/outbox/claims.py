@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Table, and_, select, update
+from sqlalchemy import Connection, Dialect, Table, and_, func, select, union_all, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import plan
 from tracker.alerts.models import Subscriber
 from tracker.db import transaction
 from tracker.notifiers.base import DeliveryError, Message
-from tracker.outbox.models import Delivery, DeliveryStatus
+from tracker.outbox.models import Delivery, DeliveryStatus, Transport
 from tracker.outbox.transports import Pauses, paused_within, resting
 from tracker.settings import DeliverySettings
 
@@ -51,6 +51,21 @@ def backoff(attempts: int, settings: DeliverySettings) -> timedelta:
     """1 min, 2 min, 4 min… up to the maximum (with the default settings)."""
     seconds = settings.first_retry_seconds * 2 ** max(attempts - 1, 0)
     return timedelta(seconds=min(seconds, settings.max_retry_seconds))
+
+
+def mark_next_attempt(session: Session, now: datetime) -> None:
+    """Mark the plan at the first instant after ``now`` a pending delivery is due again or
+    a paused channel is probed (whichever is sooner; a mark too early costs an empty pass).
+    """
+    pending = select(func.min(Delivery.next_attempt_at).label("at")).where(
+        Delivery.status == DeliveryStatus.PENDING.value, Delivery.next_attempt_at > now
+    )
+    probes = select(func.min(Transport.next_probe_at).label("at")).where(
+        Transport.paused_since.is_not(None), Transport.next_probe_at > now
+    )
+    instants = [at for (at,) in session.execute(union_all(pending, probes)) if at is not None]
+    if instants:
+        plan.mark(session.connection(), [(plan.Work.DELIVERY.value, "", min(instants))])
 
 
 def claim_batch(

@@ -26,7 +26,7 @@ from tracker.alerts.plannables import SWEEP_EVERY, plan_alerts
 from tracker.clock import Clock
 from tracker.db import transaction
 from tracker.notifiers.base import Notifier
-from tracker.outbox import delivery, notices
+from tracker.outbox import claims, delivery, notices
 from tracker.outbox.alert_notices import record_alerts
 from tracker.outbox.change_notices import record_changes
 from tracker.outbox.digest_notices import next_digests, record_due_digests
@@ -121,9 +121,13 @@ class Worker:
         )
 
     def take_deliveries(self) -> None:
-        """Take the plan's delivery row: the deliveries about to be sent are its work."""
+        """Take the plan's delivery row: the deliveries about to be sent are its work.
+        The row holds only the earliest instant it was given, so a retry's later instant
+        a sooner mark replaced is written back here, or that retry would wait for a sweep."""
         with transaction(self.sessions) as session:
-            plan.take(session, self.clock.now(), [Work.DELIVERY.value])
+            now = self.clock.now()
+            if plan.take(session, now, [Work.DELIVERY.value]):
+                claims.mark_next_attempt(session, now)
 
     def tick(self, stop: Callable[[], bool] = lambda: False) -> Round:
         """Record, then deliver; says what was recorded and when the next work is due.
