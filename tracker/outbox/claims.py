@@ -63,7 +63,8 @@ def mark_next_attempt(session: Session, now: datetime) -> None:
     probes = select(func.min(Transport.next_probe_at).label("at")).where(
         Transport.paused_since.is_not(None), Transport.next_probe_at > now
     )
-    instants = [at for (at,) in session.execute(union_all(pending, probes)) if at is not None]
+    rows = session.execute(union_all(pending, probes)).scalars()
+    instants: list[datetime] = [at for at in rows if at is not None]
     if instants:
         plan.mark(session.connection(), [(plan.Work.DELIVERY.value, "", min(instants))])
 
