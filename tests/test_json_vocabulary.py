@@ -28,6 +28,7 @@ ITEM_KEYS = [
     "kind",
     "treaty",
     "treaty_name",
+    "body",
     "when",
     "earliest",
     "latest",

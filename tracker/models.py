@@ -1,6 +1,7 @@
 """Every mapped class, imported once so ``Base.metadata`` knows all tables (alembic, tests)."""
 
 import tracker.alerts.models
+import tracker.interchange.models
 import tracker.outbox.models
 import tracker.plan
 import tracker.web.throttles  # noqa: F401  (notices, deliveries; the plan; request throttles)

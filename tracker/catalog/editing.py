@@ -86,6 +86,7 @@ def read_date(value: str, recorded_on: date | None = None) -> DateWindow:
 def _shared_options(noun: str, kinds: type[StrEnum], statuses: type[StrEnum]) -> dict[str, Option]:
     return {
         "title": ("title", text.title),
+        "body": ("body", lambda value: text.title(value, "body") if value else None),
         "tz": ("tz", dates.parse_zone),
         "kind": ("kind", lambda value: text.choice(value, kinds, f"{noun} kind")),
         "status": ("status", lambda value: lifecycle.recordable(value, statuses, noun)),

@@ -137,6 +137,9 @@ class AgendaColumns:
         ForeignKey("treaties.id", ondelete="SET NULL"), index=True
     )
     kind: Mapped[str] = mapped_column(String(30), index=True)
+    # The body or forum it belongs to ("IAEA Board of Governors"): many meetings belong to
+    # no single treaty.
+    body: Mapped[str | None] = mapped_column(String(200), index=True)
     tz: Mapped[str] = mapped_column(String(64), default="UTC")
     status: Mapped[str] = mapped_column(String(20), index=True)
     # The day the recorded status was reached (met on, held on), when it is known.

@@ -46,6 +46,12 @@ class TreatyRecord(Record):
     expires: date | None = None
     depositary: str | None = None
     summary: str | None = None
+    # A multilateral treaty's count of states parties, on a day, citing a source by key.
+    parties_count: int | None = None
+    parties_count_on: date | None = None
+    parties_count_source: str | None = None
+    # The states whose ratification its entry into force needs (the CTBT's Annex 2).
+    required_states: list[str] = []
 
 
 class ParticipationRecord(Record):
@@ -85,6 +91,7 @@ class DeadlineRecord(Record):
     slug: str
     title: str
     treaty: str | None = None
+    body: str | None = None
     kind: str = "other"
     due: str
     tz: str = "UTC"
@@ -115,6 +122,7 @@ class MeetingRecord(Record):
     series: str | None = None
     kind: str
     treaty: str | None = None
+    body: str | None = None
     location: str | None = None
     starts: str | None = None
     ends: str | None = None

@@ -158,7 +158,14 @@ class _Loader:
                 include={"name", "short_name", "kind", "status", "depositary", "summary"}
             )
         )
-        values |= record.model_dump(include={"signed", "entered_into_force", "expires"})
+        values |= record.model_dump(
+            include={"signed", "entered_into_force", "expires", "parties_count", "parties_count_on"}
+        )
+        values["required_states"] = [text.title(s, "state") for s in record.required_states]
+        counted_by = record.parties_count_source
+        values["parties_count_source_id"] = (
+            self._sources([counted_by])[0].id if counted_by else None
+        )
         self._sources(record.sources)
         seed = values | {"sources": sorted(record.sources)}
         treaty = self.session.scalar(select(Treaty).where(Treaty.slug == record.slug))
@@ -210,6 +217,7 @@ class _Loader:
             status_on=_day(record.status_on),
             note=record.notes or "",
         )
+        fields.columns["body"] = text.title(record.body, "body") if record.body else None
         self._upsert("deadline", Deadline, record, with_alerts(fields, record.alert_leads))
 
     def meeting(self, record: MeetingRecord) -> None:
@@ -225,6 +233,7 @@ class _Loader:
             "ends": dates.parse(record.ends) if record.ends else None,
             "location": text.title(record.location, "location") if record.location else None,
             "series": text.title(record.series, "series") if record.series else None,
+            "body": text.title(record.body, "body") if record.body else None,
             "delegations": [delegation(d) for d in record.delegation],
         }
         self._upsert("meeting", Meeting, record, with_alerts(fields, record.alert_leads))

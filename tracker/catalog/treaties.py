@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.catalog.sources import Source, citation_table
@@ -75,10 +75,21 @@ class Treaty(Base):
     expires: Mapped[date | None]
     depositary: Mapped[str | None] = mapped_column(String(300))
     summary: Mapped[str | None] = mapped_column(Text)
+    # A multilateral treaty's count of states parties, on a day, as a source gives it.
+    parties_count: Mapped[int | None]
+    parties_count_on: Mapped[date | None]
+    parties_count_source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="SET NULL")
+    )
+    # The states whose ratification its entry into force needs (the CTBT's Annex 2).
+    required_states: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
     sources: Mapped[list[Source]] = relationship(secondary=treaty_sources, lazy="selectin")
+    parties_count_source: Mapped[Source | None] = relationship(lazy="joined")
     events: Mapped[list[ParticipationEvent]] = relationship(
         back_populates="treaty",
         cascade="all, delete-orphan",

@@ -46,6 +46,7 @@ class Item:
     status_on: date | None = None  # the day the recorded status was reached
     treaty: str | None = None  # its slug
     treaty_name: str | None = None  # its full name
+    body: str | None = None  # the body or forum it belongs to ("IAEA Board of Governors")
     sources: Sources = ()
     ends: DateWindow | None = None
     location: str | None = None
@@ -101,6 +102,7 @@ class Item:
             "kind": self.kind,
             "treaty": self.treaty,
             "treaty_name": self.treaty_name,
+            "body": self.body,
             **_window_dict(self.when),
             "tz": self.tz,
             "days_min": counted.days_min,
@@ -220,6 +222,7 @@ def _related(type_: str, row: Deadline | Meeting) -> dict[str, Any]:
     return {
         "treaty": treaty.slug if treaty else None,
         "treaty_name": treaty.name if treaty else None,
+        "body": row.body,
         "sources": tuple(source.as_dict() for source in row.sources),
         "confirm_lead_days": row.confirm_lead_days,
         **whole(type_, row),
