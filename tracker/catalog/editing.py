@@ -52,6 +52,21 @@ def alert_leads(value: str) -> str:
     return ",".join(dates.format_duration(lead) for lead in dates.parse_durations(value))
 
 
+# As long as the column is: "IAEA Board of Governors", "UNGA First Committee".
+MAX_BODY = 200
+
+
+def read_body(value: str) -> str | None:
+    """``--body``: the body or forum, one line of at most :data:`MAX_BODY` characters;
+    an empty value clears it."""
+    if not value.strip():
+        return None
+    body = text.title(value, "--body")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"--body is longer than {MAX_BODY} characters ({len(body)})")
+    return body
+
+
 # The longest a firm date may usually be announced ahead of a window's first day.
 MAX_CONFIRM_LEAD_DAYS = 366
 
@@ -86,7 +101,7 @@ def read_date(value: str, recorded_on: date | None = None) -> DateWindow:
 def _shared_options(noun: str, kinds: type[StrEnum], statuses: type[StrEnum]) -> dict[str, Option]:
     return {
         "title": ("title", text.title),
-        "body": ("body", lambda value: text.title(value, "body") if value else None),
+        "body": ("body", read_body),
         "tz": ("tz", dates.parse_zone),
         "kind": ("kind", lambda value: text.choice(value, kinds, f"{noun} kind")),
         "status": ("status", lambda value: lifecycle.recordable(value, statuses, noun)),

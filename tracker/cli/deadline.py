@@ -17,6 +17,7 @@ pass_app = click.make_pass_decorator(App)
 editing_options = options.group(
     click.option("--due", metavar="EXPR", help="Date expression, e.g. 'Q3 2027', or TBA."),
     options.treaty,
+    options.body,
     click.option(
         "--kind",
         help="expiry, review-conference, data-exchange, notification, "
@@ -61,8 +62,8 @@ def list_(app: App, flt: Filter, as_json: bool) -> None:
     output.agenda(
         as_json,
         found,
-        ["slug", "due", "precision", "treaty", "kind", "status", "countdown"],
-        lambda i: (i.slug, i.when.text, i.when.precision, i.treaty, i.kind, i.status),
+        ["slug", "due", "precision", "treaty", "body", "kind", "status", "countdown"],
+        lambda i: (i.slug, i.when.text, i.when.precision, i.treaty, i.body, i.kind, i.status),
         base_url=app.settings.feeds.base_url,
     )
 
@@ -74,7 +75,7 @@ items.item_commands(
     lambda d: f"added deadline {d.slug} due {d.due_text or 'TBA'}, {d.confidence}",
     (
         "Show a deadline, its sources and its history.",
-        "deadline=title slug due=when precision countdown=human treaty kind status"
+        "deadline=title slug due=when precision countdown=human treaty body kind status"
         " alerts=alert_leads confirm_by=confirmation_due notes",
     ),
 )

@@ -31,6 +31,7 @@ editing_options = options.group(
         "review-conference or negotiation.",
     ),
     options.treaty,
+    options.body,
     click.option("--repeat", metavar="RRULE", help="e.g. FREQ=MONTHLY;BYDAY=1TU;UNTIL=20281231"),
     click.option(
         "--status",
@@ -77,8 +78,8 @@ def list_(app: App, flt: Filter, as_json: bool) -> None:
     output.agenda(
         as_json,
         found,
-        ["slug", "starts", "location", "kind", "status", "countdown"],
-        lambda i: (i.slug, i.when.text, i.location, i.kind, i.status),
+        ["slug", "starts", "body", "location", "kind", "status", "countdown"],
+        lambda i: (i.slug, i.when.text, i.body, i.location, i.kind, i.status),
         base_url=app.settings.feeds.base_url,
     )
 
@@ -103,7 +104,7 @@ items.item_commands(
     (
         "Show a meeting, its delegations, sources and history.",
         "meeting=title slug starts=when:undated ends countdown=human repeats=recurrence"
-        " series kind location status outcome confirm_by=confirmation_due",
+        " series body kind location status outcome confirm_by=confirmation_due",
     ),
     _delegations,
 )

@@ -20,6 +20,11 @@ as_json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 source = click.option("--source", metavar="URL")
 treaty = click.option("--treaty", metavar="SLUG")
 slug = click.option("--slug", help="Default: derived from the title.")
+body = click.option(
+    "--body",
+    metavar="TEXT",
+    help="The body or forum it belongs to, e.g. 'IAEA Board of Governors' ('' clears it).",
+)
 confirm_ahead = click.option(
     "--confirm-ahead",
     metavar="DAYS",
