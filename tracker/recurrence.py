@@ -1,10 +1,12 @@
 """Recurring meetings: RFC 5545 RRULEs, validated and expanded with dateutil inside a horizon.
 
-Pure: no I/O, no clock.
+A rule may carry the days its series skips (``;EXDATE=YYYYMMDD,…``): see
+:func:`split_exdates`. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import MAXYEAR, date, datetime, time, timedelta
 from functools import cache
 from itertools import islice
@@ -28,8 +30,58 @@ _PERIOD_DAYS = {YEARLY: 365, MONTHLY: 28, WEEKLY: 7, DAILY: 1}
 _CYCLE_YEARS = 400
 
 
+# The recurrence column's width: a rule and the days its series skips.
+MAX_STORED = 500
+
+
+def split_exdates(rule: str) -> tuple[str, frozenset[date]]:
+    """A rule as kept (``FREQ=WEEKLY;BYDAY=TU;EXDATE=20270105,20270112``): the RRULE and
+    the days its series skips. ``EXDATE`` is the tracker's own part of the rule text (RFC
+    5545 makes it a property of its own; the .ics feed writes it so): the days, in the
+    meeting's zone, on which an occurrence of the rule does not take place."""
+    kept: list[str] = []
+    days: set[date] = set()
+    for part in rule.split(";"):
+        name, _, value = part.partition("=")
+        if name.strip().upper() != "EXDATE":
+            kept.append(part)
+            continue
+        days |= {_day(one.strip()) for one in value.split(",")}
+    return ";".join(kept), frozenset(days)
+
+
+def _day(digits: str) -> date:
+    refused = InvalidInput(f"recurrence EXDATE {digits!r}: write days as YYYYMMDD")
+    if len(digits) != 8 or not digits.isdigit():
+        raise refused
+    try:
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        raise refused from None
+
+
+def with_exdates(rule: str, days: Iterable[date]) -> str:
+    """A rule with days its series skips added, in canonical form (validated)."""
+    skipped = sorted(set(days))
+    listed = ";EXDATE=" + ",".join(f"{day:%Y%m%d}" for day in skipped) if skipped else ""
+    return validate_rule(rule + listed)
+
+
 def validate_rule(rule: str) -> str:
-    """The rule in canonical form, or InvalidInput when it is unreadable or too dense."""
+    """The rule in canonical form (its skipped days sorted, last), or InvalidInput when it
+    is unreadable or too dense."""
+    text, skipped = split_exdates(rule.strip())
+    text = _validated_rrule(text)
+    if skipped:
+        text += ";EXDATE=" + ",".join(f"{day:%Y%m%d}" for day in sorted(skipped))
+    if len(text) > MAX_STORED:
+        raise InvalidInput(
+            f"recurrence rule with its EXDATE days is longer than {MAX_STORED} characters"
+        )
+    return text
+
+
+def _validated_rrule(rule: str) -> str:
     text = rule.strip()
     if text.upper().startswith("RRULE:"):
         text = text[6:]
@@ -73,7 +125,7 @@ def check_series(rule: str, first: date) -> None:
 
 
 def _parsed(rule: str, first: date) -> rrule:
-    parsed = rrulestr(rule, dtstart=datetime.combine(first, time(0)))
+    parsed = rrulestr(split_exdates(rule)[0], dtstart=datetime.combine(first, time(0)))
     assert isinstance(parsed, rrule)
     return parsed
 
@@ -129,7 +181,9 @@ def occurrences(rule: str, first: date, start: date, end: date) -> list[date]:
     window = parsed.between(
         datetime.combine(start, time(0)), datetime.combine(end, time(0)), inc=True
     )
-    return [moment.date() for moment in islice(window, MAX_OCCURRENCES)]
+    skipped = split_exdates(rule)[1]
+    days = (moment.date() for moment in window)
+    return list(islice((day for day in days if day not in skipped), MAX_OCCURRENCES))
 
 
 def _moved_start(parsed: rrule, first: date, start: date) -> date:

@@ -29,6 +29,7 @@ from icalendar import Timezone, TimezoneStandard, vDuration, vRecur
 from tracker.dates import DateWindow, Precision, zone
 from tracker.notifiers.feeds import FeedPublisher, Publication, Shown, item_link
 from tracker.notifiers.ical_text import escape_text, ical_value, line, moment, text, utc
+from tracker.recurrence import split_exdates
 from tracker.views.items import Item
 from tracker.views.wording import confidence_phrase, one_line, source_phrase, status_phrase
 
@@ -137,7 +138,8 @@ def _event(item: Item, base_url: str, triggers: Sequence[str]) -> _Rendered:
     begins, ends = _span(item)
     rule = ""
     if item.recurrence:
-        rule = line("RRULE", ical_value(vRecur.from_ical(item.recurrence.removeprefix("RRULE:"))))
+        kept, skipped = split_exdates(item.recurrence.removeprefix("RRULE:"))
+        rule = line("RRULE", ical_value(vRecur.from_ical(kept))) + _exdates(skipped, begins)
     categories = [item.kind] + ([item.treaty] if item.treaty else [])
     updated = utc(updated_at)
     parts = [
@@ -165,6 +167,21 @@ def _event(item: Item, base_url: str, triggers: Sequence[str]) -> _Rendered:
     parts.append("END:VEVENT\r\n")
     raw = "".join(parts).encode()
     return _Rendered(uid, item.treaty, raw, _zones(begins, ends), item.when.earliest.year)
+
+
+def _exdates(days: Iterable[date], begins: date | datetime) -> str:
+    """EXDATE: the days a series skips, of DTSTART's type (a day, or its time that day)."""
+    skipped = sorted(days)
+    if not skipped:
+        return ""
+    if not isinstance(begins, datetime):
+        return line("EXDATE;VALUE=DATE", ",".join(f"{day:%Y%m%d}" for day in skipped))
+    moments = [datetime.combine(day, begins.timetz()) for day in skipped]
+    first = moment("EXDATE", moments[0])  # names its zone as DTSTART does
+    name = first.split(":", 1)[0]
+    if name == "EXDATE":
+        return line(name, ",".join(utc(m) for m in moments))
+    return line(name, ",".join(m.strftime("%Y%m%dT%H%M%S") for m in moments))
 
 
 def _one_offset(tzid: str, first: date, last: date) -> timedelta | None:
