@@ -84,13 +84,16 @@ def alerts_retry(app: App, ids: tuple[int, ...], all_failed: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def alerts_status(app: App, as_json: bool) -> None:
-    """Each channel's transport (ok, or paused since when and why) and its backlog."""
+    """Each channel's transport (ok, or paused since when and why) and its backlog; the
+    polled calendars whose last poll failed."""
     from tracker.daemon.system import configured_notifiers
+    from tracker.interchange.poller import failing
     from tracker.outbox import transports
 
     channels = list(configured_notifiers(app.settings))
     with app.sessions() as session:
         found = transports.status(session.connection(), channels, app.clock.now())
+        calendars = failing(session.connection())
     rows: list[dict[str, Any]] = [
         {
             "transport": t.name,
@@ -121,6 +124,9 @@ def alerts_status(app: App, as_json: bool) -> None:
             for r in rows
         ],
     )
+    if not as_json:  # (JSON: `tracker source calendars --json`)
+        for calendar in calendars:
+            click.echo(calendar.problem())
 
 
 def _iso(value: Any) -> str | None:

@@ -1,4 +1,6 @@
-"""`tracker source list|show|edit`: the sources facts rest on, their grades and caveats."""
+"""`tracker source list|show|edit`: the sources facts rest on, their grades and caveats;
+`tracker source add-calendar|calendars|remove-calendar|poll-calendars`: the calendars
+organisations publish, polled and imported."""
 
 from __future__ import annotations
 
@@ -87,6 +89,101 @@ def edit(app: App, key: str, grade: str | None, caveat: str | None) -> None:
         changed = source_editing.edit(session, key, grade=grade, caveat=caveat)
     described = [f"{name} {old or '—'} -> {new or '—'}" for name, old, new in changed]
     click.echo(f"{key}: " + (", ".join(described) or "nothing changed"))
+
+
+@source.command("add-calendar")
+@click.argument("url")
+@options.treaty
+@options.body
+@click.option("--every", metavar="DURATION", help="How often to poll it (default 6h).")
+@click.option(
+    "--grade",
+    metavar="GRADE",
+    help="The calendar's grade as a source: primary, established, secondary (default) "
+    "or unverified.",
+)
+@pass_app
+def add_calendar(
+    app: App,
+    url: str,
+    treaty: str | None,
+    body: str | None,
+    every: str | None,
+    grade: str | None,
+) -> None:
+    """Register an iCalendar URL the daemon polls and imports (its events as meetings)."""
+    from tracker.db import transaction
+    from tracker.interchange import poller
+
+    with transaction(app.sessions) as session:
+        feed = poller.register(
+            session, url, now=app.as_of, treaty=treaty, body=body, every=every, grade=grade
+        )
+        said = poller.as_dict(feed)
+    click.echo(
+        f"registered calendar {said['url']}, polled every {said['every']}, citing source "
+        f"{said['source']} ({said['grade']}); the daemon polls it next "
+        "(or `tracker source poll-calendars`)"
+    )
+
+
+@source.command("calendars")
+@options.as_json
+@pass_app
+def calendars(app: App, as_json: bool) -> None:
+    """List the calendars polled: last check, last success, failures and last error."""
+    from tracker.interchange import poller
+
+    with app.sessions() as session:
+        found = [poller.as_dict(feed) for feed in poller.calendars(session)]
+    output.listing(
+        as_json,
+        found,
+        ["url", "treaty", "body", "every", "checked", "last ok", "failures", "error"],
+        [
+            (
+                row["url"],
+                row["treaty"],
+                row["body"],
+                row["every"],
+                (row["checked_at"] or "never")[:16],
+                (row["last_ok_at"] or "never")[:16],
+                row["failures"],
+                (row["last_error"] or "")[:60],
+            )
+            for row in found
+        ],
+    )
+
+
+@source.command("remove-calendar")
+@click.argument("url")
+@pass_app
+def remove_calendar(app: App, url: str) -> None:
+    """Stop polling a calendar (what it imported, and its source, stay)."""
+    from tracker.db import transaction
+    from tracker.interchange import poller
+
+    with transaction(app.sessions) as session:
+        removed = poller.unregister(session, url).url
+    click.echo(f"removed calendar {removed}")
+
+
+@source.command("poll-calendars")
+@click.option("--all", "everything", is_flag=True, help="Every calendar, due or not.")
+@pass_app
+def poll_calendars(app: App, everything: bool) -> None:
+    """Poll the calendars due now (as the daemon does), one line each; exit 1 when one
+    failed (the failure is recorded on the calendar)."""
+    from tracker.interchange import poller
+
+    outcomes = poller.poll_due(app.sessions, app.clock, everything=everything)
+    for outcome in outcomes:
+        click.echo(outcome.line())
+    if not outcomes:
+        click.echo("no calendar due")
+    if any(not outcome.ok for outcome in outcomes):
+        raise SystemExit(1)
 
 
 COMMANDS = [source]

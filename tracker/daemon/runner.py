@@ -52,6 +52,9 @@ TICK_RECORD_SECONDS = 10
 HEARTBEAT_SECONDS = 5
 STANDBY_POLL_SECONDS = 5.0  # a standby daemon takes over within this (plus a heartbeat)
 SENDER_JOIN_SECONDS = 5.0  # the sending thread ends within this once halted
+# How often the daemon looks for published calendars due a poll (one indexed query when
+# none is); each poll is bounded in time and runs on a thread of its own.
+CALENDARS_SECONDS = 60
 
 
 @dataclass
@@ -126,7 +129,12 @@ class Daemon:
         lock; the scheduler is shut down here, whenever that came."""
         scheduler = background(
             timezone="UTC",
-            executors={"default": pool(1), "poll": pool(1), "heartbeat": pool(1)},
+            executors={
+                "default": pool(1),
+                "poll": pool(1),
+                "heartbeat": pool(1),
+                "calendars": pool(1),
+            },
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
         now = self.clock.now()
@@ -144,6 +152,14 @@ class Daemon:
             seconds=HEARTBEAT_SECONDS,
             id="heartbeat",
             executor="heartbeat",
+        )
+        scheduler.add_job(
+            self.poll_calendars,
+            "interval",
+            seconds=CALENDARS_SECONDS,
+            id="calendars",
+            executor="calendars",  # a slow server never holds up a tick or a delivery
+            next_run_time=now,
         )
         scheduler.start()
         self._scheduler = scheduler
@@ -171,6 +187,17 @@ class Daemon:
         finally:
             self._busy.release()
         self._schedule(next_at)
+
+    def poll_calendars(self) -> None:
+        """Fetch and import the published calendars due; what an import changes marks the
+        plan, and the next look records its change alerts. Each outcome is recorded on
+        its calendar, so nothing is lost by logging the unexpected and going on."""
+        from tracker.interchange.poller import poll_due
+
+        try:
+            poll_due(self.sessions, self.clock, stop=self._ending.is_set)
+        except Exception:
+            log.exception("polling the published calendars failed")
 
     def tick(self) -> None:
         """Record what is due and wake the sending thread, then wake up for the next

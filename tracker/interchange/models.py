@@ -25,6 +25,8 @@ class CalendarFeed(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2000), unique=True)
     treaty_id: Mapped[int | None] = mapped_column(ForeignKey("treaties.id", ondelete="SET NULL"))
+    # The body or forum its items belong to ("IAEA Board of Governors"), when it says none.
+    body: Mapped[str | None] = mapped_column(String(200))
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     every_seconds: Mapped[int] = mapped_column(default=POLL_EVERY_SECONDS)
     etag: Mapped[str | None] = mapped_column(String(500))

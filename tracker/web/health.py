@@ -47,6 +47,7 @@ from starlette.routing import BaseRoute, Match, Route
 
 from tracker.catalog import revision
 from tracker.daemon.lock import ADVISORY_KEY, FileLock, lock_for
+from tracker.interchange.poller import Failing, failing
 from tracker.outbox import transports
 from tracker.outbox.models import Delivery, DeliveryStatus
 from tracker.plan import DUE_NOW, PlanEntry
@@ -101,6 +102,7 @@ class Outbox:
 class Health:
     daemon: DaemonState
     outbox: Outbox
+    calendars: list[Failing]  # polled calendars whose last poll failed
 
     def problems(self) -> list[str]:
         daemon, found = self.daemon, []
@@ -114,7 +116,7 @@ class Health:
         if daemon.active and last_tick is not None and last_tick > TICK_LATE_SECONDS:
             found.append(f"the daemon has not run a round for {last_tick:.0f} s")
         found += [f"transport {t.name} paused" for t in self.outbox.transports if t.state != "ok"]
-        return found
+        return found + [calendar.problem() for calendar in self.calendars]
 
 
 class Probe:
@@ -148,6 +150,7 @@ class Probe:
             failed = connection.scalar(
                 select(func.count()).where(Delivery.status == DeliveryStatus.FAILED.value)
             )
+            calendars = failing(connection)
         oldest = min((t.oldest_pending for t in found if t.oldest_pending), default=None)
         outbox = Outbox(
             pending=sum(t.pending for t in found),
@@ -155,7 +158,7 @@ class Probe:
             oldest_pending_age_seconds=_age(now, oldest),
             transports=found,
         )
-        return Health(daemon, outbox)
+        return Health(daemon, outbox, calendars)
 
     def _daemon(self, connection: Connection, now: datetime) -> DaemonState:
         earliest = connection.scalar(
@@ -263,6 +266,11 @@ class StateCollector(Collector):
         yield GaugeMetricFamily(
             "tracker_outbox_failed", "Deliveries given up on", value=health.outbox.failed
         )
+        yield GaugeMetricFamily(
+            "tracker_calendars_failing",
+            "Polled calendars whose last poll failed",
+            value=len(health.calendars),
+        )
 
 
 class Monitor:
@@ -311,6 +319,7 @@ class Monitor:
             "database": "ok",
             "daemon": asdict(health.daemon),
             "outbox": outbox,
+            "calendars_failing": [calendar.as_dict() for calendar in health.calendars],
         }
         return JSONResponse(body, headers=headers)
 

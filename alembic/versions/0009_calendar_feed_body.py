@@ -1,0 +1,27 @@
+"""the body or forum a polled calendar's items belong to
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-03 16:45:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("calendar_feeds", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("body", sa.String(length=200), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("calendar_feeds", schema=None) as batch_op:
+        batch_op.drop_column("body")
