@@ -36,6 +36,8 @@ COMMAND_MODULES = {
     "daemon": "alerts",
     "serve": "serve",
     "config": "config",
+    "import": "interchange",
+    "export": "interchange",
 }
 
 

@@ -283,7 +283,8 @@ def _merge(
         return
     fields = _fields(record, body)
     chosen = record.treaty if record.treaty is not None else treaty
-    given = fields.values() | ({"treaty": chosen} if chosen is not None else {})
+    # "" (no treaty) is held as None: the two must compare equal
+    given = fields.values() | ({"treaty": chosen or None} if chosen is not None else {})
     section, key = _section(record), _base_key(record.identity)
     if item is None:
         upstream.merge(section, key, given, None)
