@@ -173,6 +173,25 @@ class ServerSettings(Section):
         return value if value is None else _long_secret(value)
 
 
+_STATE_CODE = re.compile(r"[A-Z]{2}")
+
+
+class TreatySettings(Section):
+    # The states whose standing `treaty list`, treaty pages and the API show per treaty
+    # (ISO 3166-1 alpha-2 codes, as participation is recorded).
+    summary_states: list[str] = Field(default=["US", "RU"], min_length=1, max_length=12)
+    # Where `treaty import-parties --wikidata QID` sends the shipped query.
+    wikidata_endpoint: str = "https://query.wikidata.org/sparql"
+
+    @field_validator("summary_states")
+    @classmethod
+    def _alpha_2_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not _STATE_CODE.fullmatch(code):
+                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 code such as 'US'")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TRACKER_",
@@ -193,6 +212,7 @@ class Settings(BaseSettings):
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     apprise: AppriseSettings = Field(default_factory=AppriseSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    treaties: TreatySettings = Field(default_factory=TreatySettings)
 
     @field_validator("timezone")
     @classmethod

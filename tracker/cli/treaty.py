@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from tracker.cli import items, options, output
+from tracker.cli import options, output
 from tracker.cli.app import App
 
 pass_app = click.make_pass_decorator(App)
@@ -67,15 +67,17 @@ def edit(app: App, /, slug: str, source: str | None, **values: str | None) -> No
 @options.as_json
 @pass_app
 def list_(app: App, status: str | None, as_json: bool) -> None:
-    """List treaties with their status and US/Russia standing."""
+    """List treaties with their status and the standing of the states the settings name
+    ([treaties] summary_states; default the US and Russia)."""
     from tracker.views.treaties import treaties
 
+    states = app.settings.treaties.summary_states
     with app.sessions() as session:
-        rows = treaties(session, app.today, status)
+        rows = treaties(session, app.today, status, states)
     output.listing(
         as_json,
         rows,
-        ["slug", "treaty", "status", "signed", "in force", "expires", "US", "Russia"],
+        ["slug", "treaty", "status", "signed", "in force", "expires", *states],
         [
             (
                 r["slug"],
@@ -84,22 +86,51 @@ def list_(app: App, status: str | None, as_json: bool) -> None:
                 r["signed"],
                 r["entered_into_force"],
                 r["expires"],
-                r["standing"]["US"],
-                r["standing"]["RU"],
+                *(r["standing"][state] for state in states),
             )
             for r in rows
         ],
     )
 
 
-def _load(app: App, slug: str) -> dict[str, Any]:
+@treaty.command("show")
+@click.argument("slug")
+@click.option(
+    "--parties",
+    "with_parties",
+    is_flag=True,
+    help="Every state with a dated action (and every state its entry into force needs): "
+    "standing, events, sources, conflicts.",
+)
+@options.as_json
+@pass_app
+def show(app: App, slug: str, with_parties: bool, as_json: bool) -> None:
+    """Show a treaty with its participation events and sources."""
     from tracker.views.treaties import treaty
 
+    states = app.settings.treaties.summary_states
     with app.sessions() as session:
-        return treaty(session, slug, app.today)
+        data = treaty(session, slug, app.today, states, with_parties=with_parties)
+    details = _parties if with_parties else _participation
+    output.record(
+        as_json,
+        data,
+        "treaty=name short_name slug kind status signed in_force=entered_into_force expires"
+        " depositary summary",
+        details,
+    )
+
+
+def _counts(data: dict[str, Any]) -> None:
+    from tracker.views.treaties import parties_count_line, still_needed_line
+
+    for line in (parties_count_line(data), still_needed_line(data)):
+        if line:
+            click.echo(line)
 
 
 def _participation(data: dict[str, Any]) -> None:
+    _counts(data)
     if data["events"]:
         click.echo("participation:")
         for event in data["events"]:
@@ -109,13 +140,74 @@ def _participation(data: dict[str, Any]) -> None:
             )
 
 
-items.show_command(
-    treaty,
-    "Show a treaty with its participation events and sources.",
-    _load,
-    "treaty=name short_name slug kind status signed in_force=entered_into_force expires"
-    " depositary summary",
-    _participation,
-)
+def _parties(data: dict[str, Any]) -> None:
+    _counts(data)
+    found = data["parties"]
+    marked = "; * marks the states its entry into force needs" if data["required_states"] else ""
+    click.echo(f"parties ({len(found)} states{marked}):")
+    for party in found:
+        mark = "*" if party["required"] else " "
+        click.echo(f"{mark} {party['state']:<3} {party['name']}: {party['standing']}")
+        for event in party["events"]:
+            note = f"  ({event['note']})" if event["note"] else ""
+            click.echo(f"      {event['date']}  {event['event']}{note}")
+            for source in event["sources"]:
+                click.echo(f"        source: {_cited(source)}")
+            for conflict in event["conflicts"]:
+                click.echo(
+                    f"        conflict: {conflict['date']} per {_cited(conflict['source'])}"
+                    " (not taken)"
+                )
+
+
+def _cited(source: dict[str, Any]) -> str:
+    return " ".join(filter(None, [source["key"], f"[{source['grade']}]", source["url"]]))
+
+
+@treaty.command("import-parties")
+@click.argument("slug")
+@click.option("--from-file", "path", type=click.Path(dir_okay=False), help="SPARQL JSON results.")
+@click.option("--url", help="SPARQL JSON results at this http(s) URL.")
+@click.option("--wikidata", "qid", metavar="QID", help="Run the shipped query for this item.")
+@pass_app
+def import_parties(app: App, slug: str, path: str | None, url: str | None, qid: str | None) -> None:
+    """Load signatures and ratifications from Wikidata's SPARQL JSON results (the shipped
+    query's: tracker/interchange/wikidata_parties.rq), all in one transaction. They cite
+    Wikidata as a secondary source and never replace an event the tracker has from another
+    source: a date Wikidata gives otherwise is kept beside it and reported as a conflict."""
+    from pathlib import Path
+
+    from tracker.db import transaction
+    from tracker.errors import InvalidInput
+    from tracker.interchange import wikidata
+    from tracker.interchange.parties import import_parties as merge
+
+    if sum(given is not None for given in (path, url, qid)) != 1:
+        raise InvalidInput("give one of --from-file FILE, --url URL or --wikidata QID")
+    if path is not None:
+        try:
+            raw, where = Path(path).read_bytes(), path
+        except OSError as exc:
+            raise InvalidInput(f"{path}: {exc.strerror or exc}") from None
+    else:
+        if qid is not None:
+            qid = wikidata.item_id(qid)
+            url = wikidata.query_url(app.settings.treaties.wikidata_endpoint, qid)
+        assert url is not None
+        raw, where = wikidata.fetch(url), url[:80]
+    results = wikidata.parse(raw, where)
+    if qid is not None and results.treaty not in (None, qid):
+        raise InvalidInput(f"{where}: the results are for {results.treaty}, not {qid}")
+    results.treaty = results.treaty or qid
+    if results.treaty is None:
+        raise InvalidInput(f"{where}: the results name no treaty item (the query's ?treaty)")
+    with transaction(app.sessions) as session:
+        report = merge(session, slug, results, now=app.as_of)
+    for line in report.conflicts:
+        click.echo(f"conflict: {line}")
+    for line in report.skipped:
+        click.echo(f"skipped: {line}")
+    click.echo(f"{slug}: {report.summary()}; citing {report.source}")
+
 
 COMMANDS = [treaty]

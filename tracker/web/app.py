@@ -135,7 +135,12 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
 
         def render(session: Session, as_of: datetime) -> Rendered:
             try:
-                found = treaties(session, today_of(as_of), request.query_params.get("status"))
+                found = treaties(
+                    session,
+                    today_of(as_of),
+                    request.query_params.get("status"),
+                    settings.treaties.summary_states,
+                )
             except InvalidInput as exc:
                 raise HTTPException(400, str(exc)) from None
             return as_json(found, [], as_of)
@@ -148,7 +153,14 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
         def render(session: Session, as_of: datetime) -> Rendered:
             try:
                 return as_json(
-                    treaty(session, request.path_params["slug"], today_of(as_of)), [], as_of
+                    treaty(
+                        session,
+                        request.path_params["slug"],
+                        today_of(as_of),
+                        settings.treaties.summary_states,
+                    ),
+                    [],
+                    as_of,
                 )
             except NotFound:
                 raise HTTPException(404) from None

@@ -142,7 +142,7 @@ class Pages:
 
         today = self._today(as_of)
         try:
-            data = treaty(session, slug, today)
+            data = treaty(session, slug, today, self.settings.treaties.summary_states)
         except NotFound:
             raise HTTPException(404) from None
         aged = self._aged([], as_of)
