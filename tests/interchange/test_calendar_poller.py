@@ -5,11 +5,8 @@ calendar and changes nothing else; a 304 changes nothing and counts as a success
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,122 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.catalog.models import Meeting
 from tracker.clock import FixedClock
-from tracker.db import transaction
+from tracker.db import make_engine, make_session_factory, transaction
 from tracker.interchange import poller
 from tracker.interchange.fetch import FetchError, fetch
 from tracker.interchange.models import CalendarFeed
 
 from ..alerts.helpers import RecordingNotifier, add_subscriber, make_worker
+from ..daemon.test_daemon_process import emails, prepare, start
+from ..faults.daemons import wait_for
+from .served_calendar import FIFTY_MB, FORUM, MOVED, Served, served_fixture, url_fixture
 
-FORUM = "IAEA Board of Governors"
-CALENDAR = """BEGIN:VCALENDAR\r
-VERSION:2.0\r
-PRODID:-//Example Agency//Meetings//EN\r
-BEGIN:VEVENT\r
-UID:board-2027-03@example.org\r
-DTSTAMP:20261101T000000Z\r
-SUMMARY:Board of Governors\r
-DTSTART;VALUE=DATE:{start}\r
-DTEND;VALUE=DATE:{end}\r
-LOCATION:Vienna\r
-END:VEVENT\r
-END:VCALENDAR\r
-"""
-MARCH = CALENDAR.format(start="20270302", end="20270307").encode()
-MOVED = CALENDAR.format(start="20270309", end="20270314").encode()
-FIFTY_MB = 50 * 1024 * 1024
-
-
-@dataclass
-class Served:
-    """What the server answers: ``mode`` and the calendar with its ETag."""
-
-    mode: str = "calendar"
-    calendar: bytes = MARCH
-    etag: str = '"v1"'
-    requests: list[dict[str, str]] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-
-class Handler(BaseHTTPRequestHandler):
-    served: Served
-
-    def do_GET(self) -> None:
-        served = self.served
-        served.requests.append(dict(self.headers.items()))
-        try:
-            getattr(self, f"answer_{served.mode.replace('-', '_')}")(served)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the poller hung up on purpose
-
-    def answer_calendar(self, served: Served) -> None:
-        if self.headers.get("If-None-Match") == served.etag:
-            self.send_response(304)
-            self.send_header("ETag", served.etag)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/calendar")
-        self.send_header("Content-Length", str(len(served.calendar)))
-        self.send_header("ETag", served.etag)
-        self.end_headers()
-        self.wfile.write(served.calendar)
-
-    def answer_error(self, served: Served) -> None:
-        self.send_error(500, "Internal Server Error")
-
-    def answer_malformed(self, served: Served) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", "20")
-        self.end_headers()
-        self.wfile.write(b"this is no calendar\n")
-
-    def answer_hang(self, served: Served) -> None:
-        """Headers and a few bytes, then nothing until the test ends."""
-        self.send_response(200)
-        self.send_header("Content-Length", "1000")
-        self.end_headers()
-        self.wfile.write(b"BEGIN:VCALENDAR\r\n")
-        self.wfile.flush()
-        served.release.wait(30)
-
-    def answer_huge(self, served: Served) -> None:
-        self._fifty_mb(declared=True)
-
-    def answer_huge_undeclared(self, served: Served) -> None:
-        self._fifty_mb(declared=False)
-
-    def _fifty_mb(self, declared: bool) -> None:
-        self.send_response(200)
-        if declared:
-            self.send_header("Content-Length", str(FIFTY_MB))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        chunk = b"X" * (1024 * 1024)
-        for _ in range(FIFTY_MB // len(chunk)):
-            self.wfile.write(chunk)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def served() -> Iterator[Served]:
-    yield Served()
-
-
-@pytest.fixture
-def url(served: Served) -> Iterator[str]:
-    handler = type("ServedHandler", (Handler,), {"served": served})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/meetings.ics"
-    served.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(10)
+__all__ = ["served_fixture", "url_fixture"]  # the fixtures these tests use
 
 
 @pytest.fixture
@@ -296,5 +188,34 @@ def test_a_calendar_claimed_by_another_poller_is_left_to_it(
 
 
 def test_an_unreachable_host_is_a_failure_in_one_line():
-    with pytest.raises(FetchError, match="connection refused|cannot resolve"):
+    with pytest.raises(FetchError, match=r"connection refused|cannot resolve"):
         fetch("http://127.0.0.1:9/calendar.ics", timeout=5)
+
+
+@pytest.mark.slow
+def test_the_daemon_polls_a_calendar_on_its_own_thread_while_alerts_go_out(
+    tmp_path: Path, url: str, served: Served
+):
+    """The calendar's server holds the daemon's fetch; a deadline's alert falls due and is
+    sent meanwhile; once let go, the calendar is imported."""
+    identity = prepare(tmp_path)
+    engine = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        poller.register(session, url, now=datetime.now(UTC), body=FORUM)
+    served.mode = "held"
+    daemon, log = start(tmp_path, "calendars")
+    try:
+        assert wait_for(lambda: len(served.requests) == 1, 15), log.read_text()
+        assert wait_for(lambda: len(emails(tmp_path, identity)) == 1, 20), log.read_text()
+        with factory() as session:
+            assert session.scalar(select(Meeting)) is None  # the fetch is still held
+        served.release.set()
+        assert wait_for(lambda: row(factory, url).last_ok_at is not None, 15), log.read_text()
+        with factory() as session:
+            meeting = session.scalar(select(Meeting))
+            assert meeting is not None and meeting.body == FORUM
+    finally:
+        daemon.terminate()
+        daemon.wait(15)
+        engine.dispose()

@@ -33,7 +33,7 @@ from tracker.interchange.models import POLL_EVERY_SECONDS, CalendarFeed
 
 log = logging.getLogger("tracker.calendars")
 
-MIN_EVERY = timedelta(minutes=5)
+MIN_EVERY = timedelta(hours=1)
 MAX_EVERY = timedelta(days=30)
 # After a failure the next try comes sooner than the next poll would, then ever later:
 # 15 min, 30 min, 1 h, ... up to a day (a broken server is not hammered).
@@ -100,10 +100,21 @@ def register(
 def _every(value: str | None) -> timedelta:
     if value is None:
         return timedelta(seconds=POLL_EVERY_SECONDS)
-    period = dates.parse_duration(value)
+    try:
+        period = dates.parse_duration(value)
+    except InvalidInput:
+        period = timedelta(0)
     if not MIN_EVERY <= period <= MAX_EVERY:
-        raise InvalidInput(f"--every {value!r}: expected from 5m to 30d, e.g. 6h")
+        raise InvalidInput(f"--every {value!r}: expected from 1h to 30d, e.g. 6h or 2d")
     return period
+
+
+def _period(seconds: int) -> str:
+    """How often, as --every takes it: ``6h``, ``2d``, ``36h``."""
+    hours, rest = divmod(seconds, 3600)
+    if rest:
+        return f"{seconds}s"
+    return f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
 
 
 def unregister(session: Session, url: str) -> CalendarFeed:
@@ -131,7 +142,7 @@ def as_dict(feed: CalendarFeed) -> dict[str, Any]:
         "body": feed.body,
         "source": feed.source.key,
         "grade": feed.source.grade,
-        "every": dates.format_duration(timedelta(seconds=feed.every_seconds)),
+        "every": _period(feed.every_seconds),
         "checked_at": _iso(feed.checked_at),
         "last_ok_at": _iso(feed.last_ok_at),
         "next_check_at": _iso(feed.next_check_at),
