@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tracker.catalog.history import stored
 from tracker.catalog.models import SeedValue
 from tracker.errors import InvalidInput
 
@@ -46,7 +47,9 @@ SEED_LOCK_KEY = 0x7472_6163_6B73_6564  # "tracksed"
 
 
 def shown(value: Any) -> str | None:
-    """A value as the base keeps it (and as the conflict line shows it)."""
+    """A value as the base keeps it (and as the conflict line shows it). A date to be
+    announced is kept as no date at all, so it compares equal to the row's empty date."""
+    value = stored(value)
     if value is None:
         return None
     if isinstance(value, date):
