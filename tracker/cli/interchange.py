@@ -81,8 +81,11 @@ def import_(
         raise InvalidInput(f"{file_or_url}: {exc}") from None
 
     def run(session: Session) -> ImportReport:
-        return _import(session, app, records, file_or_url, treaty, body, source, grade,
-                       dry_run, takes)  # fmt: skip
+        try:
+            return _import(session, app, records, file_or_url, treaty, body, source, grade,
+                           dry_run, takes)  # fmt: skip
+        except InvalidInput as exc:  # a record refused: the file and where in it
+            raise InvalidInput(f"{file_or_url}: {exc}") from None
 
     if dry_run:
         with app.sessions() as session:

@@ -30,6 +30,7 @@ MAX_UID = 200
 def read_calendar(data: bytes) -> tuple[list[Incoming], list[str]]:
     """The meetings a calendar gives, and what was left out (with why). InvalidInput,
     naming the component, for a calendar that cannot be read."""
+    _check_nesting(data)
     try:
         calendar = Calendar.from_ical(data)
     except (ValueError, IndexError, KeyError, TypeError) as exc:
@@ -51,6 +52,8 @@ def read_calendar(data: bytes) -> tuple[list[Incoming], list[str]]:
             raise InvalidInput(f"{where}: no UID")
         if len(uid) > MAX_UID:
             raise InvalidInput(f"{where}: UID longer than {MAX_UID} characters")
+        for name, problem in getattr(event, "errors", None) or ():
+            raise InvalidInput(f"{where}: {name}: {_first_line(ValueError(problem))}")
         if event.get("RECURRENCE-ID") is not None:
             instances.append((where, event))
         elif uid in masters:
@@ -71,9 +74,34 @@ def read_calendar(data: bytes) -> tuple[list[Incoming], list[str]]:
     return records, []
 
 
+def _check_nesting(data: bytes) -> None:
+    """Refuse a component left open or closed out of turn (a file cut short), naming it
+    and the line: icalendar says only that it found no calendar."""
+    opened: list[tuple[str, int]] = []
+    counts: dict[str, int] = {}
+    for number, raw in enumerate(data.splitlines(), start=1):
+        name, _, value = raw.partition(b":")
+        word = name.strip().upper()
+        if word not in (b"BEGIN", b"END"):
+            continue
+        component = value.strip().upper().decode("ascii", "replace")
+        if word == b"BEGIN":
+            counts[component] = counts.get(component, 0) + 1
+            opened.append((f"{component} {counts[component]}", number))
+        elif not opened or not opened[-1][0].startswith(component + " "):
+            inside = f" inside {opened[-1][0]}" if opened else ""
+            raise InvalidInput(f"line {number}: END:{component}{inside} that is not open")
+        else:
+            opened.pop()
+    if opened:
+        what, number = opened[-1]
+        raise InvalidInput(f"{what} (line {number}): no END (the file ends inside it)")
+
+
 def _first_line(exc: BaseException) -> str:
     said = str(exc).strip().splitlines()
-    return said[0][:200] if said else type(exc).__name__
+    first = said[0] if said else type(exc).__name__
+    return first if len(first) <= 100 else first[:99] + "…"
 
 
 def _zone_of(masters: dict[str, tuple[str, Component]], uid: str, floating: str) -> str:

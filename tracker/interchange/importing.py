@@ -109,6 +109,7 @@ class ImportReport:
 
     def summary(self) -> str:
         said = ", ".join(f"{n} {what}" for what, n in self.counts.items())
+        said = said.replace(" conflicts", " in conflict")
         if self.skipped:
             said += f", {len(self.skipped)} skipped"
         return ("dry run (nothing written): " if self.dry_run else "import: ") + said
@@ -117,7 +118,8 @@ class ImportReport:
         """The summary, then one line per record added, changed or in conflict."""
         out = [self.summary()]
         out += [f"added {r.type} {r.slug}: {r.title}" for r in self.added]
-        out += [f"changed {r.type} {r.slug}: {', '.join(r.fields)}" for r in self.changed]
+        written = [r for r in self.changed + self.conflicts if r.fields]
+        out += [f"changed {r.type} {r.slug}: {', '.join(r.fields)}" for r in written]
         for record in self.conflicts:
             for conflict in record.conflicts:
                 out.append(
