@@ -177,6 +177,7 @@ def import_parties(app: App, slug: str, path: str | None, url: str | None, qid: 
     source: a date Wikidata gives otherwise is kept beside it and reported as a conflict."""
     from pathlib import Path
 
+    from tracker.catalog import queries
     from tracker.db import transaction
     from tracker.errors import InvalidInput
     from tracker.interchange import wikidata
@@ -184,6 +185,8 @@ def import_parties(app: App, slug: str, path: str | None, url: str | None, qid: 
 
     if sum(given is not None for given in (path, url, qid)) != 1:
         raise InvalidInput("give one of --from-file FILE, --url URL or --wikidata QID")
+    with app.sessions() as session:
+        queries.treaty(session, slug)  # an unknown slug is said before anything is fetched
     if path is not None:
         try:
             raw, where = Path(path).read_bytes(), path
