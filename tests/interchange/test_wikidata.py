@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.catalog import seeding
+from tracker.catalog import queries, seeding
 from tracker.db import transaction
 from tracker.errors import InvalidInput
 from tracker.interchange import wikidata
@@ -378,3 +378,22 @@ def test_one_import_is_one_transaction(session_factory: sessionmaker[Session], t
 
 def _cites(event: dict[str, Any], key: str) -> bool:
     return [s["key"] for s in event["sources"]] == [key]
+
+
+def test_consent_after_a_signature_the_tracker_has_is_ratification(
+    session_factory: sessionmaker[Session], tmp_path
+):
+    signed = '\n[[participation]]\ntreaty = "fxt"\nstate = "US"\nevent = "signed"\n'
+    signed += 'date = 1996-09-24\nsources = ["fx-depositary"]\n'
+    (tmp_path / "fixture.toml").write_text(SEED + signed)
+    with transaction(session_factory) as session:
+        seeding.load(session, [tmp_path / "fixture.toml"], now=CURRENT_TIME)
+    read = wikidata.parse(results([binding("US", "United States", "party", "2001-05-17")]), "r")
+    with transaction(session_factory) as session:
+        import_parties(session, "fxt", read, now=CURRENT_TIME)
+    with session_factory() as session:
+        found = queries.treaty(session, "fxt").events
+        assert [(e.state, e.event) for e in found if e.state == "US"] == [
+            ("US", "signed"),
+            ("US", "ratified"),
+        ]

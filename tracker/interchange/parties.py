@@ -1,10 +1,10 @@
 """Wikidata's statements merged into a treaty's participation events.
 
 Each statement becomes an event citing the treaty's Wikidata source (graded secondary):
-a signature is ``signed``; consent to be bound is ``ratified`` when the state signed,
-else ``acceded`` (Wikidata's "ratified by" does not tell them apart). A date Wikidata
-gives to the month or year only is recorded on the period's first day with a note saying
-so. Importing the same results again changes nothing.
+a signature is ``signed``; consent to be bound is ``ratified`` when the state signed (as
+Wikidata or the tracker has it), else ``acceded`` (Wikidata's "ratified by" does not tell
+them apart). A date Wikidata gives to the month or year only is recorded on the period's
+first day with a note saying so. Importing the same results again changes nothing.
 
 An event the tracker already has from any other source (a seed's, an editor's) is never
 changed: where Wikidata dates it differently, what Wikidata says is kept beside it as a
@@ -67,7 +67,9 @@ def import_parties(session: Session, slug: str, results: Results, *, now: dateti
     assert results.treaty is not None, "the caller names the treaty item"
     source = wikidata_source(session, treaty, results.treaty)
     report = ImportReport(source=source.key, skipped=list(results.skipped))
+    # Consent after a signature (Wikidata's or one the tracker has) is a ratification.
     signed = {s.state for s in results.statements if s.action is Action.SIGNATORY}
+    signed |= {e.state for e in treaty.events if e.event == ParticipationEventKind.SIGNED}
     for statement in results.statements:
         _merge(session, treaty, statement, source, signed, report, now)
     return report
