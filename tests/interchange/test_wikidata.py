@@ -261,6 +261,12 @@ def test_a_body_over_the_limit_is_refused(server):
         wikidata.fetch(f"{server.url}/big", max_bytes=4096)
 
 
+def test_a_body_still_coming_after_the_whole_time_allowed_is_refused(server):
+    server.body = results([])
+    with pytest.raises(InvalidInput, match="not received within 0 s"):
+        wikidata.fetch(f"{server.url}/slow", whole_seconds=0)
+
+
 def test_a_server_that_never_answers_is_given_up_on(server):
     with pytest.raises(InvalidInput, match="timed out"):
         wikidata.fetch(f"{server.url}/stall", wait_seconds=0.2)

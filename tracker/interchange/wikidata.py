@@ -104,7 +104,8 @@ def fetch(
     whole_seconds: float = WHOLE_SECONDS,
 ) -> bytes:
     """The body at ``url`` (http or https), refused past ``max_bytes``, or when the server
-    is silent for ``wait_seconds`` or still sending after ``whole_seconds``."""
+    is silent for ``wait_seconds`` or still sending after ``whole_seconds`` (checked as each
+    chunk arrives, so a dripping server is given up on within one more wait)."""
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise InvalidInput(f"{url[:80]!r} is not an http(s) URL")
     request = urllib.request.Request(url, headers={"Accept": ACCEPT, "User-Agent": USER_AGENT})
