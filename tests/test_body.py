@@ -4,6 +4,7 @@ with --body, shown by show, in the listings, on the board and on the item's page
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,3 +120,36 @@ def test_the_board_and_the_item_page_name_the_body(
     assert "<dt>Body</dt>" not in other[: other.index("</li>")]
     assert f'<dt>Body</dt><dd class="body">{BOARD}</dd>' in page
     assert "<dt>Body</dt>" not in bare
+
+
+def test_the_board_and_its_feed_narrow_to_one_body(
+    session_factory: sessionmaker[Session], tmp_path: Path
+):
+    now = datetime(2026, 12, 3, 9, tzinfo=UTC)
+    with session_factory() as session, session.begin():
+        for slug, starts, body in [
+            ("board-march", "2027-03-02", BOARD),
+            ("board-june", "2027-06-07", BOARD),
+            ("cd-part-one", "2027-01-19", "Conference on Disarmament"),
+        ]:
+            fields = editing.MeetingFields.parse(title=slug, starts=starts, body=body)
+            editing.add(session, fields, now=now, slug=slug)
+        editing.add(
+            session, editing.DeadlineFields.parse(title="No forum", due="2027-02-01"), now=now
+        )
+    settings = Settings(data_dir=tmp_path / "var", database_url="sqlite://")
+    with TestClient(create_app(settings, session_factory, FixedClock(now))) as client:
+        everything = client.get("/").text
+        narrowed = client.get("/", params={"body": BOARD}).text
+        feed = client.get("/feed.xml", params={"body": BOARD}).text
+        too_long = client.get("/", params={"body": "x" * 201})
+
+    def cards(page: str) -> set[str]:
+        return set(re.findall(r'data-slug="([^"]+)"', page))
+
+    assert {"board-march", "board-june", "cd-part-one", "no-forum"} <= cards(everything)
+    assert cards(narrowed) == {"board-march", "board-june"}
+    assert f'<option value="{BOARD}" selected>' in narrowed
+    assert '<option value="Conference on Disarmament">' in narrowed
+    assert "board-march" in feed and "cd-part-one" not in feed
+    assert too_long.status_code == 400

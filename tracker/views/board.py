@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, union
 from sqlalchemy.orm import Session
 
 from tracker.catalog import queries
@@ -126,6 +126,7 @@ class Board:
     only: BoardFilter = EVERYTHING
     kinds: tuple[str, ...] = KINDS
     confidences: tuple[str, ...] = CONFIDENCES
+    bodies: tuple[str, ...] = ()  # every body or forum an item names, for the filter
 
     @property
     def treaty_names(self) -> dict[str, str]:
@@ -216,6 +217,7 @@ def _timeline_marks(
         Deadline.status,
         Deadline.confidence,
         Deadline.status_on,
+        Deadline.body,
         Treaty.slug.label("treaty_slug"),
     ).outerjoin(Treaty, Deadline.treaty_id == Treaty.id)
     window = only.narrow(columns, Deadline)
@@ -226,7 +228,7 @@ def _timeline_marks(
         *session.execute(ahead.limit(TIMELINE_MARKS)),
         *session.execute(behind.order_by(Deadline.due_earliest.desc()).limit(TIMELINE_MARKS)),
     ]
-    marks = [deadline_item(row, as_of, treaty=row.treaty_slug) for row in rows]
+    marks = [deadline_item(row, as_of, treaty=row.treaty_slug, body=row.body) for row in rows]
     kinds = (only.kind,) if only.kind else ()
     flt = queries.Filter(today=first, within=last - first, treaty=only.treaty, kinds=kinds)
     for meeting in queries.meetings(session, flt):
@@ -267,7 +269,17 @@ def board(
         timeline=timeline(lanes, marks, today),
         undated=undated(session, as_of, only=only),
         only=only,
+        bodies=bodies(session),
     )
+
+
+def bodies(session: Session) -> tuple[str, ...]:
+    """Every body or forum a deadline or meeting names, in order (two index scans)."""
+    named = union(
+        select(Deadline.body).where(Deadline.body.is_not(None)),
+        select(Meeting.body).where(Meeting.body.is_not(None)),
+    )
+    return tuple(sorted(session.scalars(select(named.subquery().c.body)), key=str.casefold))
 
 
 def countdowns(

@@ -1,6 +1,7 @@
-"""What a reader narrows the board and the feeds to: one treaty, one kind, one confidence.
+"""What a reader narrows the board and the feeds to: one treaty, one kind, one confidence,
+one body or forum.
 
-The same three query parameters (``?treaty=&kind=&confidence=``) narrow the board, the
+The same query parameters (``?treaty=&kind=&confidence=&body=``) narrow the board, the
 news feeds and the calendars, so that the board's "subscribe to this view" links give
 what the board shows. A value outside the vocabulary is refused in one line
 (:class:`~tracker.errors.InvalidInput`); an unknown treaty names the nearest known one.
@@ -22,7 +23,8 @@ from tracker.catalog.treaties import Treaty
 from tracker.errors import InvalidInput, NotFound
 from tracker.views.items import Item
 
-FIELDS = ("treaty", "kind", "confidence")
+FIELDS = ("treaty", "kind", "confidence", "body")
+MAX_BODY = 200  # as long as a body is
 KINDS = tuple(sorted({*(k.value for k in DeadlineKind), *(k.value for k in MeetingKind)}))
 CONFIDENCES = tuple(c.value for c in Confidence)
 QueryT = TypeVar("QueryT", bound="Select[*tuple[Any, ...]]")
@@ -35,6 +37,7 @@ class BoardFilter:
     treaty: str | None = None
     kind: str | None = None
     confidence: str | None = None
+    body: str | None = None  # as written ("IAEA Board of Governors"); no match: nothing shown
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> BoardFilter:
@@ -45,7 +48,9 @@ class BoardFilter:
             raise InvalidInput(f"no kind {kind!r} (one of: {', '.join(KINDS)})")
         if confidence is not None and confidence not in CONFIDENCES:
             raise InvalidInput(f"no confidence {confidence!r} (one of: {', '.join(CONFIDENCES)})")
-        return cls(given["treaty"], kind, confidence)
+        if given["body"] is not None and len(given["body"]) > MAX_BODY:
+            raise InvalidInput(f"body is longer than {MAX_BODY} characters")
+        return cls(given["treaty"], kind, confidence, given["body"])
 
     @property
     def active(self) -> bool:
@@ -69,6 +74,7 @@ class BoardFilter:
             (self.treaty is None or item.treaty == self.treaty)
             and (self.kind is None or item.kind == self.kind)
             and (self.confidence is None or item.confidence == self.confidence)
+            and (self.body is None or item.body == self.body)
         )
 
     def narrow(self, query: QueryT, model: type[Deadline] | type[Meeting]) -> QueryT:
@@ -81,6 +87,8 @@ class BoardFilter:
             query = query.where(model.kind == self.kind)
         if self.confidence is not None:
             query = query.where(model.confidence == self.confidence)
+        if self.body is not None:
+            query = query.where(model.body == self.body)
         return query
 
 

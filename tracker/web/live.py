@@ -84,7 +84,9 @@ def not_modified_since(header: str, last_modified: datetime) -> bool:
 # Every query parameter a live response depends on. The others are left out of the cache
 # key: a request may carry any it likes (?x=1, ?x=2, ...) without a render each, nor push
 # what is cached out. A parameter read by a live endpoint must be named here.
-READ_PARAMETERS = frozenset({"treaty", "kind", "confidence", "precise", "q", "within", "status"})
+READ_PARAMETERS = frozenset(
+    {"treaty", "kind", "confidence", "body", "precise", "q", "within", "status"}
+)
 
 
 def _read_parameters(request: Request) -> tuple[tuple[str, str], ...]:
