@@ -175,35 +175,15 @@ def import_parties(app: App, slug: str, path: str | None, url: str | None, qid: 
     query's: tracker/interchange/wikidata_parties.rq), all in one transaction. They cite
     Wikidata as a secondary source and never replace an event the tracker has from another
     source: a date Wikidata gives otherwise is kept beside it and reported as a conflict."""
-    from pathlib import Path
-
     from tracker.catalog import queries
     from tracker.db import transaction
-    from tracker.errors import InvalidInput
     from tracker.interchange import wikidata
     from tracker.interchange.parties import import_parties as merge
 
-    if sum(given is not None for given in (path, url, qid)) != 1:
-        raise InvalidInput("give one of --from-file FILE, --url URL or --wikidata QID")
     with app.sessions() as session:
         queries.treaty(session, slug)  # an unknown slug is said before anything is fetched
-    if path is not None:
-        try:
-            raw, where = Path(path).read_bytes(), path
-        except OSError as exc:
-            raise InvalidInput(f"{path}: {exc.strerror or exc}") from None
-    else:
-        if qid is not None:
-            qid = wikidata.item_id(qid)
-            url = wikidata.query_url(app.settings.treaties.wikidata_endpoint, qid)
-        assert url is not None
-        raw, where = wikidata.fetch(url), url[:80]
-    results = wikidata.parse(raw, where)
-    if qid is not None and results.treaty not in (None, qid):
-        raise InvalidInput(f"{where}: the results are for {results.treaty}, not {qid}")
-    results.treaty = results.treaty or qid
-    if results.treaty is None:
-        raise InvalidInput(f"{where}: the results name no treaty item (the query's ?treaty)")
+    endpoint = app.settings.treaties.wikidata_endpoint
+    results = wikidata.load(path=path, url=url, qid=qid, endpoint=endpoint)
     with transaction(app.sessions) as session:
         report = merge(session, slug, results, now=app.as_of)
     for line in report.conflicts:

@@ -131,6 +131,31 @@ def fetch(
     return b"".join(chunks)
 
 
+def load(*, path: str | None, url: str | None, qid: str | None, endpoint: str) -> Results:
+    """The results in the file ``path``, at ``url``, or of the shipped query for the item
+    ``qid`` at ``endpoint`` (exactly one given), which must name their treaty item."""
+    if sum(given is not None for given in (path, url, qid)) != 1:
+        raise InvalidInput("give one of --from-file FILE, --url URL or --wikidata QID")
+    if path is not None:
+        try:
+            raw, where = Path(path).read_bytes(), path
+        except OSError as exc:
+            raise InvalidInput(f"{path}: {exc.strerror or exc}") from None
+    else:
+        if qid is not None:
+            qid = item_id(qid)
+            url = query_url(endpoint, qid)
+        assert url is not None
+        raw, where = fetch(url), url[:80]
+    results = parse(raw, where)
+    if qid is not None and results.treaty not in (None, qid):
+        raise InvalidInput(f"{where}: the results are for {results.treaty}, not {qid}")
+    results.treaty = results.treaty or qid
+    if results.treaty is None:
+        raise InvalidInput(f"{where}: the results name no treaty item (the query's ?treaty)")
+    return results
+
+
 def parse(raw: bytes, where: str) -> Results:
     """SPARQL JSON results of the shipped query (or one with its variables), or
     InvalidInput naming ``where`` and what is wrong."""
