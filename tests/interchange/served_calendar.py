@@ -64,6 +64,34 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(served.calendar)
 
+    def answer_dated(self, served: Served) -> None:
+        """No ETag: only a Last-Modified, and a 304 for it."""
+        stamp = "Tue, 01 Dec 2026 10:00:00 GMT"
+        if self.headers.get("If-Modified-Since") == stamp:
+            self.send_response(304)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(served.calendar)))
+        self.send_header("Last-Modified", stamp)
+        self.end_headers()
+        self.wfile.write(served.calendar)
+
+    def answer_redirect(self, served: Served) -> None:
+        if self.path == "/moved.ics":
+            self.answer_calendar(served)
+            return
+        self.send_response(301)
+        self.send_header("Location", "/moved.ics")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def answer_loop(self, served: Served) -> None:
+        self.send_response(302)
+        self.send_header("Location", self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def answer_error(self, served: Served) -> None:
         self.send_error(500, "Internal Server Error")
 

@@ -23,7 +23,7 @@ from tracker.interchange.models import CalendarFeed
 from ..alerts.helpers import RecordingNotifier, add_subscriber, make_worker
 from ..daemon.test_daemon_process import emails, prepare, start
 from ..faults.daemons import wait_for
-from .served_calendar import FIFTY_MB, FORUM, MOVED, Served, served_fixture, url_fixture
+from .served_calendar import FIFTY_MB, FORUM, MARCH, MOVED, Served, served_fixture, url_fixture
 
 __all__ = ["served_fixture", "url_fixture"]  # the fixtures these tests use
 
@@ -185,6 +185,27 @@ def test_a_calendar_claimed_by_another_poller_is_left_to_it(
         session_factory, FixedClock(later), fetcher=fetch_while_another_polls
     )
     assert outcome.ok and calls == [feed]
+
+
+def test_without_an_etag_the_last_modified_is_sent_back_and_a_304_imports_nothing(
+    url: str, served: Served
+):
+    served.mode = "dated"
+    first = fetch(url)
+    again = fetch(url, etag=first.etag, last_modified=first.last_modified)
+
+    assert first.data == MARCH and first.etag is None
+    assert served.requests[-1]["If-Modified-Since"] == "Tue, 01 Dec 2026 10:00:00 GMT"
+    assert again.not_modified and again.last_modified == first.last_modified
+
+
+def test_a_redirect_is_followed_and_a_loop_of_them_is_a_failure(url: str, served: Served):
+    served.mode = "redirect"
+    assert fetch(url).data == MARCH
+
+    served.mode = "loop"
+    with pytest.raises(FetchError, match="more than 5 redirects"):
+        fetch(url)
 
 
 def test_an_unreachable_host_is_a_failure_in_one_line():

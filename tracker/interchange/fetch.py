@@ -112,7 +112,9 @@ class _Exchange:
                 return status, response.getheader("Location"), None
             validators = response.getheader("ETag"), response.getheader("Last-Modified")
             if status == 304:
-                return status, None, Fetched(None, validators[0] or etag, validators[1])
+                # A 304 need not repeat the validators: those sent stay good.
+                kept = validators[0] or etag, validators[1] or last_modified
+                return status, None, Fetched(None, *kept)
             if status != 200:
                 raise FetchError(f"HTTP {status} {response.reason}".strip())
             return status, None, Fetched(self._body(response, max_bytes), *validators)

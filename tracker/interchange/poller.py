@@ -304,10 +304,8 @@ def _import(session: Session, feed: CalendarFeed, data: bytes, now: datetime) ->
 
 
 def _succeeded(feed: CalendarFeed, fetched: Fetched, now: datetime) -> None:
-    """A poll that worked; a 304 keeps the validators it does not replace."""
+    """A poll that worked (a 304 too): the validators to send next time."""
     etag, last_modified = fetched.etag, fetched.last_modified
-    if fetched.not_modified:
-        etag, last_modified = etag or feed.etag, last_modified or feed.last_modified
     # Kept only when they fit their columns (a server's header can be any length).
     feed.etag = etag if etag and len(etag) <= 500 else None
     feed.last_modified = last_modified if last_modified and len(last_modified) <= 100 else None
