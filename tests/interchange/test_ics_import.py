@@ -268,6 +268,31 @@ def test_a_cancelled_or_moved_instance_is_skipped_by_its_series(
     assert (moved.starts_text, moved.recurrence) == ("2027-01-13T14:00 Europe/Zurich", None)
 
 
+def test_a_series_the_tracker_cannot_keep_is_skipped_and_said(
+    session: Session, cited: Source
+) -> None:
+    data = (
+        b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:hourly\r\nSUMMARY:Hourly\r\n"
+        b"DTSTART:20270105T100000Z\r\nRRULE:FREQ=HOURLY\r\nEND:VEVENT\r\n"
+        b"BEGIN:VEVENT\r\nUID:daily\r\nSUMMARY:Daily\r\nDTSTART:20270105T100000Z\r\n"
+        b"RRULE:FREQ=DAILY;COUNT=3\r\nEXDATE:20270106T100000Z,20270301T100000Z\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    report = import_calendar(session, data, source=cited, now=NOW)
+    assert report.counts["added"] == 1
+    assert report.skipped == [
+        "VEVENT 1 (UID hourly): RRULE: a meeting cannot recur more often than daily"
+    ]
+    # 1 March is no day of the series: it is not kept.
+    assert meetings(session)["daily"].recurrence == "FREQ=DAILY;COUNT=3;EXDATE=20270106"
+
+
+def test_a_calendar_over_the_size_limit_is_refused_unread(session: Session, cited: Source) -> None:
+    data = FIRST.read_bytes() + b" " * (20 * 1024 * 1024)
+    with pytest.raises(InvalidInput, match="larger than 20 MB"):
+        import_calendar(session, data, source=cited, now=NOW)
+
+
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_a_malformed_calendar_raises_one_line_and_adds_nothing(
     session: Session, cited: Source, name: str

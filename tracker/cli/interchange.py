@@ -20,8 +20,7 @@ if TYPE_CHECKING:
 
 pass_app = click.make_pass_decorator(App)
 
-# The most an import reads (as seeds), and how long a URL may take to arrive.
-MAX_BYTES = 20 * 1024 * 1024
+# How long a URL may take to arrive, in all.
 FETCH_SECONDS = 30.0
 FORMATS = ("ics", "csv", "json")
 
@@ -76,7 +75,7 @@ def import_(
     data = _read(file_or_url)
     form = form or _format(data)
     try:
-        records = _records(data, form)
+        records, left_out = _records(data, form)
     except InvalidInput as exc:
         raise InvalidInput(f"{file_or_url}: {exc}") from None
 
@@ -94,6 +93,7 @@ def import_(
     else:
         with transaction(app.sessions) as session:
             report = run(session)
+    report.skipped += left_out
     for line in report.lines(f"tracker import {shlex.quote(file_or_url)}"):
         click.echo(line)
 
@@ -101,6 +101,7 @@ def import_(
 def _read(file_or_url: str) -> bytes:
     """The bytes to import, at most MAX_BYTES, a URL within FETCH_SECONDS."""
     from tracker.errors import InvalidInput
+    from tracker.interchange.importing import MAX_BYTES
 
     if file_or_url.startswith(("http://", "https://")):
         from tracker.interchange.fetch import FetchError, fetch
@@ -131,14 +132,15 @@ def _format(data: bytes) -> str:
     return "json" if head.startswith(b"{") else "csv"
 
 
-def _records(data: bytes, form: str) -> list[Incoming]:
+def _records(data: bytes, form: str) -> tuple[list[Incoming], list[str]]:
+    """The records of the file, and those it has that the tracker cannot keep."""
     if form == "ics":
         from tracker.interchange.ics_import import read_calendar
 
-        return read_calendar(data)[0]
+        return read_calendar(data)
     from tracker.interchange.csv_io import read_csv, read_json
 
-    return read_json(data) if form == "json" else read_csv(data)
+    return (read_json(data) if form == "json" else read_csv(data)), []
 
 
 def _import(

@@ -21,7 +21,7 @@ from icalendar import Calendar, Component
 from tracker import dates
 from tracker.errors import InvalidInput
 from tracker.interchange.importing import Incoming
-from tracker.recurrence import with_exdates
+from tracker.recurrence import check_series, occurrences, with_exdates
 
 # The longest UID the tracker keeps (the uid column).
 MAX_UID = 200
@@ -62,6 +62,7 @@ def read_calendar(data: bytes) -> tuple[list[Incoming], list[str]]:
             masters[uid] = (where, event)
     skipped: dict[str, list[date]] = {}
     records: list[Incoming] = []
+    left_out: list[str] = []
     for where, event in instances:
         uid = str(event["UID"]).strip()
         original = _day(_moment(event, "RECURRENCE-ID", where), _zone_of(masters, uid, floating))
@@ -70,8 +71,11 @@ def read_calendar(data: bytes) -> tuple[list[Incoming], list[str]]:
             moved_uid = f"{uid}/{original:%Y%m%d}"
             records.append(_meeting(event, where, moved_uid, floating, [], rule=False))
     for uid, (where, event) in masters.items():
-        records.append(_meeting(event, where, uid, floating, skipped.get(uid, []), rule=True))
-    return records, []
+        try:
+            records.append(_meeting(event, where, uid, floating, skipped.get(uid, []), rule=True))
+        except CannotHold as exc:
+            left_out.append(f"{where}: {exc}")
+    return records, left_out
 
 
 def _check_nesting(data: bytes) -> None:
@@ -208,32 +212,41 @@ def _end(event: Component, starts: date | datetime, where: str) -> date | dateti
     return None
 
 
+class CannotHold(Exception):
+    """A well-formed event the tracker has no way to keep (it is skipped and listed)."""
+
+
 def _recurrence(
     event: Component, where: str, starts: date | datetime, zone_name: str, skipped: list[date]
 ) -> str:
     """The RRULE as the tracker keeps it (UNTIL as the last day an occurrence may start,
-    in the meeting's zone), with the days it skips; "" (no rule) for a single event. A
-    rule the tracker cannot hold (more than one RRULE, an RDATE) is refused, naming the
-    component."""
+    in the meeting's zone), with the days it skips that are days of the series; "" (no
+    rule) for a single event. :class:`CannotHold` for a series the tracker cannot keep
+    (more than one RRULE, an RDATE, more often than daily, too many days skipped)."""
     rules = event.get("RRULE")
     if rules is None:
         return ""
     if isinstance(rules, list):
         if len(rules) != 1:
-            raise InvalidInput(f"{where}: more than one RRULE (one is kept per meeting)")
+            raise CannotHold("more than one RRULE (a meeting keeps one)")
         rules = rules[0]
     if event.get("RDATE") is not None:
-        raise InvalidInput(f"{where}: RDATE is not supported (one RRULE, with EXDATEs)")
+        raise CannotHold("RDATE (a meeting keeps one RRULE and the days it skips)")
     parts: list[str] = []
     for name, values in rules.items():
         if name == "UNTIL":
             values = [_last_day(values[0], starts, zone_name)]
         parts.append(f"{name}={','.join(_rule_value(v) for v in values)}")
+    first = _day(starts, zone_name)
     days = [_day(moment, zone_name) for moment in _exdates(event, where)] + skipped
     try:
-        return with_exdates(";".join(parts), days)
+        rule = with_exdates(";".join(parts), [])
+        check_series(rule, first)
+        # Only days the series has (a calendar may list others): the rule stays short.
+        days = [day for day in days if occurrences(rule, first, day, day)]
+        return with_exdates(rule, days)
     except InvalidInput as exc:
-        raise InvalidInput(f"RRULE: {exc}") from None
+        raise CannotHold(f"RRULE: {exc}") from None
 
 
 def _last_day(until: date | datetime, starts: date | datetime, zone_name: str) -> date:
