@@ -48,8 +48,9 @@ def test_a_meeting_added_with_its_body_shows_it_and_lists_it(home: Path):
     listed = run(home, "meeting", "list")
     assert listed.splitlines()[0].split()[:3] == ["slug", "starts", "body"]
     assert BOARD in next(line for line in listed.splitlines() if "board-march-2027" in line)
-    [item] = [i for i in json.loads(run(home, "meeting", "list", "--json")) if i["body"]]
-    assert item["slug"] == "board-march-2027"
+    listed = json.loads(run(home, "meeting", "list", "--json"))
+    [item] = [i for i in listed if i["slug"] == "board-march-2027"]
+    assert item["body"] == BOARD
 
 
 def test_a_deadlines_body_is_set_changed_and_cleared_by_edit(home: Path):
