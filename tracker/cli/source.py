@@ -175,8 +175,12 @@ def remove_calendar(app: App, url: str) -> None:
 def poll_calendars(app: App, everything: bool) -> None:
     """Poll the calendars due now (as the daemon does), one line each; exit 1 when one
     failed (the failure is recorded on the calendar)."""
+    import logging
+
     from tracker.interchange import poller
 
+    # Each outcome is printed below: the poller's log lines (the daemon's) would repeat them.
+    logging.getLogger(poller.log.name).addHandler(logging.NullHandler())
     outcomes = poller.poll_due(app.sessions, app.clock, everything=everything)
     for outcome in outcomes:
         click.echo(outcome.line())
