@@ -28,7 +28,7 @@ FORMATS = ("ics", "csv", "json")
 @click.command("import")
 @click.argument("file_or_url")
 @click.option("--treaty", metavar="SLUG", help="The treaty of records that name none.")
-@options.body
+@click.option("--body", metavar="TEXT", help="The body or forum of records that name none.")
 @click.option(
     "--source",
     metavar="URL_OR_KEY",

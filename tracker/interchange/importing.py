@@ -189,7 +189,8 @@ def _fields(record: Incoming, body: str | None) -> editing.Fields[Any]:
     for name in DATED & record.options.keys():
         given = record.options[name]
         fields.columns[name] = editing.read_date(given) if given else _empty(name)
-    given_body = record.options.get("body", body)
+    # --body (and --treaty) go to the records that name none: no column, or an empty cell.
+    given_body = record.options.get("body") or body or record.options.get("body")
     if given_body is not None:
         fields.columns["body"] = text.title(given_body, "body") if given_body else None
     return fields
@@ -227,7 +228,7 @@ def _merge(
         )
         return
     fields = _fields(record, body)
-    chosen = record.treaty if record.treaty is not None else treaty
+    chosen = record.treaty or treaty or record.treaty
     # "" (no treaty) is held as None: the two must compare equal
     given = fields.values() | ({"treaty": chosen or None} if chosen is not None else {})
     section, key = _section(record), _base_key(record.identity)
