@@ -225,6 +225,21 @@ def test_events_become_meetings_with_their_zone_span_rule_and_status(
     assert {m.status for m in (weekly, plenary)} == {"scheduled"}
 
 
+def test_zones_as_outlook_indico_and_google_write_them(session: Session, cited: Source) -> None:
+    data = (FIXTURES / "exporters.ics").read_bytes()
+    import_calendar(session, data, source=cited, now=NOW)
+    starts = {uid: (m.starts_text, m.tz) for uid, m in meetings(session).items()}
+    assert starts == {
+        # A Windows zone name, by its IANA zone (the Unicode CLDR mapping icalendar keeps)
+        "040000008200E00074C5B7101A82E008": ("2027-03-10T09:00 Europe/Berlin", "Europe/Berlin"),
+        # A zone known only by its VTIMEZONE (+05:30): the same instant, in UTC
+        "custom-1": ("2027-03-10T03:30 UTC", "UTC"),
+        "indico-event-1234@indico.example.org": ("2027-03-11T08:00 UTC", "UTC"),
+        # A floating time is in the calendar's X-WR-TIMEZONE
+        "floating-1@google.com": ("2027-04-01T09:00 America/New_York", "America/New_York"),
+    }  # fmt: skip
+
+
 def test_a_dry_run_counts_as_the_import_would_and_writes_nothing(
     session: Session, cited: Source
 ) -> None:

@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from icalendar import Calendar, Component
+from icalendar.timezone import tzids_from_tzinfo
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from tracker import dates
 from tracker.errors import InvalidInput
@@ -130,12 +132,15 @@ def _zone_name(moment: date | datetime, floating: str) -> str | None:
         return None
     if moment.tzinfo is None:
         return floating
-    key = getattr(moment.tzinfo, "key", None) or getattr(moment.tzinfo, "zone", None)
-    if isinstance(key, str):
-        try:
-            return dates.parse_zone(key)
-        except InvalidInput:
-            pass
+    names = [getattr(moment.tzinfo, "key", None), *tzids_from_tzinfo(moment.tzinfo)]
+    for name in names:
+        if not isinstance(name, str):
+            continue
+        for candidate in (name, WINDOWS_TO_OLSON.get(name)):  # Outlook: "W. Europe …"
+            try:
+                return dates.parse_zone(candidate) if candidate else None
+            except InvalidInput:
+                continue
     if moment.utcoffset() == timedelta(0):
         return "UTC"
     return None  # a zone known only by its VTIMEZONE rules: kept as UTC
