@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from tracker.clock import FixedClock
 from tracker.db import transaction
 from tracker.interchange import poller
+from tracker.interchange.calendars import register
 from tracker.settings import Settings
 from tracker.web.app import create_app
 
@@ -151,7 +152,7 @@ def test_healthz_names_a_failing_calendar_and_is_degraded(
     session_factory: sessionmaker[Session], engine: Engine, tmp_path: Path, url: str, served: Served
 ):
     with transaction(session_factory) as session:
-        poller.register(session, url, now=CURRENT_TIME)
+        register(session, url, now=CURRENT_TIME)
     served.mode = "error"
     later = CURRENT_TIME + timedelta(minutes=1)
     [outcome] = poller.poll_due(session_factory, FixedClock(later))

@@ -17,6 +17,7 @@ from tracker.catalog.models import Meeting
 from tracker.clock import FixedClock
 from tracker.db import make_engine, make_session_factory, transaction
 from tracker.interchange import poller
+from tracker.interchange.calendars import failing, register
 from tracker.interchange.fetch import FetchError, fetch
 from tracker.interchange.models import CalendarFeed
 
@@ -32,7 +33,7 @@ __all__ = ["served_fixture", "url_fixture"]  # the fixtures these tests use
 def feed(session_factory: sessionmaker[Session], url: str, now: datetime) -> str:
     """The served calendar registered, its events imported once, a subscriber by email."""
     with transaction(session_factory) as session:
-        poller.register(session, url, now=now, body=FORUM, grade="primary")
+        register(session, url, now=now, body=FORUM, grade="primary")
         add_subscriber(session, now=now)
     [outcome] = poller.poll_due(session_factory, FixedClock(now))
     assert outcome.ok, outcome.said
@@ -143,7 +144,7 @@ def test_a_failed_poll_is_recorded_on_the_calendar_and_nothing_else_changes(
     assert failed.next_check_at == later + timedelta(minutes=15)
     assert failed.etag == '"v1"'
     with session_factory() as session:
-        assert [f.problem() for f in poller.failing(session.connection())] == [
+        assert [f.problem() for f in failing(session.connection())] == [
             f"calendar {feed} failing (1 in a row): {failed.last_error}"
         ]
 
@@ -223,7 +224,7 @@ def test_the_daemon_polls_a_calendar_on_its_own_thread_while_alerts_go_out(
     engine = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
     factory = make_session_factory(engine)
     with transaction(factory) as session:
-        poller.register(session, url, now=datetime.now(UTC), body=FORUM)
+        register(session, url, now=datetime.now(UTC), body=FORUM)
     served.mode = "held"
     daemon, log = start(tmp_path, "calendars")
     try:

@@ -87,7 +87,7 @@ def alerts_status(app: App, as_json: bool) -> None:
     """Each channel's transport (ok, or paused since when and why) and its backlog; the
     polled calendars whose last poll failed."""
     from tracker.daemon.system import configured_notifiers
-    from tracker.interchange.poller import failing
+    from tracker.interchange.calendars import failing
     from tracker.outbox import transports
 
     channels = list(configured_notifiers(app.settings))

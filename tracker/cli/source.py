@@ -113,13 +113,13 @@ def add_calendar(
 ) -> None:
     """Register an iCalendar URL the daemon polls and imports (its events as meetings)."""
     from tracker.db import transaction
-    from tracker.interchange import poller
+    from tracker.interchange import calendars as registry
 
     with transaction(app.sessions) as session:
-        feed = poller.register(
+        feed = registry.register(
             session, url, now=app.as_of, treaty=treaty, body=body, every=every, grade=grade
         )
-        said = poller.as_dict(feed)
+        said = registry.as_dict(feed)
     click.echo(
         f"registered calendar {said['url']}, polled every {said['every']}, citing source "
         f"{said['source']} ({said['grade']}); the daemon polls it next "
@@ -132,10 +132,10 @@ def add_calendar(
 @pass_app
 def calendars(app: App, as_json: bool) -> None:
     """List the calendars polled: last check, last success, failures and last error."""
-    from tracker.interchange import poller
+    from tracker.interchange import calendars as registry
 
     with app.sessions() as session:
-        found = [poller.as_dict(feed) for feed in poller.calendars(session)]
+        found = [registry.as_dict(feed) for feed in registry.calendars(session)]
     output.listing(
         as_json,
         found,
@@ -162,10 +162,10 @@ def calendars(app: App, as_json: bool) -> None:
 def remove_calendar(app: App, url: str) -> None:
     """Stop polling a calendar (what it imported, and its source, stay)."""
     from tracker.db import transaction
-    from tracker.interchange import poller
+    from tracker.interchange import calendars as registry
 
     with transaction(app.sessions) as session:
-        removed = poller.unregister(session, url).url
+        removed = registry.unregister(session, url).url
     click.echo(f"removed calendar {removed}")
 
 

@@ -47,7 +47,7 @@ from starlette.routing import BaseRoute, Match, Route
 
 from tracker.catalog import revision
 from tracker.daemon.lock import ADVISORY_KEY, FileLock, lock_for
-from tracker.interchange.poller import Failing, failing
+from tracker.interchange.calendars import Failing, failing
 from tracker.outbox import transports
 from tracker.outbox.models import Delivery, DeliveryStatus
 from tracker.plan import DUE_NOW, PlanEntry
