@@ -123,10 +123,12 @@ def test_every_listing_speaks_one_vocabulary(home: Path) -> None:
 def test_dates_to_be_announced_are_listed_last_never_hidden(home: Path) -> None:
     run(home, "deadline", "add", "Undated", "--due", "TBA")
     run(home, "meeting", "add", "Talks", "--slug", "talks", "--starts", "TBA")
-    deadlines = as_json(home, "deadline", "list")
-    assert deadlines[-1]["slug"] == "undated"
-    assert (deadlines[-1]["earliest"], deadlines[-1]["human"]) == (None, "date to be announced")
-    assert as_json(home, "meeting", "list")[-1]["slug"] == "talks"
+    for listing, slug in (("deadline", "undated"), ("meeting", "talks")):
+        items = as_json(home, listing, "list")
+        undated = [i for i in items if i["precision"] == "tba"]
+        assert items[-len(undated) :] == undated  # last, after every dated one
+        [added] = [i for i in undated if i["slug"] == slug]
+        assert (added["earliest"], added["human"]) == (None, "date to be announced")
     assert "undated" not in [d["slug"] for d in as_json(home, "deadline", "list", "--past")]
     undated = {i["slug"] for i in as_json(home, "upcoming", "--undated")}
     assert {"undated", "talks"} <= undated
