@@ -170,6 +170,10 @@ BAD_TABLES = {
         'type,title,due\ndeadline,"Two\nlines",2027-01-05\nmeeting,X,2027-01-05\n',
         "line 4: a meeting has no due",
     ),
+    "a slug twice": (
+        "type,slug,title\nmeeting,a,A\nmeeting,b,B\nmeeting,a,C\n",
+        "line 4: a is given twice (first: line 2)",
+    ),
     "no title column": ("type,starts\nmeeting,2027-01-05\n", "line 1: no 'title' column"),
     "bad JSON": ('{"records": [', "line 1: not JSON"),
 }  # fmt: skip

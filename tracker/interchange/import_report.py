@@ -1,8 +1,26 @@
-"""What an import did, record by record: added, changed, unchanged, in conflict."""
+"""What an import reads (:class:`Incoming` records, whatever the file's format) and what
+it did, record by record: added, changed, unchanged, in conflict."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One record a file gives. ``options`` are the CLI's option names and texts (a
+    column the file leaves out is absent; ``""`` clears one); ``treaty`` None leaves the
+    item's treaty, ``""`` detaches it; ``sources`` are URLs the record cites."""
+
+    type: str  # "meeting" or "deadline"
+    identity: str  # an iCalendar UID, or a slug
+    where: str  # "line 4", "VEVENT 2 (UID …)": named when the record is refused
+    options: dict[str, str | None]
+    uid: str | None = None  # the UID a new item keeps in its uid column
+    by_uid: bool = False  # matched by ``uid`` (calendars), else by ``slug`` (tables)
+    slug: str | None = None  # the slug of a new item (tables); else made from its title
+    treaty: str | None = None
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +31,12 @@ from tracker.catalog.seed_base import FieldRef, Upstream
 from tracker.catalog.sources import Source
 from tracker.catalog.treaties import Treaty
 from tracker.errors import ImpossibleChange, InvalidInput, NotFound
-from tracker.interchange.import_report import FieldConflict, ImportedRecord, ImportReport
+from tracker.interchange.import_report import (
+    FieldConflict,
+    ImportedRecord,
+    ImportReport,
+    Incoming,
+)
 
 __all__ = [
     "FieldConflict",
@@ -58,23 +62,6 @@ IDENTITY_MAX = 120
 DATED = {"starts", "ends", "due"}
 # Options a record cannot leave empty (the columns hold no "none").
 REQUIRED = {"title", "kind", "status", "confidence", "tz"}
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """One record a file gives. ``options`` are the CLI's option names and texts (a
-    column the file leaves out is absent; ``""`` clears one); ``treaty`` None leaves the
-    item's treaty, ``""`` detaches it; ``sources`` are URLs the record cites."""
-
-    type: str  # "meeting" or "deadline"
-    identity: str  # an iCalendar UID, or a slug
-    where: str  # "line 4", "VEVENT 2 (UID …)": named when the record is refused
-    options: dict[str, str | None]
-    uid: str | None = None  # the UID a new item keeps in its uid column
-    by_uid: bool = False  # matched by ``uid`` (calendars), else by ``slug`` (tables)
-    slug: str | None = None  # the slug of a new item (tables); else made from its title
-    treaty: str | None = None
-    sources: tuple[str, ...] = ()
 
 
 def import_calendar(
@@ -126,6 +113,7 @@ def import_records(
     fields whose file value replaces a local edit. A record refused raises InvalidInput
     naming where it is in the file; then nothing of the import is kept."""
     wanted = [_take(spec) for spec in takes]
+    _check_unique(records)
     seed_base.lock(session)  # two imports (or an import and a seed load) at once: one waits
     savepoint = session.begin_nested() if dry_run else None
     try:
@@ -145,6 +133,17 @@ def import_records(
         if savepoint is not None:
             savepoint.rollback()
     return report
+
+
+def _check_unique(records: Sequence[Incoming]) -> None:
+    first: dict[tuple[str, str], str] = {}
+    for record in records:
+        key = (_section(record), record.identity)
+        if key in first:
+            raise InvalidInput(
+                f"{record.where}: {record.identity} is given twice (first: {first[key]})"
+            )
+        first[key] = record.where
 
 
 def _take(spec: str) -> tuple[str, str]:
