@@ -112,6 +112,10 @@ def test_a_registered_calendar_is_polled_listed_failed_and_removed(
     ("given", "refusal"),
     [
         (["file:///etc/hosts"], "error: calendar URL 'file:///etc/hosts' is not an http(s) URL"),
+        (
+            ["http://127.0.0.1:port/x.ics"],
+            "error: calendar URL 'http://127.0.0.1:port/x.ics': its port",
+        ),
         (["{url}", "--every", "1m"], "error: --every '1m': expected from 1h to 30d"),
         (["{url}", "--every", "31d"], "error: --every '31d': expected from 1h to 30d"),
         (["{url}", "--body", "x" * 201], "error: --body is longer than 200 characters (201)"),
@@ -120,6 +124,7 @@ def test_a_registered_calendar_is_polled_listed_failed_and_removed(
     ],
     ids=[
         "not-http",
+        "bad-port",
         "not-a-duration",
         "too-seldom",
         "body-too-long",

@@ -209,6 +209,11 @@ def test_a_redirect_is_followed_and_a_loop_of_them_is_a_failure(url: str, served
         fetch(url)
 
 
+def test_a_url_whose_port_is_no_number_is_a_failure_in_one_line():
+    with pytest.raises(FetchError, match="not a valid URL"):
+        fetch("http://127.0.0.1:port/calendar.ics")
+
+
 def test_an_unreachable_host_is_a_failure_in_one_line():
     with pytest.raises(FetchError, match=r"connection refused|cannot resolve"):
         fetch("http://127.0.0.1:9/calendar.ics", timeout=5)

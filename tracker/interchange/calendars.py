@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -34,6 +35,10 @@ def register(
     """Register a calendar to poll, due at once; its imports cite the source with its
     URL (made, graded ``grade``, when new). Validates everything before writing."""
     url = text.url(url, "calendar URL")
+    try:
+        urlsplit(url).port  # noqa: B018  (a port that is no number raises)
+    except ValueError:
+        raise InvalidInput(f"calendar URL {url[:80]!r}: its port is not a number") from None
     period = _every(every)
     treaty_row = queries.treaty(session, treaty) if treaty else None
     forum = editing.read_body(body) if body else None

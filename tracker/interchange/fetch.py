@@ -59,7 +59,10 @@ def fetch(
     seconds in all; :class:`FetchError` for anything but a 200 or 304 within the limits."""
     deadline = time.monotonic() + timeout
     for _ in range(MAX_REDIRECTS + 1):
-        exchange = _Exchange(url, deadline, timeout)
+        try:
+            exchange = _Exchange(url, deadline, timeout)
+        except ValueError as exc:  # a port that is no number, a host idna refuses
+            raise FetchError(f"not a valid URL: {url[:200]} ({exc})") from None
         try:
             status, location, fetched = exchange.get(etag, last_modified, max_bytes)
         finally:

@@ -101,6 +101,9 @@ def poll(
         fetched = fetcher(url, etag=etag, last_modified=last_modified)
     except FetchError as exc:
         return _failed(sessions, feed_id, url, clock.now(), str(exc))
+    except Exception as exc:  # not foreseen: still this calendar's failure, said and kept
+        log.exception("fetching calendar %s failed", url)
+        return _failed(sessions, feed_id, url, clock.now(), f"fetch failed: {exc!r}"[:300])
     now = clock.now()
     try:
         with transaction(sessions) as session:
