@@ -1,6 +1,7 @@
 """Every mapped class, imported once so ``Base.metadata`` knows all tables (alembic, tests)."""
 
 import tracker.alerts.models
+import tracker.catalog.forecasts
 import tracker.interchange.models
 import tracker.outbox.models
 import tracker.plan

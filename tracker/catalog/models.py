@@ -218,6 +218,7 @@ class Change(Base):
     __table_args__ = (
         Index("ix_changes_subject", "subject_type", "subject_id"),
         Index("ix_changes_recorded_at", "recorded_at"),
+        Index("ix_changes_changed_at", "changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,6 +236,9 @@ class Change(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # False for history loaded with its record (a seed's past): kept, never announced.
     news: Mapped[bool] = mapped_column(default=True)
+    # What made it: "cli", "web", "seed", "import", "poll" (a polled calendar); None for
+    # changes recorded before it was kept.
+    origin: Mapped[str | None] = mapped_column(String(20))
 
     source: Mapped[Source | None] = relationship(lazy="joined")
 
