@@ -240,6 +240,19 @@ def test_zones_as_outlook_indico_and_google_write_them(session: Session, cited: 
     }  # fmt: skip
 
 
+def test_the_board_shows_a_series_next_occurrence_past_a_skipped_day(
+    session: Session, cited: Source
+) -> None:
+    from tracker.views.board import board
+
+    import_calendar(session, FIRST.read_bytes(), source=cited, now=NOW)
+    session.commit()
+    monday = datetime(2027, 1, 18, 9, 0, tzinfo=UTC)  # the day before a skipped Tuesday
+    shown = board(session, title="t", timezone="UTC", as_of=monday).sections.shown()
+    weekly = [item.when.earliest for item in shown if item.slug == WEEKLY]
+    assert weekly and weekly[0] == date(2027, 1, 26)
+
+
 def test_a_dry_run_counts_as_the_import_would_and_writes_nothing(
     session: Session, cited: Source
 ) -> None:
