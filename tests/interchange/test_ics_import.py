@@ -115,6 +115,8 @@ def test_excluded_days_are_left_out_of_listings_and_written_to_the_calendar_feed
     assert {i["body"] for i in listed if i["slug"] == WEEKLY} == {"NPT informal meetings"}
     calendar = run(home, "export", "--ics", "--treaty", "npt")
     assert "EXDATE;TZID=Europe/Zurich:20270119T100000,20270216T100000\n" in calendar
+    # UNTIL takes DTSTART's type: the last 10:00 in Zurich (summer time by then), in UTC
+    assert "RRULE:FREQ=WEEKLY;UNTIL=20270330T080000Z;BYDAY=TU\n" in calendar
 
 
 def test_a_calendar_is_imported_from_a_url_citing_it(home: Path) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import ClassVar
 
@@ -139,7 +139,7 @@ def _event(item: Item, base_url: str, triggers: Sequence[str]) -> _Rendered:
     rule = ""
     if item.recurrence:
         kept, skipped = split_exdates(item.recurrence.removeprefix("RRULE:"))
-        rule = line("RRULE", ical_value(vRecur.from_ical(kept))) + _exdates(skipped, begins)
+        rule = line("RRULE", ical_value(_rrule(kept, begins))) + _exdates(skipped, begins)
     categories = [item.kind] + ([item.treaty] if item.treaty else [])
     updated = utc(updated_at)
     parts = [
@@ -167,6 +167,16 @@ def _event(item: Item, base_url: str, triggers: Sequence[str]) -> _Rendered:
     parts.append("END:VEVENT\r\n")
     raw = "".join(parts).encode()
     return _Rendered(uid, item.treaty, raw, _zones(begins, ends), item.when.earliest.year)
+
+
+def _rrule(kept: str, begins: date | datetime) -> vRecur:
+    """The RRULE; an UNTIL day of a timed series as the instant its last occurrence may
+    start, in UTC (RFC 5545: UNTIL takes DTSTART's type, in UTC for a zoned time)."""
+    recur: vRecur = vRecur.from_ical(kept)
+    until = recur.get("UNTIL", [None])[0]
+    if isinstance(begins, datetime) and isinstance(until, date) and not isinstance(until, datetime):
+        recur["UNTIL"] = [datetime.combine(until, begins.timetz()).astimezone(UTC)]
+    return recur
 
 
 def _exdates(days: Iterable[date], begins: date | datetime) -> str:
