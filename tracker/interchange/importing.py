@@ -251,9 +251,9 @@ def _merge(
             treaty=new_treaty,
             source=source.url if source is not None else None,
         )
+        # Every field written is news (alerted), a default filled in too: unlike a seed, a
+        # file brings what an organisation says now.
         _cite(item, source, record.sources, session)
-        for change in changes:
-            change.news = change.field not in merged.quiet
         written = sorted({change.field for change in changes})
     done = ImportedRecord(record.type, item.slug, item.title, record.identity, written)
     done.conflicts = [
