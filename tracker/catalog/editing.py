@@ -302,13 +302,17 @@ def add(
     treaty: str | None = None,
     source: str | None = None,
     source_grade: str | None = None,
+    origin: str | None = None,
 ) -> ItemT:
-    """Add a deadline or a meeting (which, the fields say) and record its creation."""
+    """Add a deadline or a meeting (which, the fields say) and record its creation, made
+    by ``origin`` ("cli", "seed", ...: :data:`~tracker.catalog.history.ORIGINS`)."""
     item = fields.new()
     fields.check(None, now)
     values = {**fields.DEFAULTS, **fields.values()}
     cited = (source, source_grade)
-    return _create(session, item, values, now=now, slug=slug, treaty=treaty, cited=cited)
+    return _create(
+        session, item, values, now=now, slug=slug, treaty=treaty, cited=cited, origin=origin
+    )
 
 
 def edit(
@@ -320,15 +324,20 @@ def edit(
     treaty: str | None = None,
     source: str | None = None,
     source_grade: str | None = None,
+    origin: str | None = None,
 ) -> tuple[ItemT, list[Change]]:
-    """Change a deadline or a meeting, recording each field that changed."""
+    """Change a deadline or a meeting, recording each field that changed (made by
+    ``origin``)."""
     item = fields.find(session, slug)
     fields.check(item, now)
-    return item, _update(session, item, fields.values(), now, treaty, (source, source_grade))
+    cited = (source, source_grade)
+    return item, _update(session, item, fields.values(), now, treaty, cited, origin)
 
 
-def remove(session: Session, item: Deadline | Meeting, *, now: datetime) -> None:
-    record(session, item, "removed", item.title, None, now=now)
+def remove(
+    session: Session, item: Deadline | Meeting, *, now: datetime, origin: str | None = None
+) -> None:
+    record(session, item, "removed", item.title, None, now=now, origin=origin)
     session.delete(item)
 
 
@@ -341,6 +350,7 @@ def _create(
     slug: str | None,
     treaty: str | None,
     cited: tuple[str | None, str | None],
+    origin: str | None,
 ) -> ItemT:
     """Fill a new deadline or meeting, cite its source (URL, grade), record its creation."""
     model, what = type(item), subject_type(item)
@@ -360,7 +370,8 @@ def _create(
         item.sources.append(source)
     session.add(item)
     when = item.due_text if isinstance(item, Deadline) else item.starts_text
-    record(session, item, "created", None, when or dates.TBA.text, now=now, source=source)
+    created = when or dates.TBA.text
+    record(session, item, "created", None, created, now=now, origin=origin, source=source)
     return item
 
 
@@ -371,6 +382,7 @@ def _update(
     now: datetime,
     treaty: str | None,
     source: tuple[str | None, str | None],
+    origin: str | None,
 ) -> list[Change]:
     """Apply validated values (``treaty=""`` detaches it), recording each change."""
     if treaty is not None:
@@ -378,4 +390,4 @@ def _update(
     cited = source_for_url(session, *source)
     if cited and cited not in item.sources:
         item.sources.append(cited)
-    return apply_changes(session, item, values, now=now, source=cited)
+    return apply_changes(session, item, values, now=now, origin=origin, source=cited)

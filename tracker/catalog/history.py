@@ -22,6 +22,9 @@ UNDATED = frozenset({"due", "starts"})
 # one of these bumps SEQUENCE (RFC 5545 3.8.7.4), so calendar clients take the new
 # version; a retitled or re-sourced item keeps its SEQUENCE (LAST-MODIFIED says it).
 SCHEDULING = frozenset({"due", "starts", "ends", "tz", "recurrence", "status"})
+# What made a change (``Change.origin``): a person at the command line or on the web, a seed
+# file, an imported file, a polled calendar.
+ORIGINS = frozenset({"cli", "web", "seed", "import", "poll"})
 
 
 def subject_type(item: Item) -> str:
@@ -36,10 +39,15 @@ def record(
     new: str | None,
     *,
     now: datetime,
+    origin: str | None,
     changed_at: datetime | None = None,
     source: Source | None = None,
     note: str | None = None,
 ) -> Change:
+    """One field's change; ``origin`` is what made it (one of :data:`ORIGINS`; None: not
+    said, as for rows recorded before origins were kept)."""
+    if origin is not None and origin not in ORIGINS:
+        raise ValueError(f"unknown change origin {origin!r}")
     if item.id is None:
         session.flush()
     change = Change(
@@ -54,6 +62,7 @@ def record(
         recorded_at=now,
         source=source,
         note=note,
+        origin=origin,
     )
     session.add(change)
     return change
@@ -65,6 +74,7 @@ def apply_changes(
     values: Mapping[str, Any],
     *,
     now: datetime,
+    origin: str | None,
     source: Source | None = None,
     note: str | None = None,
 ) -> list[Change]:
@@ -81,7 +91,15 @@ def apply_changes(
         setattr(item, field, stored(new))
         changes.append(
             record(
-                session, item, field, _shown(old), _shown(new), now=now, source=source, note=note
+                session,
+                item,
+                field,
+                _shown(old),
+                _shown(new),
+                now=now,
+                origin=origin,
+                source=source,
+                note=note,
             )
         )
     if changes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -69,13 +70,20 @@ def replay(
     *,
     now: Any,
     sources: Callable[[list[str]], list[Source]],
+    announced: tuple[datetime | None, Source | None] = (None, None),
 ) -> None:
     """Apply recorded history in order; it must end at the record's current values. All of
-    it, and the item's creation, is the past: kept as history, never news."""
+    it, and the item's creation, is the past: kept as history, never news. The creation
+    became known when the item was ``announced`` (a time and its source), else at its
+    first recorded change, else when it is loaded."""
     ordered = sorted(entries, key=lambda e: e.at)
-    if ordered:  # the item was known before its first recorded change
-        for change in history.history(session, item):
-            change.changed_at = min(change.changed_at, ordered[0].at)
+    if ordered and announced[0] is not None and announced[0] > ordered[0].at:
+        raise InvalidInput(
+            f"announced {announced[0].isoformat()} is after its first history entry "
+            f"({ordered[0].at.isoformat()})"
+        )
+    if announced[0] is not None or ordered:
+        announce(session, item, announced[0] or ordered[0].at, announced[1])
     last_status = next((e for e in reversed(ordered) if e.field == "status"), None)
     for entry in ordered:
         if entry.field not in HISTORY_FIELDS:
@@ -92,6 +100,7 @@ def replay(
             item,
             values,
             now=now,
+            origin="seed",
             source=source,
             note=text.note(entry.note),
         )
@@ -99,7 +108,7 @@ def replay(
             raise InvalidInput(f"history entry for {entry.field!r} changes nothing")
         for change in changes:
             change.changed_at = entry.at
-    mismatch = history.apply_changes(session, item, current, now=now)
+    mismatch = history.apply_changes(session, item, current, now=now, origin="seed")
     if mismatch:
         change = mismatch[0]
         raise InvalidInput(
@@ -108,3 +117,18 @@ def replay(
         )
     for change in history.history(session, item):
         change.news = False
+
+
+def announce(
+    session: Session, item: Deadline | Meeting, at: datetime, source: Source | None
+) -> bool:
+    """Date the item's creation (its ``created`` change) by when it became public, citing
+    ``source``; whether that changed anything (a seed loaded again changes nothing)."""
+    created = next((c for c in history.history(session, item) if c.field == "created"), None)
+    if created is None or created.origin != "seed":  # made otherwise: known when it was made
+        return False
+    if (created.changed_at, created.source) == (at, source or created.source):
+        return False
+    created.changed_at = at
+    created.source = source or created.source
+    return True

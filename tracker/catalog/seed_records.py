@@ -103,6 +103,9 @@ class DeadlineRecord(Record):
     sources: list[str] = []
     claims: list[ClaimRecord] = []
     history: list[HistoryRecord] = []
+    # When the item became public (its creation's knowledge time), and the source saying so.
+    announced: datetime | None = None
+    announced_source: str | None = None
 
 
 class DelegationRecord(Record):
@@ -137,6 +140,9 @@ class MeetingRecord(Record):
     claims: list[ClaimRecord] = []
     delegation: list[DelegationRecord] = []
     history: list[HistoryRecord] = []
+    # As for a deadline: when the meeting became public, and the source saying so.
+    announced: datetime | None = None
+    announced_source: str | None = None
 
 
 SECTIONS: dict[str, type[Record]] = {

@@ -18,15 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import dates, text
-from tracker.catalog import editing, queries, seed_base
+from tracker.catalog import editing, forecast_seeds, queries, seed_base
 from tracker.catalog import treaty_editing as treaties
 from tracker.catalog.history import subject_type
 from tracker.catalog.models import Claim, Deadline, Meeting
 from tracker.catalog.seed_base import Conflict, FieldRef, Upstream
-from tracker.catalog.seed_fields import delegation, initial, replay, with_alerts
+from tracker.catalog.seed_fields import announce, delegation, initial, replay, with_alerts
 from tracker.catalog.seed_records import (
     ClaimRecord,
     DeadlineRecord,
+    ForecastRecord,
     MeetingRecord,
     ParticipationRecord,
     Record,
@@ -104,7 +105,8 @@ def load(
 def _check_unique(records: list[tuple[str, str, Record]]) -> None:
     seen: dict[tuple[str, str], str] = {}
     for where, section, record in records:
-        identity = getattr(record, "slug", None) or getattr(record, "key", None)
+        identity = getattr(record, "identity", None) or getattr(record, "slug", None)
+        identity = identity or getattr(record, "key", None)
         if identity is None:
             continue
         if (section, identity) in seen:
@@ -238,6 +240,11 @@ class _Loader:
         }
         self._upsert("meeting", Meeting, record, with_alerts(fields, record.alert_leads))
 
+    def forecast(self, record: ForecastRecord) -> None:
+        created = forecast_seeds.load(self.session, record, now=self.now, upstream=self.upstream)
+        if created is not None:
+            self.report.count("forecasts", created=created)
+
     def _upsert(
         self,
         section: str,
@@ -261,6 +268,7 @@ class _Loader:
                 now=self.now,
                 slug=record.slug,
                 treaty=record.treaty,
+                origin="seed",
             )
             replay(
                 self.session,
@@ -269,6 +277,7 @@ class _Loader:
                 fields.values(),
                 now=self.now,
                 sources=self._sources,
+                announced=self._announced(record),
             )
             self._cite(item, record.sources)
             self.report.count(kind, created=True)
@@ -285,7 +294,7 @@ class _Loader:
             if merged.values or treaty is not None:
                 edited = type(fields)(merged.values)
                 _, changes = editing.edit(
-                    self.session, record.slug, edited, now=self.now, treaty=treaty
+                    self.session, record.slug, edited, now=self.now, treaty=treaty, origin="seed"
                 )
                 for change in changes:
                     change.news = change.field not in merged.quiet
@@ -293,7 +302,19 @@ class _Loader:
                 self._cite(item, record.sources)
             if merged.values or keys is not None or treaty is not None:
                 self.report.count(kind, created=False)
+            at, source = self._announced(record)
+            if at is not None and announce(self.session, item, at, source):
+                self.report.count(kind, created=False)
         self._claims(item, record.claims, set(seed))
+
+    def _announced(
+        self, record: DeadlineRecord | MeetingRecord
+    ) -> tuple[datetime | None, Source | None]:
+        """When the record's item became public, and the source saying so (if given)."""
+        if record.announced_source and record.announced is None:
+            raise InvalidInput("announced_source: give the time too (announced = ...)")
+        key = record.announced_source
+        return record.announced, self._sources([key])[0] if key else None
 
     def _claims(self, item: Deadline | Meeting, claims: list[ClaimRecord], known: set[str]) -> None:
         """What each source says of a field the sources disagree on, kept beside the item."""

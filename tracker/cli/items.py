@@ -47,7 +47,7 @@ def add(app: App, type_: str, said: Callable[[Any], str], values: dict[str, Any]
     where = {name: values.pop(name, None) for name in ("slug", "treaty", "source", "source_grade")}
     fields = _fields(type_).parse(recorded_on=app.as_of.date(), **values)
     with transaction(app.sessions) as session:
-        line = said(editing.add(session, fields, now=app.as_of, **where))
+        line = said(editing.add(session, fields, now=app.as_of, origin="cli", **where))
     click.echo(_with(line, fields.said))
 
 
@@ -59,7 +59,7 @@ def edit(app: App, type_: str, slug: str, **values: str | None) -> None:
     where = {name: values.pop(name, None) for name in ("treaty", "source", "source_grade")}
     fields = _fields(type_).parse(recorded_on=app.as_of.date(), **values)
     with transaction(app.sessions) as session:
-        _, changes = editing.edit(session, slug, fields, now=app.as_of, **where)
+        _, changes = editing.edit(session, slug, fields, now=app.as_of, origin="cli", **where)
         described = [f"{c.field} {c.old or '—'} -> {c.new or '—'}" for c in changes]
     click.echo(_with(f"{slug}: " + (", ".join(described) or "nothing changed"), fields.said))
 
@@ -112,7 +112,7 @@ def remove_command(group: click.Group, type_: str) -> None:
 
         find = queries.deadline if type_ == "deadline" else queries.meeting
         with transaction(app.sessions) as session:
-            editing.remove(session, find(session, slug), now=app.as_of)
+            editing.remove(session, find(session, slug), now=app.as_of, origin="cli")
         click.echo(f"removed {type_} {slug}")
 
 

@@ -74,6 +74,7 @@ def import_calendar(
     body: str | None = None,
     dry_run: bool = False,
     takes: Iterable[str] = (),
+    origin: str = "import",
 ) -> ImportReport:
     """Import an iCalendar's VEVENTs as meetings, known by UID. The caller owns the
     transaction. Raises InvalidInput (one line naming the component) on a malformed
@@ -92,6 +93,7 @@ def import_calendar(
         body=body,
         dry_run=dry_run,
         takes=takes,
+        origin=origin,
     )
     report.skipped += skipped
     return report
@@ -107,6 +109,7 @@ def import_records(
     body: str | None = None,
     dry_run: bool = False,
     takes: Iterable[str] = (),
+    origin: str = "import",
 ) -> ImportReport:
     """Merge ``records`` into the catalogue (see the module's text). ``treaty`` and
     ``body`` apply to every record that names none; ``takes`` (``IDENTITY:FIELD``) are
@@ -121,7 +124,7 @@ def import_records(
         report = ImportReport(dry_run=dry_run)
         for record in records:
             try:
-                _merge(session, upstream, record, report, source, now, treaty, body)
+                _merge(session, upstream, record, report, source, now, treaty, body, origin)
                 session.flush()
             except (InvalidInput, NotFound, ImpossibleChange) as exc:
                 raise InvalidInput(f"{record.where}: {exc}") from None
@@ -218,6 +221,7 @@ def _merge(
     now: datetime,
     treaty: str | None,
     body: str | None,
+    origin: str,
 ) -> None:
     item = _find(session, record)
     if item is not None and type(item).__name__.lower() != record.type:
@@ -233,7 +237,7 @@ def _merge(
     section, key = _section(record), _base_key(record.identity)
     if item is None:
         upstream.merge(section, key, given, None)
-        added = _add(session, record, fields, source, now, chosen)
+        added = _add(session, record, fields, source, now, chosen, origin)
         report.added.append(ImportedRecord(record.type, added.slug, added.title, record.identity))
         return
     before = len(upstream.conflicts)
@@ -250,6 +254,7 @@ def _merge(
             now=now,
             treaty=new_treaty,
             source=source.url if source is not None else None,
+            origin=origin,
         )
         # Every field written is news (alerted), a default filled in too: unlike a seed, a
         # file brings what an organisation says now.
@@ -274,6 +279,7 @@ def _add(
     source: Source | None,
     now: datetime,
     treaty: str | None,
+    origin: str,
 ) -> Deadline | Meeting:
     slug = record.slug or text.slugify(str(fields.columns.get("title", "")))[:100] or None
     taken = slug is not None and _slug_taken(session, record.type, slug)
@@ -286,6 +292,7 @@ def _add(
         slug=slug,
         treaty=treaty or None,
         source=source.url if source is not None else None,
+        origin=origin,
     )
     if record.uid and not _uid_taken(session, record.uid):
         item.uid = record.uid

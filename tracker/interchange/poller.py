@@ -162,7 +162,13 @@ def _import(session: Session, feed: CalendarFeed, data: bytes, now: datetime) ->
     from tracker.interchange.importing import import_calendar
 
     report = import_calendar(
-        session, data, source=feed.source, now=now, treaty=feed.treaty, body=feed.body
+        session,
+        data,
+        source=feed.source,
+        now=now,
+        treaty=feed.treaty,
+        body=feed.body,
+        origin="poll",
     )
     said = report.summary()
     if report.added or report.changed:
