@@ -69,6 +69,13 @@ class DeliverySettings(Section):
     first_retry_seconds: int = Field(default=60, ge=1)
     max_retry_seconds: int = Field(default=3600, ge=1)
     give_up_after_hours: int = Field(default=72, ge=1)
+    # A claim is held this long; a worker renews it as it goes, so only a dead worker's
+    # claim runs out, and any worker then gives its deliveries back to pending.
+    lease_seconds: int = Field(default=120, ge=10, le=86_400)
+    # Messages per second to the relay, all processes together (0: no limit), and per
+    # recipient domain (the part after the @).
+    max_per_second: float = Field(default=0.0, ge=0)
+    max_per_second_per_domain: float = Field(default=0.0, ge=0)
 
 
 class SmtpSettings(Section):

@@ -34,6 +34,7 @@ COMMAND_MODULES = {
     "alerts": "alerts",
     "digest": "alerts",
     "daemon": "alerts",
+    "worker": "worker",
     "serve": "serve",
     "config": "config",
     "import": "interchange",

@@ -1,9 +1,10 @@
 """The rows of deliveries in hand: claimed in batches, their outcomes written, given back.
 
 A batch of due deliveries is claimed in one transaction by a compare-and-swap
-``UPDATE ... SET status='sending' WHERE id IN (...) AND status='pending' RETURNING id``
-(the ids picked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two workers never
-send the same row, and at most once per subscriber and channel.
+``UPDATE ... SET status='sending' WHERE ... AND status='pending' RETURNING id``, naming
+who holds them and until when (:mod:`tracker.outbox.leases`), so two workers never send
+the same row, nor to the same recipient at once, and at most once per subscriber and
+channel.
 """
 
 from __future__ import annotations
@@ -15,13 +16,25 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Table, and_, func, select, union_all, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Table,
+    and_,
+    exists,
+    func,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from tracker import plan
 from tracker.alerts.models import Subscriber
 from tracker.db import transaction
 from tracker.notifiers.base import DeliveryError, Message
+from tracker.outbox.leases import CLAIM_KEY, Lease, daemon_claimant
 from tracker.outbox.models import Delivery, DeliveryStatus, Transport
 from tracker.outbox.transports import Pauses, paused_within, resting
 from tracker.settings import DeliverySettings
@@ -73,45 +86,64 @@ def claim_batch(
     factory: sessionmaker[Session],
     now: datetime,
     limit: int = BATCH,
+    lease: Lease | None = None,
 ) -> list[int]:
-    """Take up to ``limit`` due pending deliveries for sending, oldest first, none of a
-    channel paused and not due for a probe; [] when none is due. When nothing is due
-    this is one indexed query."""
-    while True:
-        with transaction(factory) as session:
-            query = (
-                select(Delivery.id)
+    """Take due pending deliveries for sending, oldest first, none of a channel paused and
+    not due for a probe; [] when none is due. Up to ``limit`` are picked, and with each
+    every other due delivery of its recipient (taken together, sent one after the other);
+    a recipient with a delivery in hand elsewhere is skipped, so no two processes ever
+    send to one recipient at once. The claim is held under ``lease`` (the daemon's own,
+    when none is given).
+
+    A look first (one indexed read: all a quiet pass costs), then one statement (an
+    ``UPDATE ... RETURNING``). On PostgreSQL that is preceded by a transaction-scoped
+    advisory lock that queues claims one behind the other (a claim takes a millisecond
+    or two): without it, two claims whose snapshots were taken at the same moment would
+    each not see the other's recipients as in hand."""
+    lease = lease or Lease(daemon_claimant())
+    seed, elsewhere = aliased(Delivery), aliased(Delivery)
+    resting_channels = resting(now)
+    recipients = (
+        select(seed.recipient)
+        .where(
+            seed.status == DeliveryStatus.PENDING.value,
+            seed.next_attempt_at <= now,
+            seed.channel.not_in(resting_channels),
+            ~exists().where(
+                elsewhere.recipient == seed.recipient,
+                elsewhere.status == DeliveryStatus.SENDING.value,
+            ),
+        )
+        .order_by(seed.next_attempt_at, seed.id)
+        .limit(limit)
+    )
+    with factory() as session:  # the look when nothing is due: one indexed query, a read
+        if session.execute(recipients.limit(1)).first() is None:
+            return []
+    with transaction(factory) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_KEY})
+        won = list(
+            session.execute(
+                update(Delivery)
                 .where(
+                    Delivery.recipient.in_(recipients.scalar_subquery()),
                     Delivery.status == DeliveryStatus.PENDING.value,
                     Delivery.next_attempt_at <= now,
-                    Delivery.channel.not_in(resting(now)),
+                    Delivery.channel.not_in(resting_channels),
                 )
-                .order_by(Delivery.next_attempt_at, Delivery.id)
-                .limit(limit)
-            )
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            picked = list(session.scalars(query))
-            if not picked:
-                return []
-            won = set(
-                session.scalars(
-                    update(Delivery)
-                    .where(
-                        Delivery.id.in_(picked),
-                        Delivery.status == DeliveryStatus.PENDING.value,
-                    )
-                    .values(
-                        status=DeliveryStatus.SENDING.value,
-                        claimed_at=now,
-                        attempts=Delivery.attempts + 1,
-                    )
-                    .returning(Delivery.id),
-                    execution_options={"synchronize_session": False},
+                .values(
+                    status=DeliveryStatus.SENDING.value,
+                    claimed_at=now,
+                    claimed_by=lease.holder,
+                    lease_until=lease.claimed(now),
+                    attempts=Delivery.attempts + 1,
                 )
-            )
-        if won:  # another worker took the others: look again rather than stop
-            return [delivery_id for delivery_id in picked if delivery_id in won]
+                .returning(Delivery.id, Delivery.next_attempt_at),
+                execution_options={"synchronize_session": False},
+            ).all()
+        )
+    return [delivery_id for delivery_id, _ in sorted(won, key=lambda row: (row[1], row[0]))]
 
 
 def _failed_values(
@@ -254,7 +286,12 @@ def release(factory: sessionmaker[Session], untried: Sequence[InHand]) -> None:
                 Delivery.id.in_([held.id for held in untried]),
                 Delivery.status == DeliveryStatus.SENDING.value,
             )
-            .values(status=DeliveryStatus.PENDING.value, attempts=Delivery.attempts - 1)
+            .values(
+                status=DeliveryStatus.PENDING.value,
+                attempts=Delivery.attempts - 1,
+                claimed_by=None,
+                lease_until=None,
+            )
             .execution_options(synchronize_session=False)
         )
         plan.mark(session.connection(), [(plan.Work.DELIVERY.value, "", plan.DUE_NOW)])

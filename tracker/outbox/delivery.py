@@ -4,13 +4,16 @@ A batch of due deliveries is claimed (:mod:`tracker.outbox.claims`), so two work
 never send the same row. Each outcome is written as soon as the notifier gives it, before
 the next message goes out, so a killed worker repeats at most the one delivery in hand
 (writing outcomes in groups was a few per cent faster, and repeated a group). Claimed rows
-a stopped worker never tried go back to pending (after a kill, ``release_claims`` does).
+a stopped worker never tried go back to pending; a killed worker's claims go back when
+their lease runs out (:mod:`tracker.outbox.leases`), which a live worker renews as it
+sends. Send-rate limits are shared through the database (:mod:`tracker.outbox.budgets`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -23,7 +26,9 @@ from tracker.alerts.models import Subscriber
 from tracker.clock import Clock
 from tracker.notifiers.base import DeliveryError, Message, MessageKind, Notifier, Recipient
 from tracker.outbox import transports
-from tracker.outbox.claims import InHand, Outcome, claim_batch, release, write_outcome
+from tracker.outbox.budgets import Throttle
+from tracker.outbox.claims import BATCH, InHand, Outcome, claim_batch, release, write_outcome
+from tracker.outbox.leases import Lease, Tally, daemon_claimant
 from tracker.outbox.models import Delivery, Notice, NoticeKind
 from tracker.settings import DeliverySettings
 
@@ -220,13 +225,25 @@ def deliver_due(
     clock: Clock,
     settings: DeliverySettings,
     stop: Callable[[], bool] = lambda: False,
+    *,
+    lease: Lease | None = None,
+    batch_size: int = BATCH,
+    wait: Callable[[float], bool] | None = None,
+    tally: Tally | None = None,
 ) -> int:
     """Deliver every due pending delivery, a batch at a time, channel by channel, writing
     each outcome as it comes; the number sent. Claimed rows not tried (a stop came, or
     their channel's transport failed) are given back. A paused channel is left alone
-    until its next probe (:mod:`tracker.outbox.transports`)."""
+    until its next probe (:mod:`tracker.outbox.transports`).
+
+    Claims are held under ``lease`` (the daemon's, by default) and renewed as outcomes
+    are written; a message waits for the send-rate limits, sleeping with ``wait`` (which
+    says whether a stop came meanwhile); ``tally`` counts what was claimed and sent."""
     personal = [name for name, n in notifiers.items() if n.audience == "subscriber"]
     engine = _engine(factory)
+    lease = lease or Lease(daemon_claimant(), settings.lease_seconds)
+    tally = tally or Tally("", "", clock.now())
+    throttle = Throttle(engine, settings, clock.now, wait or _sleep(stop))
     sent = 0
     answered: set[int] = set()  # deliveries whose outcome is written
 
@@ -234,12 +251,19 @@ def deliver_due(
         for held in group:
             if stop():
                 return
+            if (
+                throttle.active
+                and isinstance(held.message, Message)
+                and not throttle.clear(held.recipient)
+            ):
+                return
             yield held
 
     while not stop():
-        ids = claim_batch(factory, clock.now())
+        ids = claim_batch(factory, clock.now(), batch_size, lease)
         if not ids:
             break
+        tally.claimed += len(ids)
         with factory() as session:
             batch = load(session, ids, personal)
         by_channel: dict[str, list[InHand]] = {}
@@ -256,6 +280,8 @@ def deliver_due(
                     clock,
                     settings,
                     answered,
+                    lease,
+                    tally,
                 )
             if stop():
                 break
@@ -263,6 +289,14 @@ def deliver_due(
         # notifier had taken them ahead and not sent them yet).
         release(factory, [held for held in batch if held.id not in answered])
     return sent
+
+
+def _sleep(stop: Callable[[], bool]) -> Callable[[float], bool]:
+    def wait(seconds: float) -> bool:
+        time.sleep(seconds)
+        return stop()
+
+    return wait
 
 
 def _deliver_group(
@@ -273,6 +307,8 @@ def _deliver_group(
     clock: Clock,
     settings: DeliverySettings,
     answered: set[int],
+    lease: Lease,
+    tally: Tally,
 ) -> int:
     """Deliver one channel's part of a batch; stops at a fault of its transport (which
     pauses it) or at a stop mid-message. The number sent; each delivery whose outcome is
@@ -284,6 +320,8 @@ def _deliver_group(
         now = clock.now()
         write_outcome(connection, held, error, now, settings, pauses)
         answered.add(held.id)
+        if lease.renew(connection, now):
+            connection.commit()
         if error is not None and error.kind == "transport":
             transports.fault(connection, channel, str(error), now, settings)
             connection.commit()
@@ -291,6 +329,8 @@ def _deliver_group(
         if error is not None and error.kind == "interrupted":
             break
         sent += error is None
+        tally.sent += error is None
+        tally.failed += error is not None
         if not reached and isinstance(held.message, Message):
             reached = True  # resumed, if it was paused, even by a message refused
             transports.succeeded(connection, channel, now, sent=error is None)

@@ -71,6 +71,9 @@ class Delivery(Base):
             "event_id", "channel", "recipient", name="uq_deliveries_event_channel_recipient"
         ),
         Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+        # A claim skips recipients with a delivery in hand, and takes a recipient's due
+        # deliveries together: both look a recipient's rows up by status.
+        Index("ix_deliveries_recipient_status", "recipient", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +84,10 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
+    # Who holds a ``sending`` row (a worker's name, or "daemon <host> <pid>") and until
+    # when: past ``lease_until`` any worker may give it back to pending.
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     # Set by `tracker alerts retry`: the give-up window counts from here then.
@@ -118,3 +125,32 @@ class TransportPause(Base):
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class SendBudget(Base):
+    """A token bucket shared by every process that sends: ``"global"`` or
+    ``"domain:<domain>"``; a send takes a token, ``refilled_at`` is when tokens were last
+    added (:mod:`tracker.outbox.budgets`)."""
+
+    __tablename__ = "send_budgets"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[datetime]
+
+
+class RunningProcess(Base):
+    """A process that plans or delivers, by name, with its heartbeat (``seen_at``, every
+    few seconds) and what it did since it started: for the status and metrics pages."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))  # "worker", "planner", "all"
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+    sent: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    claimed: Mapped[int] = mapped_column(default=0)

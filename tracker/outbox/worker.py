@@ -26,10 +26,11 @@ from tracker.alerts.plannables import SWEEP_EVERY, plan_alerts
 from tracker.clock import Clock
 from tracker.db import transaction
 from tracker.notifiers.base import Notifier
-from tracker.outbox import claims, delivery, notices
+from tracker.outbox import claims, delivery, leases
 from tracker.outbox.alert_notices import record_alerts
 from tracker.outbox.change_notices import record_changes
 from tracker.outbox.digest_notices import next_digests, record_due_digests
+from tracker.outbox.leases import Lease, Tally, daemon_claimant
 from tracker.outbox.notices import Channels
 from tracker.settings import Settings
 
@@ -53,6 +54,11 @@ class Worker:
     clock: Clock
     notifiers: Mapping[str, Notifier]
     swept: bool = False  # the first round (the catch-up) is done
+    # Who this process's claims name, and what it did (for its row in ``workers``);
+    # the daemon's own lease unless a delivery worker gives its name.
+    lease: Lease | None = None
+    tally: Tally | None = None
+    batch_size: int = claims.BATCH
 
     @property
     def channels(self) -> Channels:
@@ -113,11 +119,26 @@ class Worker:
             )
         return Round(alerts, changes, digests, self.next_at())
 
-    def deliver(self, stop: Callable[[], bool] = lambda: False) -> int:
+    def deliver(
+        self,
+        stop: Callable[[], bool] = lambda: False,
+        wait: Callable[[float], bool] | None = None,
+    ) -> int:
         """Deliver every due pending delivery. Whatever is left pending marks the plan
-        where it is decided (a retry's instant with its outcome, a give-back at once)."""
+        where it is decided (a retry's instant with its outcome, a give-back at once).
+        ``wait`` sleeps for the send-rate limits, and says whether a stop came."""
+        if self.lease is None:
+            self.lease = Lease(daemon_claimant(), self.settings.delivery.lease_seconds)
         return delivery.deliver_due(
-            self.sessions, self.notifiers, self.clock, self.settings.delivery, stop
+            self.sessions,
+            self.notifiers,
+            self.clock,
+            self.settings.delivery,
+            stop,
+            lease=self.lease,
+            batch_size=self.batch_size,
+            wait=wait,
+            tally=self.tally,
         )
 
     def take_deliveries(self) -> None:
@@ -145,9 +166,10 @@ class Worker:
             return plan.due(session.connection(), self.clock.now())[1]
 
     def recover(self) -> int:
-        """Requeue deliveries a killed daemon left in ``sending`` (call holding the lock)."""
+        """Requeue deliveries a killed daemon left in ``sending``, and those whose lease ran
+        out (call holding the lock); a live worker's claims are left to it."""
         with transaction(self.sessions) as session:
-            released = notices.release_claims(session)
+            released = leases.recover(session.connection(), self.clock.now())
         if released:
             log.warning("requeued %d delivery(ies) left in hand by a stopped daemon", released)
         return released
