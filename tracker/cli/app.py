@@ -35,6 +35,8 @@ class App:
     database_url: str | None = None
     as_of_text: str | None = None
     debug: bool = False
+    # ``--known-at``: replay the catalogue as known then (None: all that is recorded).
+    known_at_text: str | None = None
 
     @cached_property
     def settings(self) -> Settings:
@@ -79,6 +81,19 @@ class App:
     @cached_property
     def as_of(self) -> datetime:
         return self.clock.now()
+
+    @cached_property
+    def known_at(self) -> datetime | None:
+        """The start of ``--known-at`` in our time zone; None without it (as known now)."""
+        from tracker.dates import parse
+        from tracker.errors import InvalidInput
+
+        if self.known_at_text is None:
+            return None
+        try:
+            return parse(self.known_at_text).start(self.settings.timezone)
+        except InvalidInput as exc:
+            raise InvalidInput(f"--known-at: {exc}") from None
 
     def close(self) -> None:
         """Give back the database connections, if any were opened."""

@@ -30,7 +30,7 @@ def countdown(
     date order (cancelled and superseded ones left out).
     """
     from tracker.catalog.queries import Filter, check_deadlines_or_treaties, undated_deadlines
-    from tracker.views.board import BOARD_SIZE, HIDDEN, countdowns
+    from tracker.views.board import BOARD_SIZE, HIDDEN, countdowns, known_undated
 
     if show_all:
         limit = None
@@ -45,9 +45,11 @@ def countdown(
             today=app.today,
             as_of=app.as_of,
             limit=None if limit is None else limit + 1,
+            known_at=app.known_at,
         )
         # The board counts to dates; those to be announced are named, never hidden.
         tba = [] if slugs else undated_deadlines(session, Filter(today=app.today))
+        tba = known_undated(session, tba, app.known_at)
         tba = [deadline for deadline in tba if deadline.status not in HIDDEN]
     items = found[:limit]
     output.listing(
@@ -99,8 +101,8 @@ def upcoming(
     flt = Filter(today=app.today, within=parse_duration(within), treaty=treaty, kinds=kinds)
     with app.sessions() as session:
         check_filter(session, flt)
-        tba = service.undated(session, flt, app.as_of)
-        items = tba if undated else service.upcoming(session, flt, app.as_of)
+        tba = service.undated(session, flt, app.as_of, app.known_at)
+        items = tba if undated else service.upcoming(session, flt, app.as_of, app.known_at)
     if undated and not items and not as_json:
         click.echo("No deadline or meeting has a date to be announced.")
         return

@@ -58,7 +58,7 @@ def list_(app: App, flt: Filter, as_json: bool) -> None:
     from tracker.views import service
 
     with app.sessions() as session:
-        found = service.deadlines(session, flt, app.as_of)
+        found = service.deadlines(session, flt, app.as_of, app.known_at)
     output.agenda(
         as_json,
         found,

@@ -142,7 +142,8 @@ def load_item(type_: str) -> Callable[[App, str], dict[str, Any]]:
         from tracker.views import service
 
         with app.sessions() as session:
-            return service.item(session, type_, slug, app.as_of, app.settings.feeds.base_url)
+            base_url = app.settings.feeds.base_url
+            return service.item(session, type_, slug, app.as_of, base_url, app.known_at)
 
     return load
 

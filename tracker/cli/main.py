@@ -42,6 +42,36 @@ COMMAND_MODULES = {
 }
 
 
+KNOWN_AT_HELP = (
+    "Replay the catalogue as known at this moment: items announced later are absent, "
+    "dates and statuses are those then believed (default: all that is recorded)."
+)
+
+
+def _set_known_at(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--known-at`` given after a command: the same as before it."""
+    if value is not None:
+        ctx.find_object(App).known_at_text = value  # type: ignore[union-attr]
+
+
+def with_known_at(command: click.Command) -> click.Command:
+    """The command (and a group's commands) taking ``--known-at`` after its name too."""
+    if not any(param.name == "late_known_at" for param in command.params):
+        command.params.append(
+            click.Option(
+                ["--known-at", "late_known_at"],
+                metavar="DATE-EXPRESSION",
+                expose_value=False,
+                callback=_set_known_at,
+                help=KNOWN_AT_HELP,
+            )
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            with_known_at(sub)
+    return command
+
+
 class LazyGroup(click.Group):
     """A group that imports a command's module when the command is asked for."""
 
@@ -52,7 +82,7 @@ class LazyGroup(click.Group):
         if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
             module = importlib.import_module(f"tracker.cli.{COMMAND_MODULES[cmd_name]}")
             for command in module.COMMANDS:
-                self.add_command(command)
+                self.add_command(with_known_at(command))
         return self.commands.get(cmd_name)
 
 
@@ -71,6 +101,7 @@ class LazyGroup(click.Group):
     metavar="DATE-EXPRESSION",
     help="Compute everything as of this moment (default: now).",
 )
+@click.option("--known-at", "known_at", metavar="DATE-EXPRESSION", help=KNOWN_AT_HELP)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="tracker")
 @click.pass_context
@@ -79,11 +110,16 @@ def cli(
     config_file: Path | None,
     database_url: str | None,
     as_of: str | None,
+    known_at: str | None,
     debug: bool,
 ) -> None:
     """Arms control treaty tracker: countdowns, meeting agendas and alerts."""
     ctx.obj = app = App(
-        config_file=config_file, database_url=database_url, as_of_text=as_of, debug=debug
+        config_file=config_file,
+        database_url=database_url,
+        as_of_text=as_of,
+        debug=debug,
+        known_at_text=known_at,
     )
     ctx.call_on_close(app.close)
 

@@ -74,7 +74,7 @@ def list_(app: App, flt: Filter, as_json: bool) -> None:
 
     horizon = timedelta(days=app.settings.alerts.recurrence_horizon_days)
     with app.sessions() as session:
-        found = service.meetings(session, flt, app.as_of, horizon)
+        found = service.meetings(session, flt, app.as_of, horizon, app.known_at)
     output.agenda(
         as_json,
         found,

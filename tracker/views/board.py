@@ -18,7 +18,7 @@ Every query is bounded, so the board costs the same with a hundred deadlines or 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ from tracker.catalog.models import Deadline, DeadlineStatus, Meeting, MeetingSta
 from tracker.catalog.treaties import Treaty
 from tracker.dates import LONGEST_WINDOW, Precision, zone
 from tracker.errors import NotFound
+from tracker.views import conditions, knowledge
 from tracker.views.filters import CONFIDENCES, EVERYTHING, KINDS, BoardFilter
 from tracker.views.items import Item, deadline_item, from_deadline, meeting_items
 from tracker.views.sections import (
@@ -289,7 +290,42 @@ def countdowns(
     today: date,
     as_of: datetime,
     limit: int | None = BOARD_SIZE,
+    known_at: datetime | None = None,
 ) -> list[Item]:
-    """``tracker countdown`` and ``/api/countdowns``: the named deadlines, else the board's."""
+    """``tracker countdown`` and ``/api/countdowns``: the named deadlines, else the board's;
+    with ``known_at``, as then known."""
     chosen = select_countdowns(session, slugs, today=today, limit=limit)
+    known = knowledge.load(session, known_at)
+    if known is not None:
+        keep = _named(slugs) if slugs else _on_board(today - RECENTLY_PASSED)
+        chosen = knowledge.relist(session, known, Deadline, chosen, keep)
+        chosen = sorted(chosen, key=lambda d: (d.due_earliest or date.min, d.slug))[:limit]
     return [from_deadline(deadline, as_of) for deadline in chosen]
+
+
+def known_undated(
+    session: Session, found: Sequence[Deadline], known_at: datetime | None
+) -> list[Deadline]:
+    """Deadlines to be announced (``queries.undated_deadlines`` of no filter) as known."""
+    keep = conditions.undated(queries.Filter(today=date.min))
+    return knowledge.relist(session, knowledge.load(session, known_at), Deadline, found, keep)
+
+
+def _on_board(since: date) -> Callable[[Deadline], bool]:
+    """As :func:`on_board`, of one row."""
+
+    def keep(row: Deadline) -> bool:
+        closes = row.due_latest
+        return row.status not in HIDDEN and closes is not None and closes >= since
+
+    return keep
+
+
+def _named(slugs: Sequence[str]) -> Callable[[Deadline], bool]:
+    """As :func:`select_countdowns` given slugs: a deadline named, or one of a treaty named."""
+    wanted = set(slugs)
+
+    def keep(row: Deadline) -> bool:
+        return row.slug in wanted or (row.treaty is not None and row.treaty.slug in wanted)
+
+    return keep

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from tracker.catalog import claims, history, queries
 from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.dates import MAX_YEAR, zone
+from tracker.errors import NotFound
+from tracker.views import conditions, knowledge
 from tracker.views.items import Item, agenda, from_deadline, from_meeting, occurrences_between
+from tracker.views.knowledge import Knowledge
 
 # Every listing of meetings starts here: before the first meeting anyone records.
 EARLIEST = date(1800, 1, 1)
@@ -24,39 +27,86 @@ EARLIEST = date(1800, 1, 1)
 SHOWN_OCCURRENCES = 20
 SERIES_HORIZON = 3653
 _NOT_TO_BE_ANNOUNCED = frozenset({"cancelled", "superseded"})
+RowT = TypeVar("RowT", Deadline, Meeting)
 
 
-def upcoming(session: Session, flt: queries.Filter, as_of: datetime) -> list[Item]:
+def upcoming(
+    session: Session, flt: queries.Filter, as_of: datetime, known_at: datetime | None = None
+) -> list[Item]:
     """``tracker upcoming`` and ``/api/upcoming``: deadlines and meeting occurrences
-    within ``flt.within`` of ``flt.today``, in date order."""
+    within ``flt.within`` of ``flt.today``, in date order; with ``known_at``, as then
+    known (:mod:`tracker.views.knowledge`)."""
+    known = knowledge.load(session, known_at)
     end = flt.today + (flt.within or timedelta(0))
-    found = queries.deadlines(session, flt), queries.meetings(session, flt)
-    return agenda(*found, as_of, flt.today, end)
+    return agenda(_deadlines(session, flt, known), _meetings(session, flt, known), as_of,
+                  flt.today, end)  # fmt: skip
 
 
-def undated(session: Session, flt: queries.Filter, as_of: datetime) -> list[Item]:
+def _deadlines(session: Session, flt: queries.Filter, known: Knowledge | None) -> list[Deadline]:
+    """``queries.deadlines`` as known (in its order: undated last, by date, by slug)."""
+    found = queries.deadlines(session, flt)
+    if known is None:
+        return found
+    keep, could_be = conditions.deadline(flt), conditions.deadline_due(flt)
+    listed = knowledge.relist(session, known, Deadline, found, keep, could_be)
+    return sorted(listed, key=lambda d: (d.due_earliest is None, d.due_earliest or EARLIEST,
+                                         d.slug))  # fmt: skip
+
+
+def _meetings(session: Session, flt: queries.Filter, known: Knowledge | None) -> list[Meeting]:
+    """``queries.meetings`` as known (in its order)."""
+    found = queries.meetings(session, flt)
+    if known is None:
+        return found
+    keep, could_be = conditions.meeting(flt), conditions.meeting_start(flt)
+    listed = knowledge.relist(session, known, Meeting, found, keep, could_be)
+    return sorted(listed, key=lambda m: (m.starts_earliest is None,
+                                         m.starts_earliest or EARLIEST, m.slug))  # fmt: skip
+
+
+def undated(
+    session: Session, flt: queries.Filter, as_of: datetime, known_at: datetime | None = None
+) -> list[Item]:
     """``tracker upcoming --undated``: deadlines and meetings whose date is to be announced
     (of the filter's treaty and kinds; no date window holds them), deadlines first. Those
     cancelled or superseded are left out, as on the board: nobody will announce their date
     (``deadline list`` and ``meeting list`` still show them)."""
-    deadlines = [from_deadline(d, as_of) for d in queries.undated_deadlines(session, flt)]
-    found = deadlines + [from_meeting(m, as_of) for m in queries.undated_meetings(session, flt)]
+    known = knowledge.load(session, known_at)
+    keep = conditions.undated(flt)
+    found_deadlines = queries.undated_deadlines(session, flt)
+    found_meetings = queries.undated_meetings(session, flt)
+    if known is not None:
+        found_deadlines = knowledge.relist(session, known, Deadline, found_deadlines, keep)
+        found_meetings = knowledge.relist(session, known, Meeting, found_meetings, keep)
+    found = [from_deadline(d, as_of) for d in sorted(found_deadlines, key=_slug)]
+    found += [from_meeting(m, as_of) for m in sorted(found_meetings, key=_slug)]
     return [item for item in found if item.status not in _NOT_TO_BE_ANNOUNCED]
 
 
-def deadlines(session: Session, flt: queries.Filter, as_of: datetime) -> list[Item]:
+def _slug(row: Deadline | Meeting) -> str:
+    return row.slug
+
+
+def deadlines(
+    session: Session, flt: queries.Filter, as_of: datetime, known_at: datetime | None = None
+) -> list[Item]:
     """``tracker deadline list``; with ``flt.undated``, those to be announced last."""
-    return [from_deadline(deadline, as_of) for deadline in queries.deadlines(session, flt)]
+    found = _deadlines(session, flt, knowledge.load(session, known_at))
+    return [from_deadline(deadline, as_of) for deadline in found]
 
 
 def meetings(
-    session: Session, flt: queries.Filter, as_of: datetime, horizon: timedelta
+    session: Session,
+    flt: queries.Filter,
+    as_of: datetime,
+    horizon: timedelta,
+    known_at: datetime | None = None,
 ) -> list[Item]:
     """``tracker meeting list``: recurring meetings by their occurrences up to ``flt.within``
     (else ``horizon``) ahead; past ones from the first on record; with ``flt.undated``,
     those to be announced last."""
     end = flt.today + (flt.within or horizon)
-    found = queries.meetings(session, flt)
+    found = _meetings(session, flt, knowledge.load(session, known_at))
     tba = [from_meeting(m, as_of) for m in found if m.starts_earliest is None]
     if flt.scope is queries.Scope.UPCOMING:
         return agenda((), found, as_of, flt.today, end) + tba
@@ -67,38 +117,66 @@ def meetings(
 
 
 def deadline(
-    session: Session, slug: str, as_of: datetime, base_url: str | None = None
+    session: Session,
+    slug: str,
+    as_of: datetime,
+    base_url: str | None = None,
+    known_at: datetime | None = None,
 ) -> dict[str, Any]:
     """``tracker deadline show --json``: the deadline, its leads, notes, claims and history
-    (with ``base_url``, the ``link`` of its page)."""
+    (with ``base_url``, the ``link`` of its page); with ``known_at``, as then known."""
     found = queries.deadline(session, slug)
+    known = knowledge.load(session, known_at)
+    shown = _as_known(session, known, found)
     return {
-        **from_deadline(found, as_of).as_dict(base_url),
-        "alert_leads": found.alert_leads,
-        "notes": found.notes,
+        **from_deadline(shown, as_of).as_dict(base_url),
+        "alert_leads": shown.alert_leads,
+        "notes": shown.notes,
         **_claims(session, found),
-        "history": changes_as_dicts(history.history(session, found)),
+        "history": changes_as_dicts(_history(session, known, found)),
     }
 
 
 def meeting(
-    session: Session, slug: str, as_of: datetime, base_url: str | None = None
+    session: Session,
+    slug: str,
+    as_of: datetime,
+    base_url: str | None = None,
+    known_at: datetime | None = None,
 ) -> dict[str, Any]:
     """``tracker meeting show --json``: the meeting (a recurring one as its next
     occurrence, with its rule, its end and the occurrences left), its delegations, outcome,
-    claims and history."""
+    claims and history; with ``known_at``, as then known."""
     found = queries.meeting(session, slug)
-    item = from_meeting(found, as_of)
+    known = knowledge.load(session, known_at)
+    shown = _as_known(session, known, found)
+    item = from_meeting(shown, as_of)
     recurring = item.recurrence and not item.when.is_tba
     data = series(item, base_url) if recurring else item.as_dict(base_url)
     return {
         **data,
-        "recurrence": found.recurrence,
-        "delegations": found.delegations,
-        "outcome": found.outcome,
+        "recurrence": shown.recurrence,
+        "delegations": shown.delegations,
+        "outcome": shown.outcome,
         **_claims(session, found),
-        "history": changes_as_dicts(history.history(session, found)),
+        "history": changes_as_dicts(_history(session, known, found)),
     }
+
+
+def _as_known(session: Session, known: Knowledge | None, found: RowT) -> RowT:
+    """The row as known (raises NotFound when it was not yet known)."""
+    if known is None:
+        return found
+    type_ = history.subject_type(found)
+    if not known.known(type_, found.id):
+        moment = known.at.isoformat(timespec="minutes")
+        raise NotFound(f"the {type_} {found.slug!r} was not yet known at {moment}")
+    return known.restate(session, found)
+
+
+def _history(session: Session, known: Knowledge | None, found: Deadline | Meeting) -> list[Change]:
+    changes = history.history(session, found)
+    return changes if known is None else [c for c in changes if known.allows(c)]
 
 
 def series(item: Item, base_url: str | None = None) -> dict[str, Any]:
@@ -158,11 +236,17 @@ def _claims(session: Session, found: Deadline | Meeting) -> dict[str, Any]:
 
 
 def item(
-    session: Session, type_: str, slug: str, as_of: datetime, base_url: str | None = None
+    session: Session,
+    type_: str,
+    slug: str,
+    as_of: datetime,
+    base_url: str | None = None,
+    known_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """One deadline or meeting in full, by type and slug; raises NotFound."""
+    """One deadline or meeting in full, by type and slug (with ``known_at``, as then
+    known); raises NotFound."""
     shown = deadline if type_ == "deadline" else meeting
-    return shown(session, slug, as_of, base_url)
+    return shown(session, slug, as_of, base_url, known_at)
 
 
 def changes_as_dicts(changes: Iterable[Change]) -> list[dict[str, Any]]:

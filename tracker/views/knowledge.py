@@ -1,0 +1,218 @@
+"""The catalogue as known at a moment (``--known-at``, ``?known_at=``).
+
+Every change says when it became public (``Change.changed_at``). As known at a moment:
+
+- an item whose creation became known later is absent;
+- each field holds the value then believed: the ``old`` value of its first change after
+  the moment (undoing, newest first, every later change comes to the same);
+- an item removed since is absent too (history keeps only its title).
+
+Only the changes after the moment are read (the index on ``changed_at``): knowing what
+happened up to last month costs a month of history, not all of it. A listing's query runs
+as without knowledge; :func:`relist` then drops the items not yet known, restates those
+revised since, and adds revised ones whose earlier state the listing takes (read by id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker import dates
+from tracker.catalog import queries
+from tracker.catalog.models import Change, Deadline, Meeting
+from tracker.catalog.treaties import Treaty
+from tracker.errors import InvalidInput
+
+RowT = TypeVar("RowT", Deadline, Meeting)
+Key = tuple[str, int]  # (subject type, id)
+
+_WINDOWS = frozenset({"due", "starts", "ends"})
+_SUFFIXES = ("text", "earliest", "latest", "precision", "time")
+# Fields whose earlier value no listing selects or orders by: an item revised only in
+# these is listed (or not) by its current row, and restated.
+_SHOWN_ONLY = frozenset(
+    {"title", "notes", "outcome", "location", "delegations", "alert_leads", "confirm_lead_days"}
+)
+# History that is no column: when an item became known, or was removed; a list kept as
+# text cannot be read back (a delegation), so it stays as it is now.
+_NOT_COLUMNS = frozenset({"created", "removed", "delegations"})
+_PRIMARY = {"deadline": "due", "meeting": "starts"}
+_IDS_PER_QUERY = 500
+
+
+@lru_cache(maxsize=4096)
+def _window(text: str) -> dates.DateWindow | None:
+    """A date's recorded text as its window; None for a date to be announced."""
+    if text.strip().upper() == dates.TBA.text.upper():
+        return None
+    return dates.parse(text)
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What was known at ``at``: the items not yet known, and for each item revised
+    since, the text of each revised field as then believed."""
+
+    at: datetime
+    unknown: frozenset[Key]
+    believed: Mapping[Key, Mapping[str, str | None]]
+
+    def known(self, type_: str, id_: int) -> bool:
+        return (type_, id_) not in self.unknown
+
+    def revised(self, type_: str) -> dict[int, Mapping[str, str | None]]:
+        """The items of a type known at ``at`` and revised since, by id."""
+        return {
+            key[1]: fields
+            for key, fields in self.believed.items()
+            if key[0] == type_ and key not in self.unknown
+        }
+
+    def restate(self, session: Session, row: RowT) -> RowT:
+        """The row as known at ``at`` (itself when nothing changed since)."""
+        fields = self.believed.get((_type(row), row.id))
+        return row if not fields else cast(RowT, KnownRow(row, _columns(session, fields)))
+
+    def allows(self, change: Change) -> bool:
+        """Whether a change was known at ``at``."""
+        return change.changed_at <= self.at
+
+
+def load(session: Session, at: datetime | None) -> Knowledge | None:
+    """What was known at ``at`` (None: everything recorded, as now)."""
+    if at is None:
+        return None
+    later = session.execute(
+        select(Change.subject_type, Change.subject_id, Change.field, Change.old)
+        .where(Change.changed_at > at)
+        .order_by(Change.changed_at.desc(), Change.id.desc())
+    )
+    unknown: set[Key] = set()
+    believed: dict[Key, dict[str, str | None]] = {}
+    for type_, id_, field, old in later:
+        if field == "created":
+            unknown.add((type_, id_))
+        elif field not in _NOT_COLUMNS:  # newest first: the earliest change's old stays
+            believed.setdefault((type_, id_), {})[field] = old
+    return Knowledge(at, frozenset(unknown), believed)
+
+
+class KnownRow:
+    """A deadline's or meeting's row with the columns then believed over its own."""
+
+    __slots__ = ("_row", "_values")
+
+    def __init__(self, row: Deadline | Meeting, values: Mapping[str, Any]) -> None:
+        self._row = row
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        values = self._values
+        return values[name] if name in values else getattr(self._row, name)
+
+    @property  # type: ignore[misc]  # isinstance() takes it for its row's class
+    def __class__(self) -> type:
+        return type(self._row)
+
+
+def _type(row: Deadline | Meeting) -> str:
+    return "deadline" if isinstance(row, Deadline) else "meeting"
+
+
+def _columns(session: Session, fields: Mapping[str, str | None]) -> dict[str, Any]:
+    """Recorded texts as the columns they were (a date's five, a treaty's row)."""
+    values: dict[str, Any] = {}
+    for field, text in fields.items():
+        try:
+            values |= _column(session, field, text)
+        except (InvalidInput, ValueError):  # a text no longer readable: as it is now
+            continue
+    return values
+
+
+def _column(session: Session, field: str, text: str | None) -> dict[str, Any]:
+    if field in _WINDOWS:
+        window = _window(text) if text else None
+        parts = (
+            (window.text, window.earliest, window.latest, window.precision.value, window.at)
+            if window
+            else (None,) * len(_SUFFIXES)
+        )
+        return {f"{field}_{suffix}": part for suffix, part in zip(_SUFFIXES, parts, strict=True)}
+    if field == "status_on":
+        return {field: date.fromisoformat(text) if text else None}
+    if field == "confirm_lead_days":
+        return {field: int(text) if text else None}
+    if field == "treaty":
+        found = session.scalar(select(Treaty).where(Treaty.slug == text)) if text else None
+        return {"treaty": found, "treaty_id": found.id if found else None}
+    return {field: text}
+
+
+def relist(
+    session: Session,
+    knowledge: Knowledge | None,
+    model: type[RowT],
+    rows: Iterable[RowT],
+    keep: Callable[[RowT], bool],
+    could_be: Callable[[dates.DateWindow | None], bool] | None = None,
+) -> list[RowT]:
+    """A listing's ``rows`` (its query as now) as known: those not yet known dropped,
+    those revised since restated and kept if ``keep`` (the listing's condition, in
+    Python) holds, and the revised ones the query left out added where ``keep`` holds.
+    ``could_be`` (given the item's main date then: a deadline's due, a meeting's start)
+    says whether the listing could take it: revised items it rules out are not read."""
+    if knowledge is None:
+        return list(rows)
+    type_ = model.__name__.lower()
+    revised = knowledge.revised(type_)
+    found: list[RowT] = []
+    seen: set[int] = set()
+    for row in rows:
+        seen.add(row.id)
+        if not knowledge.known(type_, row.id):
+            continue
+        if row.id not in revised:
+            found.append(row)
+        elif keep(known := knowledge.restate(session, row)):
+            found.append(known)
+    wanted = [i for i, fields in revised.items() if i not in seen and _may(fields, type_, could_be)]
+    for row in _by_id(session, model, wanted):
+        if keep(known := knowledge.restate(session, row)):
+            found.append(known)
+    return found
+
+
+def _may(
+    fields: Mapping[str, str | None],
+    type_: str,
+    could_be: Callable[[dates.DateWindow | None], bool] | None,
+) -> bool:
+    """Whether an item revised in ``fields`` (texts then believed) may be listed though
+    its current row was not."""
+    if set(fields) <= _SHOWN_ONLY:  # listed as now, or not at all
+        return False
+    primary = _PRIMARY[type_]
+    if could_be is None or primary not in fields:
+        return True
+    text = fields[primary]
+    try:
+        return could_be(_window(text) if text else None)
+    except InvalidInput:
+        return True
+
+
+def _by_id(session: Session, model: type[RowT], ids: Sequence[int]) -> list[RowT]:
+    found: list[RowT] = []
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chosen = ids[start : start + _IDS_PER_QUERY]
+        query = select(model).options(queries.line_loading(model)).where(model.id.in_(chosen))
+        found += session.scalars(query)
+    return found
