@@ -28,6 +28,7 @@ COMMAND_MODULES = {
     "source": "source",
     "countdown": "board",
     "upcoming": "board",
+    "stats": "stats",
     "notifiers": "notify",
     "feed": "notify",
     "subscriber": "subscribers",

@@ -147,6 +147,7 @@ def _more(data: dict[str, Any]) -> list[tuple[str, Any]]:
     more: list[tuple[str, Any]] = []
     if data.get("confidence"):
         more.append(("confidence", confidence_phrase(data["confidence"])))
+    more += [("track record", r["note"]) for r in data.get("track_record") or () if r["poor"]]
     if not data.get("recurrence") or "remaining_occurrences" not in data:
         return more
     following = data.get("next_occurrence")

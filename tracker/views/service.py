@@ -245,8 +245,11 @@ def item(
 ) -> dict[str, Any]:
     """One deadline or meeting in full, by type and slug (with ``known_at``, as then
     known); raises NotFound."""
+    from tracker.views import slip_stats
+
     shown = deadline if type_ == "deadline" else meeting
-    return shown(session, slug, as_of, base_url, known_at)
+    data = shown(session, slug, as_of, base_url, known_at)
+    return {**data, "track_record": slip_stats.track_record(session, type_, slug)}
 
 
 def changes_as_dicts(changes: Iterable[Change]) -> list[dict[str, Any]]:

@@ -137,7 +137,7 @@ class Pages:
 
     def _treaty(self, session: Session, as_of: datetime, slug: str, suffix: str) -> Rendered:
         from tracker.catalog.queries import Filter, Scope
-        from tracker.views import service
+        from tracker.views import service, slip_stats
         from tracker.views.treaties import treaty
 
         today = self._today(as_of)
@@ -151,9 +151,11 @@ class Pages:
         flt = Filter(today=today, scope=Scope.ALL, treaty=slug, undated=True)
         deadlines = service.deadlines(session, flt, as_of)[:TREATY_SHOWN]
         meetings = service.meetings(session, flt, as_of, MEETINGS_AHEAD)[:TREATY_SHOWN]
+        slips = slip_stats.report(session, slip_stats.Scope(treaty=slug))
         context = self._context(
-            as_of, treaty=data, deadlines=deadlines, meetings=meetings, shown=TREATY_SHOWN
-        )
+            as_of, treaty=data, deadlines=deadlines, meetings=meetings, shown=TREATY_SHOWN,
+            slips=slips,
+        )  # fmt: skip
         page = render_page("pages/treaty.html", context)
         return Rendered(page, HTML, self._aged([*deadlines, *meetings], as_of))
 
