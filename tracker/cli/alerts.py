@@ -152,9 +152,17 @@ def digest(app: App, preview: bool, send: bool, force: bool, email: str | None) 
 
 @click.command()
 @click.option("--serve", is_flag=True, help="Also run `tracker serve`, in a child process.")
+@click.option(
+    "--role",
+    type=click.Choice(["all", "planner"]),
+    default="all",
+    show_default=True,
+    help="planner: record only, `tracker worker` processes deliver (PostgreSQL).",
+)
 @pass_app
-def daemon(app: App, serve: bool) -> None:
+def daemon(app: App, serve: bool, role: str) -> None:
     """Run the scheduler in the foreground: alerts, digests, deliveries, feeds."""
+    from tracker.cli.worker import needs_postgres
     from tracker.clock import SystemClock
     from tracker.daemon.lock import lock_for
     from tracker.daemon.runner import Daemon
@@ -162,12 +170,15 @@ def daemon(app: App, serve: bool) -> None:
     from tracker.settings import load_settings
 
     settings = app.settings
+    if role == "planner":
+        needs_postgres(settings, "tracker daemon --role planner")
     configure_logging(settings.log_level)
     runner = Daemon(
         load_settings=lambda: load_settings(app.config_file, database_url=app.database_url),
         sessions=app.sessions,
         clock=SystemClock(),
         lock=lock_for(settings.effective_database_url, settings.data_dir),
+        role=role,
     )
     if not serve:
         raise SystemExit(runner.run())

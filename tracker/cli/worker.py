@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from tracker.cli.app import App
+
+if TYPE_CHECKING:
+    from tracker.settings import Settings
 
 pass_app = click.make_pass_decorator(App)
 
@@ -27,19 +32,13 @@ def worker(app: App, name: str | None, batch_size: int) -> None:
     import os
     import socket
 
-    from sqlalchemy.engine import make_url
-
     from tracker.clock import SystemClock
     from tracker.daemon.delivery_worker import DeliveryWorker, checked_name
     from tracker.daemon.system import configure_logging
-    from tracker.errors import InvalidInput
     from tracker.settings import load_settings
 
     settings = app.settings
-    if make_url(settings.effective_database_url).get_backend_name() != "postgresql":
-        raise InvalidInput(
-            "tracker worker needs PostgreSQL; on SQLite `tracker daemon` delivers by itself"
-        )
+    needs_postgres(settings, "tracker worker")
     host = "".join(c if c.isalnum() or c in "._-" else "-" for c in socket.gethostname())
     name = checked_name(name if name is not None else f"{host}-{os.getpid()}"[-100:])
     configure_logging(settings.log_level)
@@ -51,6 +50,19 @@ def worker(app: App, name: str | None, batch_size: int) -> None:
         batch_size=batch_size,
     )
     raise SystemExit(runner.run())
+
+
+def needs_postgres(settings: Settings, command: str) -> None:
+    """Refuse ``command`` in one line unless the database is PostgreSQL."""
+    from sqlalchemy.engine import make_url
+
+    from tracker.errors import InvalidInput
+
+    if make_url(settings.effective_database_url).get_backend_name() != "postgresql":
+        raise InvalidInput(
+            f"{command} needs PostgreSQL; on SQLite `tracker daemon` records and delivers "
+            "in one process"
+        )
 
 
 COMMANDS = [worker]

@@ -6,8 +6,10 @@ coalesce and have no misfire grace limit (``None``): a late tick still runs, onc
 
 The tick records (alerts, changes, digests, feeds); sending is on its own thread
 (:mod:`tracker.daemon.sending`), woken by the tick, so a slow SMTP server never holds up
-recording. A stop cuts off the SMTP exchange in hand: SIGTERM ends the daemon within
-seconds, and that one delivery is pending again.
+recording. A planner (``--role planner``, PostgreSQL) only records: it leaves sending to
+the delivery workers (``tracker worker``) and wakes them (:mod:`tracker.daemon.wakeups`).
+A stop cuts off the SMTP exchange in hand: SIGTERM ends the daemon within seconds, and
+that one delivery is pending again.
 
 The scheduler runs on its own thread; the main thread waits for the end of service (a
 stop, or the lock lost) and then shuts the scheduler down itself, so a stop that comes
@@ -30,11 +32,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.catalog import revision
 from tracker.clock import Clock
-from tracker.daemon import signals, system
+from tracker.daemon import signals, system, wakeups
 from tracker.daemon.lock import DaemonLock
 from tracker.daemon.sending import Sender, close
 from tracker.db import transaction
 from tracker.notifiers.base import Notifier, Publisher
+from tracker.outbox import leases
+from tracker.outbox.leases import Lease, Tally, daemon_claimant
 from tracker.outbox.worker import Worker
 from tracker.publish.build import build_feeds
 from tracker.settings import Settings
@@ -55,6 +59,7 @@ SENDER_JOIN_SECONDS = 5.0  # the sending thread ends within this once halted
 # How often the daemon looks for published calendars due a poll (one indexed query when
 # none is); each poll is bounded in time and runs on a thread of its own.
 CALENDARS_SECONDS = 60
+ALL, PLANNER = "all", "planner"  # the roles: plan and deliver, or plan only
 
 
 @dataclass
@@ -66,6 +71,7 @@ class Daemon:
     load_notifiers: Callable[[Settings], Mapping[str, Notifier]] = system.configured_notifiers
     load_publishers: Callable[[Settings], Sequence[Publisher]] = system.configured_publishers
     standby_poll: float = STANDBY_POLL_SECONDS
+    role: str = ALL
     stop_event: threading.Event = field(default_factory=threading.Event)
     _busy: threading.Lock = field(default_factory=threading.Lock)
     _ending: threading.Event = field(default_factory=threading.Event)  # end this service
@@ -76,6 +82,7 @@ class Daemon:
     _publishers: Sequence[Publisher] = ()
     worker: Worker | None = None
     _sender: Sender | None = None
+    _tally: Tally | None = None
 
     def run(self) -> int:
         """Stand by until the lock is ours, work until stopped; the exit status."""
@@ -112,8 +119,12 @@ class Daemon:
         self._ending.clear()  # before looking at stop_event: stop() sets that one first
         if self.stop_event.is_set():
             return
+        self._tally = Tally(daemon_claimant(), self.role, self.clock.now())
         self.worker = self._make_worker(self.load_settings())
         self.worker.recover()
+        if self.role == PLANNER:  # the workers send; nothing to stop but the scheduler
+            self._run_scheduler(BackgroundScheduler, ThreadPoolExecutor)
+            return
         self._sender = Sender(self.worker, self._schedule)
         self._sender.start()
         try:
@@ -175,7 +186,12 @@ class Daemon:
         notifiers = self.load_notifiers(settings)
         self._publishers = self.load_publishers(settings)
         log.info("channels: %s", ", ".join(notifiers) or "none")
-        return Worker(self.sessions, settings, self.clock, notifiers)
+        if self.role == PLANNER:
+            log.info("role: planner (the delivery workers send)")
+        lease = Lease(daemon_claimant(), settings.delivery.lease_seconds)
+        return Worker(
+            self.sessions, settings, self.clock, notifiers, lease=lease, tally=self._tally
+        )
 
     def poll(self) -> None:
         """The look at the plan every ``POLL_SECONDS``: skipped while a tick is at work
@@ -220,7 +236,13 @@ class Daemon:
             self.worker = worker
             log.info("settings reloaded")
         sender = self._sender
-        if sender is None:
+        if self.role == PLANNER:
+            done = self.worker.record()
+            if done.busy:  # the delivery row is the workers' work now: they are told
+                self.worker.take_deliveries()
+                with transaction(self.sessions) as session:
+                    wakeups.notify(session.connection())
+        elif sender is None:
             done = self.worker.tick(stop=self.stop_event.is_set)
         else:
             done = self.worker.record()
@@ -265,6 +287,28 @@ class Daemon:
         if not self.lock.healthy():
             log.error("lost %s: stopping work at once", self.lock.description)
             self._shutdown()
+            return
+        self._beat()
+
+    def _beat(self) -> None:
+        """This daemon's row in ``workers``; on PostgreSQL, where workers may run, the
+        claims of those whose lease ran out are given back."""
+        if self._tally is None:
+            return
+        try:
+            with transaction(self.sessions) as session:
+                connection, now = session.connection(), self.clock.now()
+                leases.beat(connection, self._tally, now)
+                requeued = (
+                    leases.requeue_expired(connection, now)
+                    if connection.dialect.name == "postgresql"
+                    else 0
+                )
+        except Exception:  # the database away: the next heartbeat tries again
+            log.exception("writing the heartbeat failed")
+            return
+        if requeued:
+            log.warning("requeued %d delivery(ies) whose worker's lease ran out", requeued)
 
     def stop(self) -> None:
         """End the daemon: the exchange in hand is cut off, :meth:`run` returns soon
