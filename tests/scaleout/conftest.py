@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 
 from tracker import migrations
 from tracker.alerts.models import Subscriber
@@ -28,6 +28,7 @@ from ..conftest import POSTGRES_URL, _reset_postgres
 from ..notifiers.conftest import Mailbox, free_port
 
 TRACKER = str(Path(sys.executable).parent / "tracker")
+DELIVERIES = cast(Table, Delivery.__table__)
 
 
 @dataclass
@@ -73,43 +74,52 @@ def relay() -> Iterator[tuple[TimedMailbox, int]]:
 def add_due_messages(url: str, count: int, *, per_recipient: int = 1) -> None:
     """``count`` alerts due a minute ago, each with one email delivery, to
     ``count // per_recipient`` confirmed subscribers (at example.org and example.net)."""
-    now = datetime.now(UTC)
     engine = make_engine(url)
-    people = max(count // per_recipient, 1)
     with engine.begin() as connection:
-        connection.execute(
-            insert(Subscriber),
-            [
-                {
-                    "email": _address(n),
-                    "immediate": True,
-                    "digest": "none",
-                    "tz": "UTC",
-                    "treaties": [],
-                    "kinds": [],
-                    "created_at": now - timedelta(days=1),
-                    "confirmed_at": now - timedelta(days=1),
-                }
-                for n in range(people)
-            ],
-        )
-        ids = connection.scalars(
-            insert(Notice).returning(Notice.id),
-            [
-                {
-                    "identity": f"scale-{n}",
-                    "kind": "alert",
-                    "title": f"Scale test {n}",
-                    "body": f"Message {n}.",
-                    "payload": {},
-                    "due_at": now - timedelta(minutes=1),
-                    "recorded_at": now - timedelta(minutes=1),
-                }
-                for n in range(count)
-            ],
-        ).all()
-        connection.execute(
-            insert(Delivery.__table__),
+        insert_due(connection, count, datetime.now(UTC), per_recipient=per_recipient)
+    engine.dispose()
+
+
+def insert_due(
+    connection: Connection, count: int, now: datetime, *, per_recipient: int = 1
+) -> list[int]:
+    """As :func:`add_due_messages`, on ``connection`` as of ``now``; the deliveries' ids
+    (message n goes to subscriber ``n % (count // per_recipient)``)."""
+    people = max(count // per_recipient, 1)
+    connection.execute(
+        insert(Subscriber),
+        [
+            {
+                "email": _address(n),
+                "immediate": True,
+                "digest": "none",
+                "tz": "UTC",
+                "treaties": [],
+                "kinds": [],
+                "created_at": now - timedelta(days=1),
+                "confirmed_at": now - timedelta(days=1),
+            }
+            for n in range(people)
+        ],
+    )
+    ids = connection.scalars(
+        insert(Notice).returning(Notice.id),
+        [
+            {
+                "identity": f"scale-{n}",
+                "kind": "alert",
+                "title": f"Scale test {n}",
+                "body": f"Message {n}.",
+                "payload": {},
+                "due_at": now - timedelta(minutes=1),
+                "recorded_at": now - timedelta(minutes=1),
+            }
+            for n in range(count)
+        ],
+    ).all()
+    return list(
+        connection.scalars(
+            insert(DELIVERIES).returning(DELIVERIES.c.id),
             [
                 {
                     "event_id": notice_id,
@@ -123,7 +133,7 @@ def add_due_messages(url: str, count: int, *, per_recipient: int = 1) -> None:
                 for n, notice_id in enumerate(ids)
             ],
         )
-    engine.dispose()
+    )
 
 
 def _address(n: int) -> str:
