@@ -14,7 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tracker.catalog.models import Change, Meeting
@@ -253,6 +253,30 @@ def test_the_board_shows_a_series_next_occurrence_past_a_skipped_day(
     shown = board(session, title="t", timezone="UTC", as_of=monday).sections.shown()
     weekly = [item.when.earliest for item in shown if item.slug == WEEKLY]
     assert weekly and weekly[0] == date(2027, 1, 26)
+
+
+def test_a_change_imported_is_history_with_its_alerts_marked_as_for_an_edit(
+    session: Session, cited: Source
+) -> None:
+    from tracker.plan import PlanEntry
+
+    import_calendar(session, FIRST.read_bytes(), source=cited, now=NOW)
+    session.execute(delete(PlanEntry))
+    import_calendar(session, CHANGED.read_bytes(), source=cited, now=NOW, dry_run=True)
+    assert session.scalars(select(PlanEntry)).all() == []  # a dry run marks nothing
+    import_calendar(session, CHANGED.read_bytes(), source=cited, now=NOW)
+    changes = session.scalars(select(Change).where(Change.field != "created")).all()
+    assert sorted((c.subject_slug, c.field) for c in changes) == [
+        ("first-plenary-meeting", "ends"),
+        (WEEKLY, "location"),
+        (WEEKLY, "recurrence"),
+    ]
+    assert all(c.news and c.source == cited for c in changes)
+    created = session.scalars(select(Change).where(Change.field == "created")).all()
+    assert {c.source for c in created} == {cited}
+    marks = {(p.kind, p.key) for p in session.scalars(select(PlanEntry))}
+    assert {("change", str(c.id)) for c in changes} <= marks
+    assert {("item", "meeting:first-plenary-meeting"), ("item", "meeting:closing-plenary")} <= marks
 
 
 def test_a_dry_run_counts_as_the_import_would_and_writes_nothing(

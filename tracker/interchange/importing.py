@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from tracker import dates, text
 from tracker.catalog import editing, seed_base
-from tracker.catalog.history import current
+from tracker.catalog.history import current, history
 from tracker.catalog.models import Deadline, Meeting
 from tracker.catalog.seed_base import FieldRef, Upstream
 from tracker.catalog.sources import Source
@@ -259,6 +259,8 @@ def _merge(
         # Every field written is news (alerted), a default filled in too: unlike a seed, a
         # file brings what an organisation says now.
         _cite(item, source, record.sources, session)
+        for change in changes:  # a source without a URL is cited by its row
+            change.source = change.source or source
         written = sorted({change.field for change in changes})
     done = ImportedRecord(record.type, item.slug, item.title, record.identity, written)
     done.conflicts = [
@@ -297,6 +299,9 @@ def _add(
     if record.uid and not _uid_taken(session, record.uid):
         item.uid = record.uid
     _cite(item, source, record.sources, session)
+    if source is not None and source.url is None:  # cited by its row, not by a URL
+        for change in history(session, item):
+            change.source = change.source or source
     return item
 
 
