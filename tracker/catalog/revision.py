@@ -38,6 +38,8 @@ CATALOG_TABLES = frozenset(
         "participation_event_sources",
         "changes",
         "claims",
+        "forecasts",
+        "forecast_outcomes",
     }
 )
 

@@ -31,7 +31,7 @@ from tracker.catalog.models import SeedValue
 from tracker.errors import InvalidInput
 
 # A section of the seed files, as ``--take`` names it.
-SECTIONS = ("source", "treaty", "participation", "deadline", "meeting")
+SECTIONS = ("source", "treaty", "participation", "deadline", "meeting", "forecast")
 
 # Fields filled in by migration 0004 with a default, before any seed could give them.
 _DEFAULTED: dict[str, str | None] = {

@@ -145,12 +145,35 @@ class MeetingRecord(Record):
     announced_source: str | None = None
 
 
+class ForecastRecord(Record):
+    """``[[forecast]]``: a source's forecast on a deadline or meeting (``slug``) made on
+    ``made``; ``outcomes`` as ``tracker forecast add`` takes them (``"Breakthrough=15-20%"``);
+    resolved ``scored`` (``outcome``, ``resolved_by``) or ``annulled`` (``reason``)."""
+
+    slug: str
+    source: str
+    made: date
+    outcomes: list[str]
+    note: str | None = None
+    resolution: str | None = None
+    outcome: str | None = None
+    reason: str | None = None
+    resolved_by: str | None = None
+    resolved_on: date | None = None
+
+    @property
+    def identity(self) -> str:
+        """One source's forecast on one item made on one day."""
+        return f"{self.slug}:{self.source}:{self.made.isoformat()}"
+
+
 SECTIONS: dict[str, type[Record]] = {
     "source": SourceRecord,
     "treaty": TreatyRecord,
     "participation": ParticipationRecord,
     "deadline": DeadlineRecord,
     "meeting": MeetingRecord,
+    "forecast": ForecastRecord,
 }
 
 

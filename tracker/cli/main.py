@@ -26,6 +26,7 @@ COMMAND_MODULES = {
     "deadline": "deadline",
     "meeting": "meeting",
     "source": "source",
+    "forecast": "forecast",
     "countdown": "board",
     "upcoming": "board",
     "stats": "stats",

@@ -69,6 +69,7 @@ class Pages:
             Route("/deadlines/{name}", self._item_endpoint("deadline"), methods=METHODS),
             Route("/meetings/{name}", self._item_endpoint("meeting"), methods=METHODS),
             Route("/search", self.search, methods=METHODS),
+            Route("/sources/{name}", self.source, methods=METHODS),
         ]
 
     def _context(self, as_of: datetime, **more: Any) -> dict[str, Any]:
@@ -103,6 +104,7 @@ class Pages:
     ) -> Rendered:
         from tracker.catalog import queries
         from tracker.views import service
+        from tracker.views.forecasts import on_item as forecasts_on
         from tracker.views.items import from_deadline, from_meeting
 
         try:
@@ -118,6 +120,7 @@ class Pages:
         data = service.item(session, type_, slug, as_of, self.settings.feeds.base_url)
         if suffix == "json":
             return Rendered(json_bytes(data), JSON, aged)
+        data["forecasts"] = forecasts_on(session, type_, slug)  # the page's, not the JSON's
         page = render_page("pages/item.html", self._context(as_of, item=data))
         return Rendered(page, HTML, aged)
 
@@ -192,3 +195,22 @@ class Pages:
         if self._names[0] != now:
             self._names = (now, every_name(session))
         return nearest(wanted[:120], self._names[1])
+
+    # Sources (``/sources/<key>``): what a source is, what cites it, the forecasts it made
+
+    def source(self, request: Request) -> Response:
+        key, suffix = split_name(request.path_params["name"])
+        if suffix == "ics":
+            raise HTTPException(404)
+        return self.cache.respond(request, lambda s, t: self._source(s, t, key, suffix))
+
+    def _source(self, session: Session, as_of: datetime, key: str, suffix: str) -> Rendered:
+        from tracker.views.forecasts import by_source
+
+        try:
+            data = by_source(session, key)
+        except NotFound:
+            raise HTTPException(404) from None
+        if suffix == "json":
+            return Rendered(json_bytes(data), JSON)
+        return Rendered(render_page("pages/source.html", self._context(as_of, source=data)), HTML)
