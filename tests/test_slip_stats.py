@@ -18,7 +18,8 @@ from tracker.clock import FixedClock
 from tracker.errors import InvalidInput, NotFound
 from tracker.settings import Settings
 from tracker.views import service, slip_stats
-from tracker.views.slip_stats import Revision, Scope, compare
+from tracker.views.slip_records import Revision, compare
+from tracker.views.slip_stats import Scope
 from tracker.web.app import create_app
 
 from .conftest import CURRENT_TIME
@@ -221,6 +222,12 @@ def test_tracker_stats_json_counts_three_postponements_and_the_median_slip(tmp_p
     assert series["worst_slip_days"] == 28
     assert (series["dated"], series["moved"]) == (3, 2)
     assert series["poor"] is True
+
+    # As known on 15 February 2027: round 1 postponed once, 1 -> 15 March.
+    then = json.loads(run(tmp_path, "--known-at", "2027-02-15", "stats", "--json"))
+    (series,) = then["series"]
+    assert (series["postponed"], series["median_slip_days"], series["poor"]) == (1, 14, False)
+    assert json.loads(run(tmp_path, "--known-at", "2027-01-01", "stats", "--json"))["series"] == []
 
     shown = json.loads(run(tmp_path, "meeting", "show", "round-3", "--json"))
     assert shown["track_record"][0]["note"] == (

@@ -34,7 +34,7 @@ def stats(
     """
     from tracker.views import slip_stats
 
-    scope = slip_stats.Scope(series=series, body=body, treaty=treaty)
+    scope = slip_stats.Scope(series=series, body=body, treaty=treaty, known_at=app.known_at)
     with app.sessions() as session:
         found = slip_stats.report(session, scope)
     if as_json:

@@ -249,7 +249,8 @@ def item(
 
     shown = deadline if type_ == "deadline" else meeting
     data = shown(session, slug, as_of, base_url, known_at)
-    return {**data, "track_record": slip_stats.track_record(session, type_, slug)}
+    record = slip_stats.track_record(session, type_, slug, known_at)
+    return {**data, "track_record": record}
 
 
 def changes_as_dicts(changes: Iterable[Change]) -> list[dict[str, Any]]:

@@ -1,150 +1,30 @@
-"""Slip statistics: how well the dates a series or a body announces hold, from history.
-
-Each deadline's and meeting's history is replayed from its creation. Each time its date
-(``due``, a meeting's ``starts``) changes, the new window is compared with the last
-announced one (a date to be announced in between is skipped over, so TBA and then a new date
-compares the new date with the one withdrawn):
-
-- a first date for an item to be announced is a *fixing*: nothing had been announced;
-- a new window inside the old one ("end of September" → "30 September", or an hour given)
-  is a *refinement*: the date was made precise, not moved;
-- a new window holding the old one ("30 September" → "September") is a *widening*;
-- any other new window is a *move*. Its slip is how far the window's first day moved
-  (earliest to earliest), in days, later positive: "21–30 September" → "1 October" is 10.
-
-A postponement is a status changed to postponed, or a postponed meeting's date moved later
-again in a later edit (postponed once more); a date given to one postponed to be announced
-is not another. Lead time is the days from the announcement of an item's final date (the
-change that set it, or its creation) to its first day, for an item not cancelled, where that
-moment is known and before the date: a record a seed loaded, created without a source for its
-announcement, has none.
+"""Slip statistics: how well the dates a series, a body or a treaty's items announce hold,
+from each item's record (:mod:`tracker.views.slip_records`): ``tracker stats``, the treaty
+pages, and an item's ``track_record``.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
-from tracker import dates
 from tracker.catalog import queries
 from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.catalog.treaties import Treaty
-from tracker.dates import DateWindow
 from tracker.errors import InvalidInput
+from tracker.views.slip_records import READ_FIELDS, ItemRecord, replay
 
-# The history an item's record is read from: its creation, its date, its status.
-READ_FIELDS = ("created", "due", "starts", "status")
-DATE_FIELDS = frozenset({"due", "starts"})
 # A record is poor when at least half of at least this many dated items moved, or when
 # at least POOR_POSTPONEMENTS postponements were recorded.
 POOR_MIN_DATED = 3
 POOR_POSTPONEMENTS = 2
-
-
-class Revision(StrEnum):
-    """What a new date did to the last one announced."""
-
-    FIXED = "fixed"
-    REFINED = "refined"
-    WIDENED = "widened"
-    MOVED = "moved"
-
-
-def compare(old: DateWindow | None, new: DateWindow) -> tuple[Revision, int | None]:
-    """How ``new`` revises ``old`` (None: nothing was announced), and a move's slip in days
-    (its first day's move, later positive)."""
-    if old is None:
-        return Revision.FIXED, None
-    if old.earliest <= new.earliest and new.latest <= old.latest:
-        return Revision.REFINED, None
-    if new.earliest <= old.earliest and old.latest <= new.latest:
-        return Revision.WIDENED, None
-    return Revision.MOVED, (new.earliest - old.earliest).days
-
-
-@dataclass
-class ItemRecord:
-    """One deadline's or meeting's record, replayed from its history."""
-
-    type: str
-    slug: str
-    series: str | None = None
-    body: str | None = None
-    dated: bool = False  # a date was announced for it at some time
-    slips: list[int] = field(default_factory=list)  # each move's slip in days
-    refinements: int = 0
-    postponements: int = 0
-    cancelled: bool = False
-    lead_days: int | None = None
-
-
-def _window(text: str | None, at: datetime) -> DateWindow | None:
-    """A recorded date; None for one to be announced (or text no longer read)."""
-    if text is None or text == dates.TBA.text:
-        return None
-    try:
-        return dates.parse(text, recorded_on=at.date())
-    except InvalidInput:
-        return None
-
-
-def replay(record: ItemRecord, changes: Iterable[Change], status: str) -> ItemRecord:
-    """Fill ``record`` from the item's ``changes`` in order; ``status`` is its status now,
-    which counts for a record created postponed or cancelled (a seed's, say)."""
-    last: DateWindow | None = None  # the last date announced, through a TBA
-    current: DateWindow | None = None  # the date now (None: to be announced)
-    announced: Change | None = None  # the change that set ``current``
-    postponed_in: tuple[datetime, datetime] | None = None  # the edit that postponed it
-    recorded_status = ""
-    for change in changes:
-        edit = (change.changed_at, change.recorded_at)
-        if change.field == "created":
-            last = current = _window(change.new, change.changed_at)
-            announced = change
-            record.dated = record.dated or current is not None
-        elif change.field in DATE_FIELDS:
-            before, current = current, _window(change.new, change.changed_at)
-            announced = change if current is not None else None
-            if current is None:
-                continue
-            revision, slip = compare(last, current)
-            if slip is not None:
-                record.slips.append(slip)
-                again = recorded_status == "postponed" and edit != postponed_in
-                if again and before is not None and slip > 0:
-                    record.postponements += 1
-            record.refinements += revision is Revision.REFINED
-            record.dated, last = True, current
-        elif change.field == "status":
-            if change.new == "postponed" and change.old != "postponed":
-                record.postponements += 1
-                postponed_in = edit
-            record.cancelled = record.cancelled or change.new == "cancelled"
-            recorded_status = change.new or ""
-    if status == "postponed" and not record.postponements:
-        record.postponements = 1
-    record.cancelled = record.cancelled or status == "cancelled"
-    record.lead_days = None if record.cancelled else _lead(current, announced)
-    return record
-
-
-def _lead(final: DateWindow | None, announced: Change | None) -> int | None:
-    if final is None or announced is None:
-        return None
-    # A creation loaded with a seed's record is dated by the load or by the record's
-    # first change, not by an announcement, unless a source is cited for it.
-    if announced.field == "created" and not announced.news and announced.source_id is None:
-        return None
-    lead = (final.earliest - announced.changed_at.date()).days
-    return lead if lead > 0 else None
 
 
 @dataclass(frozen=True)
@@ -173,7 +53,8 @@ class SlipStats:
 
     def note(self) -> str:
         """'dates of this series moved for 4 of 6 items; median slip 12 days'."""
-        said = f"dates of this {self.of} moved for {self.moved} of {self.dated} items"
+        whose = "" if self.of == "all" else f" of this {self.of}"
+        said = f"dates{whose} moved for {self.moved} of {self.dated} items"
         if self.postponed:
             said += f", {self.postponed} postponement" + ("s" if self.postponed > 1 else "")
         if self.median_slip_days is not None:
@@ -246,6 +127,7 @@ class Scope:
     series: str | None = None
     body: str | None = None
     treaty: str | None = None
+    known_at: datetime | None = None  # as known at that moment (None: now)
 
 
 def records(session: Session, scope: Scope = Scope()) -> list[ItemRecord]:
@@ -268,7 +150,8 @@ def records(session: Session, scope: Scope = Scope()) -> list[ItemRecord]:
         history = _changes(session, type_, query.with_only_columns(model.id).order_by(None))
         for id_, slug, body, status, in_series in rows:
             record = ItemRecord(type_, slug, series=in_series, body=body)
-            found.append(replay(record, history.get(id_, ()), status))
+            replayed = replay(record, history.get(id_, []), status, scope.known_at)
+            found += [replayed] if replayed is not None else []
     return found
 
 
@@ -305,9 +188,11 @@ def report(session: Session, scope: Scope = Scope()) -> dict[str, Any]:
     }
 
 
-def track_record(session: Session, type_: str, slug: str) -> list[dict[str, Any]]:
-    """The records of the item's series and of its body (those it has): each ``poor``
-    one's ``note`` is said beside the item's confidence."""
+def track_record(
+    session: Session, type_: str, slug: str, known_at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The records of the item's series and of its body (those it has), as known at
+    ``known_at``: each ``poor`` one's ``note`` is said beside the item's confidence."""
     item = (
         queries.deadline(session, slug) if type_ == "deadline" else queries.meeting(session, slug)
     )
@@ -315,6 +200,8 @@ def track_record(session: Session, type_: str, slug: str) -> list[dict[str, Any]
     found = []
     for of, name in groups:
         if name:
-            scope = Scope(series=name) if of == "series" else Scope(body=name)
+            scope = Scope(series=name, known_at=known_at)
+            if of == "body":
+                scope = Scope(body=name, known_at=known_at)
             found.append(summarise(of, name, records(session, scope)).as_dict())
     return found
