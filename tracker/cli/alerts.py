@@ -1,13 +1,16 @@
-"""`tracker alerts list|retry|status`, `tracker digest`, `tracker daemon`."""
+"""`tracker alerts list|retry|status|workers`, `tracker digest`, `tracker daemon`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tracker.cli import output
 from tracker.cli.app import App
+
+if TYPE_CHECKING:
+    from tracker.outbox.cluster import Cluster
 
 pass_app = click.make_pass_decorator(App)
 
@@ -85,7 +88,7 @@ def alerts_retry(app: App, ids: tuple[int, ...], all_failed: bool) -> None:
 @pass_app
 def alerts_status(app: App, as_json: bool) -> None:
     """Each channel's transport (ok, or paused since when and why) and its backlog; the
-    polled calendars whose last poll failed."""
+    polled calendars whose last poll failed; the planner and workers (`alerts workers`)."""
     from tracker.daemon.system import configured_notifiers
     from tracker.interchange.calendars import failing
     from tracker.outbox import transports
@@ -124,9 +127,69 @@ def alerts_status(app: App, as_json: bool) -> None:
             for r in rows
         ],
     )
-    if not as_json:  # (JSON: `tracker source calendars --json`)
+    if not as_json:  # (JSON: `tracker source calendars --json`, `tracker alerts workers --json`)
         for calendar in calendars:
             click.echo(calendar.problem())
+        _print_cluster(_read_cluster(app))
+
+
+@alerts.command("workers")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def alerts_workers(app: App, as_json: bool) -> None:
+    """The active planner and its node, the backlog due, the oldest claim in hand, and each
+    planner and worker: its heartbeat and what it sent (per minute since it started)."""
+    nodes = _read_cluster(app)
+    if as_json:
+        output.emit_json(nodes.as_dict())
+    else:
+        _print_cluster(nodes)
+
+
+def _read_cluster(app: App) -> Cluster:
+    from sqlalchemy.engine import make_url
+
+    from tracker.daemon.lock import ADVISORY_KEY, FileLock, lock_for
+    from tracker.outbox import cluster
+
+    url = app.settings.effective_database_url
+    lock = (
+        None
+        if make_url(url).get_backend_name() == "postgresql"
+        else lock_for(url, app.settings.data_dir)
+    )
+    lock_file = lock.path if isinstance(lock, FileLock) else None
+    with app.sessions() as session:
+        return cluster.read(
+            session.connection(), app.clock.now(), lock_file=lock_file, advisory_key=ADVISORY_KEY
+        )
+
+
+def _print_cluster(nodes: Cluster) -> None:
+    planner = nodes.planner
+    node = f" on node {planner.node}" if planner and planner.node else ""
+    click.echo(f"planner: {planner.name or 'active'}{node}" if planner else "planner: none active")
+    oldest = nodes.oldest_claim_age_seconds
+    claim = "" if oldest is None else f", oldest claim {oldest:.0f} s ({nodes.oldest_claim_by})"
+    click.echo(f"deliveries: {nodes.backlog} due, {nodes.in_hand} in hand{claim}")
+    if nodes.processes:
+        output.table(
+            ["process", "role", "host", "pid", "state", "seen", "sent", "failed", "sent/min"],
+            [
+                [
+                    p.name,
+                    p.role,
+                    p.host,
+                    p.pid,
+                    "up" if p.up else "silent",
+                    f"{p.seen_seconds_ago:.0f} s ago",
+                    p.sent,
+                    p.failed,
+                    f"{p.sent_per_minute:.1f}",
+                ]
+                for p in nodes.processes
+            ],
+        )
 
 
 def _iso(value: Any) -> str | None:

@@ -21,13 +21,11 @@ The daemon's liveness comes from what the database can see, so every node answer
 
 from __future__ import annotations
 
-import fcntl
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
@@ -39,7 +37,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import make_url
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -48,9 +46,10 @@ from starlette.routing import BaseRoute, Match, Route
 from tracker.catalog import revision
 from tracker.daemon.lock import ADVISORY_KEY, FileLock, lock_for
 from tracker.interchange.calendars import Failing, failing
-from tracker.outbox import transports
+from tracker.outbox import cluster, transports
 from tracker.outbox.models import Delivery, DeliveryStatus
 from tracker.plan import DUE_NOW, PlanEntry
+from tracker.web.cluster_metrics import cluster_metrics
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -70,15 +69,6 @@ ASGIApp = Callable[
 HEARTBEAT_LATE_SECONDS = 30.0
 TICK_LATE_SECONDS = 120.0
 UNMATCHED = "unmatched"  # the route label of a path no route knows (a 404)
-
-_LOCK_HOLDER = text(
-    "SELECT a.application_name, a.client_addr,"
-    " EXTRACT(EPOCH FROM clock_timestamp() - a.query_start) AS heartbeat_age"
-    " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-    " JOIN pg_database d ON d.oid = l.database AND d.datname = current_database()"
-    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
-    " AND l.classid = :high AND l.objid = :low"
-)
 
 
 @dataclass(frozen=True)
@@ -103,6 +93,7 @@ class Health:
     daemon: DaemonState
     outbox: Outbox
     calendars: list[Failing]  # polled calendars whose last poll failed
+    cluster: cluster.Cluster  # workers, claims, backlog, the active planner
 
     def problems(self) -> list[str]:
         daemon, found = self.daemon, []
@@ -145,7 +136,10 @@ class Probe:
         now = self.clock.now()
         with self.sessions() as session:
             connection = session.connection()
-            daemon = self._daemon(connection, now)
+            nodes = cluster.read(
+                connection, now, lock_file=self.lock_file, advisory_key=ADVISORY_KEY
+            )
+            daemon = self._daemon(connection, now, nodes.planner)
             found = transports.status(connection, self.channels, now)
             failed = connection.scalar(
                 select(func.count()).where(Delivery.status == DeliveryStatus.FAILED.value)
@@ -158,9 +152,11 @@ class Probe:
             oldest_pending_age_seconds=_age(now, oldest),
             transports=found,
         )
-        return Health(daemon, outbox, calendars)
+        return Health(daemon, outbox, calendars, nodes)
 
-    def _daemon(self, connection: Connection, now: datetime) -> DaemonState:
+    def _daemon(
+        self, connection: Connection, now: datetime, holder: cluster.Holder | None
+    ) -> DaemonState:
         earliest = connection.scalar(
             select(func.min(PlanEntry.due_at)).where(
                 PlanEntry.due_at > DUE_NOW, PlanEntry.due_at <= now
@@ -168,38 +164,13 @@ class Probe:
         )
         lag = _age(now, earliest) or 0.0
         last_tick = _age(now, revision.stamp(connection, revision.DAEMON_TICK).changed_at)
-        if self.lock_file is not None:
-            holder = _file_lock_holder(self.lock_file)
-            return DaemonState(holder is not None, holder or None, None, lag, last_tick)
-        row = connection.execute(
-            _LOCK_HOLDER, {"high": ADVISORY_KEY >> 32, "low": ADVISORY_KEY & 0xFFFF_FFFF}
-        ).first()
-        if row is None:
+        if holder is None:
             return DaemonState(False, None, None, lag, last_tick)
-        name = f"{row.application_name} ({row.client_addr or 'local socket'})"
-        age = float(row.heartbeat_age) if row.heartbeat_age is not None else None
-        return DaemonState(True, name, age, lag, last_tick)
+        return DaemonState(True, holder.name or None, holder.heartbeat_age_seconds, lag, last_tick)
 
 
 def _age(now: datetime, then: datetime | None) -> float | None:
     return None if then is None else max((now - then).total_seconds(), 0.0)
-
-
-def _file_lock_holder(path: Path) -> str | None:
-    """``"pid N"`` (or ``""``) while a daemon holds the file lock; None when none does.
-    A shared lock held for an instant: a standby trying just then tries again later."""
-    try:
-        handle = path.open("r", encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    with handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = handle.read().strip()
-            return f"pid {pid}" if pid else ""
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return None
 
 
 class StateCollector(Collector):
@@ -271,6 +242,7 @@ class StateCollector(Collector):
             "Polled calendars whose last poll failed",
             value=len(health.calendars),
         )
+        yield from cluster_metrics(health.cluster)
 
 
 class Monitor:
