@@ -85,15 +85,9 @@ class App:
     @cached_property
     def known_at(self) -> datetime | None:
         """The start of ``--known-at`` in our time zone; None without it (as known now)."""
-        from tracker.dates import parse
-        from tracker.errors import InvalidInput
+        from tracker.views.knowledge import moment
 
-        if self.known_at_text is None:
-            return None
-        try:
-            return parse(self.known_at_text).start(self.settings.timezone)
-        except InvalidInput as exc:
-            raise InvalidInput(f"--known-at: {exc}") from None
+        return moment(self.known_at_text, self.settings.timezone)
 
     def close(self) -> None:
         """Give back the database connections, if any were opened."""

@@ -79,13 +79,16 @@ def _publication(
     alarm_leads: Sequence[timedelta],
     as_of: datetime,
     precise: bool = False,
+    known_at: datetime | None = None,
 ) -> Publication:
     """What the parts to render show, read once for all of them (``precise``: calendars of
-    dates fixed to a week only)."""
+    dates fixed to a week only; ``known_at``: as then known)."""
     from tracker.publish.calendar_items import calendar_items
     from tracker.publish.entries import feed_entries
+    from tracker.views.knowledge import load
 
     feeds = settings.feeds
+    known = load(session, known_at)
     treaties = session.execute(
         select(Treaty.slug, Treaty.name, Treaty.short_name).order_by(Treaty.slug)
     )
@@ -94,12 +97,12 @@ def _publication(
         base_url=feeds.base_url,
         treaties=[FeedTreaty(t.slug, t.name, t.short_name) for t in treaties],
         entries=(
-            feed_entries(session, feeds.base_url, feeds.max_entries, as_of)
+            feed_entries(session, feeds.base_url, feeds.max_entries, as_of, known)
             if "entries" in shows
             else ()
         ),
         items=(
-            calendar_items(session, as_of, _today(settings, as_of).date())
+            calendar_items(session, as_of, _today(settings, as_of).date(), known)
             if "items" in shows
             else ()
         ),
@@ -128,13 +131,15 @@ def feed_files(
     as_of: datetime,
     precise: bool = False,
     only: BoardFilter = EVERYTHING_SHOWN,
+    known_at: datetime | None = None,
 ) -> tuple[dict[str, bytes], datetime | None]:
     """Every file of ``publishers`` (named as in the feed directory), rendered now as a
     build would write them, and the instant until which they stay the same for the same
     rows (None: until the rows change). For serving them live; ``precise``: the calendars
-    without the markers of dates not fixed to a week (``?precise=1``)."""
+    without the markers of dates not fixed to a week (``?precise=1``); ``known_at``: as the
+    catalogue was then known (``?known_at=``)."""
     needed = frozenset[str]().union(*(_shows(p) for p in publishers))
-    publication = _publication(session, settings, needed, alarm_leads, as_of, precise)
+    publication = _publication(session, settings, needed, alarm_leads, as_of, precise, known_at)
     # A board's view (``?treaty=&kind=&confidence=``): what it keeps of the items and news.
     publication = narrowed(session, publication, only)
     files: dict[str, bytes] = {}

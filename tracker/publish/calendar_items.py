@@ -31,6 +31,7 @@ from tracker.catalog.sources import Source
 from tracker.catalog.treaties import Treaty
 from tracker.dates import LONGEST_WINDOW, DateWindow
 from tracker.views.items import Item, Sources, deadline_item, meeting_item, whole
+from tracker.views.knowledge import Knowledge, restate_records
 
 PAST_CAP = 200
 AHEAD_CAP = 1000
@@ -166,8 +167,11 @@ def _current(session: Session, type_: str, rows: list[Any], today: date) -> list
     ]
 
 
-def calendar_items(session: Session, as_of: datetime, today: date) -> list[Item]:
-    """The deadlines and meetings the calendars hold as of ``today`` (see the docstring)."""
+def calendar_items(
+    session: Session, as_of: datetime, today: date, known: Knowledge | None = None
+) -> list[Item]:
+    """The deadlines and meetings the calendars hold as of ``today`` (see the docstring);
+    as ``known`` when given (:func:`tracker.views.knowledge.restate_records`)."""
     deadlines = _nearest(
         session,
         _shown(Deadline),
@@ -186,16 +190,23 @@ def calendar_items(session: Session, as_of: datetime, today: date) -> list[Item]
         "deadline": _current(session, "deadline", deadlines, today),
         "meeting": _current(session, "meeting", meetings, today),
     }
+    found = {type_: restate_records(session, known, type_, rows) for type_, rows in found.items()}
     return [item for _, item in _items(session, found, as_of, calendar=True)]
 
 
 def items_by_id(
-    session: Session, ids: dict[str, set[int]], as_of: datetime
+    session: Session, ids: dict[str, set[int]], as_of: datetime, known: Knowledge | None = None
 ) -> dict[tuple[str, int], Item]:
-    """The deadlines and meetings of ``ids`` (by type), as they are now (without their
-    sources and calendar identity: a news entry shows when the item is, and its treaty)."""
+    """The deadlines and meetings of ``ids`` (by type), as they are now, or as ``known``
+    (without their sources and calendar identity: a news entry shows when the item is,
+    and its treaty)."""
     found = {
-        type_: records(session, _shown(model).where(model.id.in_(ids.get(type_, ()))))
+        type_: restate_records(
+            session,
+            known,
+            type_,
+            records(session, _shown(model).where(model.id.in_(ids.get(type_, ())))),
+        )
         for type_, model in (("deadline", Deadline), ("meeting", Meeting))
     }
     items = _items(session, found, as_of, calendar=False)

@@ -30,6 +30,7 @@ from tracker.outbox.models import Notice
 from tracker.publish.absolute_dates import item_when_said, written_moment_said
 from tracker.publish.calendar_items import items_by_id, records
 from tracker.views.items import Item
+from tracker.views.knowledge import Knowledge
 from tracker.views.wording import change_title, confidence_phrase, one_line, status_phrase
 
 
@@ -38,10 +39,12 @@ def guid(identity: str) -> str:
     return f"urn:uuid:{uuid.uuid5(NAMESPACE, 'feed:' + identity)}"
 
 
-def _history_rows(session: Session, limit: int) -> list[Any]:
+def _history_rows(session: Session, limit: int, known: Knowledge | None = None) -> list[Any]:
     subject = (Change.subject_type, Change.subject_id, Change.subject_slug, Change.subject_title)
     what = (Change.field, Change.old, Change.new, Change.changed_at, Change.note)
     newest = select(Change.id, *subject, *what).where(Change.news.is_(True))
+    if known is not None:  # the news then known
+        newest = newest.where(Change.changed_at <= known.at)
     return records(
         session, newest.order_by(Change.changed_at.desc(), Change.id.desc()).limit(limit)
     )
@@ -71,13 +74,17 @@ def _alert_summary(title: str, body: str) -> str:
 
 
 def _change_entries(
-    session: Session, base_url: str, changes: Sequence[Any], as_of: datetime
+    session: Session,
+    base_url: str,
+    changes: Sequence[Any],
+    as_of: datetime,
+    known: Knowledge | None = None,
 ) -> list[FeedEntry]:
     """The history rows as entries; each shows its item as it is now (when and how far)."""
     ids: dict[str, set[int]] = {}
     for change in changes:
         ids.setdefault(change.subject_type, set()).add(change.subject_id)
-    items = items_by_id(session, ids, as_of)
+    items = items_by_id(session, ids, as_of, known)
     entries = []
     for change in changes:
         item = items.get((change.subject_type, change.subject_id))
@@ -148,12 +155,17 @@ def _alert_entries(session: Session, base_url: str, limit: int) -> list[FeedEntr
     return entries
 
 
-def feed_entries(session: Session, base_url: str, limit: int, as_of: datetime) -> list[FeedEntry]:
+def feed_entries(
+    session: Session, base_url: str, limit: int, as_of: datetime, known: Knowledge | None = None
+) -> list[FeedEntry]:
     """The ``limit`` newest entries a feed may show, newest first: at most ``limit`` rows
     are read from the history and from the outbox, however long they are, and only the
-    history rows that make the cut are described (each needs its item)."""
-    changes = _history_rows(session, limit)
+    history rows that make the cut are described (each needs its item). As ``known``:
+    the changes then known, and the alerts that fell due by then."""
+    changes = _history_rows(session, limit, known)
     alerts = _alert_entries(session, base_url, limit)
+    if known is not None:
+        alerts = [alert for alert in alerts if alert.at <= known.at]
     # Stable, history first among entries of the same instant.
     timeline = sorted(
         [(c.changed_at, 0, n) for n, c in enumerate(changes)]
@@ -164,7 +176,9 @@ def feed_entries(session: Session, base_url: str, limit: int, as_of: datetime) -
     kept = sorted(n for _, source, n in timeline if source == 0)
     described = dict(
         zip(
-            kept, _change_entries(session, base_url, [changes[n] for n in kept], as_of), strict=True
+            kept,
+            _change_entries(session, base_url, [changes[n] for n in kept], as_of, known),
+            strict=True,
         )
     )
     return [described[n] if source == 0 else alerts[n] for _, source, n in timeline]

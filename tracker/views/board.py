@@ -18,7 +18,7 @@ Every query is bounded, so the board costs the same with a hundred deadlines or 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -29,11 +29,12 @@ from sqlalchemy.orm import Session
 from tracker.catalog import queries
 from tracker.catalog.models import Deadline, DeadlineStatus, Meeting, MeetingStatus
 from tracker.catalog.treaties import Treaty
-from tracker.dates import LONGEST_WINDOW, Precision, zone
+from tracker.dates import LONGEST_WINDOW, DateWindow, Precision, zone
 from tracker.errors import NotFound
 from tracker.views import conditions, knowledge
 from tracker.views.filters import CONFIDENCES, EVERYTHING, KINDS, BoardFilter
 from tracker.views.items import Item, deadline_item, from_deadline, meeting_items
+from tracker.views.knowledge import Knowledge
 from tracker.views.sections import (
     RECENT_CHANGES,
     Changed,
@@ -165,11 +166,15 @@ def valid_until(shown: Iterable[Item], zones: Iterable[str], as_of: datetime) ->
 
 
 def undated(
-    session: Session, as_of: datetime, limit: int = UNDATED_SHOWN, only: BoardFilter = EVERYTHING
+    session: Session,
+    as_of: datetime,
+    limit: int = UNDATED_SHOWN,
+    only: BoardFilter = EVERYTHING,
+    known: Knowledge | None = None,
 ) -> list[Item]:
     """Deadlines and meetings whose date is to be announced, by title; not those cancelled
     (or superseded), whose date nobody will announce. Two bounded queries (the treaty
-    joined, as for the sections)."""
+    joined, as for the sections); as ``known`` when given."""
     deadlines = (
         select(Deadline)
         .options(queries.line_loading(Deadline))
@@ -185,8 +190,16 @@ def undated(
         .limit(limit)
     )
     deadlines, meetings = only.narrow(deadlines, Deadline), only.narrow(meetings, Meeting)
-    items = [from_deadline(row, as_of) for row in session.scalars(deadlines)]
-    for row in session.scalars(meetings):
+    found_deadlines, found_meetings = (
+        list(session.scalars(deadlines)),
+        list(session.scalars(meetings)),
+    )
+    if known is not None:
+        keep = conditions.undated_shown(only, as_of)
+        found_deadlines = knowledge.relist(session, known, Deadline, found_deadlines, keep)
+        found_meetings = knowledge.relist(session, known, Meeting, found_meetings, keep)
+    items = [from_deadline(row, as_of) for row in found_deadlines]
+    for row in found_meetings:
         # Undated, so not recurring: the meeting itself, whatever the range.
         items += meeting_items(row, as_of, date.min, date.min)
     return sorted(items, key=lambda i: (i.title.casefold(), i.slug))[:limit]
@@ -199,6 +212,7 @@ def _timeline_marks(
     as_of: datetime,
     table: Sequence[Item],
     only: BoardFilter = EVERYTHING,
+    known: Knowledge | None = None,
 ) -> list[Item]:
     """The deadlines and meetings between TIMELINE_PAST ago and ``last``, nearest first,
     narrowed by ``only``. Deadlines are read as columns (a mark needs no sources). A
@@ -206,6 +220,7 @@ def _timeline_marks(
     expanding its rule over the whole chart again cost more than the rest of the board."""
     first = today - TIMELINE_PAST
     columns = select(
+        Deadline.id,
         Deadline.slug,
         Deadline.title,
         Deadline.kind,
@@ -229,10 +244,17 @@ def _timeline_marks(
         *session.execute(ahead.limit(TIMELINE_MARKS)),
         *session.execute(behind.order_by(Deadline.due_earliest.desc()).limit(TIMELINE_MARKS)),
     ]
+    if known is not None:  # those revised since: as then known, below
+        revised = known.revised("deadline")
+        rows = [row for row in rows if known.known("deadline", row.id) and row.id not in revised]
     marks = [deadline_item(row, as_of, treaty=row.treaty_slug, body=row.body) for row in rows]
     kinds = (only.kind,) if only.kind else ()
     flt = queries.Filter(today=first, within=last - first, treaty=only.treaty, kinds=kinds)
-    for meeting in queries.meetings(session, flt):
+    found = queries.meetings(session, flt)
+    if known is not None:
+        marks += [from_deadline(row, as_of) for row in _revised_marks(session, known, first, last)]
+        found = knowledge.relist(session, known, Meeting, found, conditions.meeting(flt))
+    for meeting in found:
         if not meeting.recurrence:
             marks += meeting_items(meeting, as_of, first, last)
     recurring = set(session.scalars(select(Meeting.slug).where(Meeting.recurrence.is_not(None))))
@@ -242,6 +264,20 @@ def _timeline_marks(
     return nearest[:TIMELINE_MARKS]
 
 
+def _revised_marks(session: Session, known: Knowledge, first: date, last: date) -> list[Deadline]:
+    """The deadlines revised since ``known.at`` that the timeline marks as then known
+    (shown, due between ``first`` and ``last``; narrowed with the other marks)."""
+
+    def keep(row: Deadline) -> bool:
+        due = row.due_earliest
+        return row.status not in HIDDEN and due is not None and first <= due <= last
+
+    def could_be(window: DateWindow | None) -> bool:
+        return window is not None and first <= window.earliest <= last
+
+    return knowledge.relist(session, known, Deadline, [], keep, could_be)
+
+
 def board(
     session: Session,
     *,
@@ -249,26 +285,28 @@ def board(
     timezone: str,
     as_of: datetime,
     only: BoardFilter = EVERYTHING,
+    known_at: datetime | None = None,
 ) -> Board:
     """The board page's data as of ``as_of``, its days counted in ``timezone``, narrowed
-    by ``only`` (raises NotFound for an unknown treaty)."""
+    by ``only`` (raises NotFound for an unknown treaty); with ``known_at``, as then known."""
     only.check(session)
+    known = knowledge.load(session, known_at)
     today = as_of.astimezone(zone(timezone)).date()
     # First: the items' treaties are then found in the session, not joined to every row.
     treaties = list_treaties(session)
-    shown = sections(ahead(session, today, as_of, only))
+    shown = sections(ahead(session, today, as_of, only, known))
     lanes = [t for t in treaties if only.treaty in (None, t.slug)]
     chart = timeline(lanes, [], today)
-    marks = _timeline_marks(session, today, chart.last, as_of, shown.shown(), only)
+    marks = _timeline_marks(session, today, chart.last, as_of, shown.shown(), only, known)
     return Board(
         title=title,
         today=today,
         as_of=as_of,
         sections=shown,
-        changed=recently_changed(session, as_of, only),
+        changed=recently_changed(session, as_of, only, known=known),
         treaties=[treaty_dict(t, today) for t in treaties],
         timeline=timeline(lanes, marks, today),
-        undated=undated(session, as_of, only=only),
+        undated=undated(session, as_of, only=only, known=known),
         only=only,
         bodies=bodies(session),
     )
@@ -297,7 +335,7 @@ def countdowns(
     chosen = select_countdowns(session, slugs, today=today, limit=limit)
     known = knowledge.load(session, known_at)
     if known is not None:
-        keep = _named(slugs) if slugs else _on_board(today - RECENTLY_PASSED)
+        keep = conditions.named(slugs) if slugs else conditions.on_board(today - RECENTLY_PASSED)
         chosen = knowledge.relist(session, known, Deadline, chosen, keep)
         chosen = sorted(chosen, key=lambda d: (d.due_earliest or date.min, d.slug))[:limit]
     return [from_deadline(deadline, as_of) for deadline in chosen]
@@ -309,23 +347,3 @@ def known_undated(
     """Deadlines to be announced (``queries.undated_deadlines`` of no filter) as known."""
     keep = conditions.undated(queries.Filter(today=date.min))
     return knowledge.relist(session, knowledge.load(session, known_at), Deadline, found, keep)
-
-
-def _on_board(since: date) -> Callable[[Deadline], bool]:
-    """As :func:`on_board`, of one row."""
-
-    def keep(row: Deadline) -> bool:
-        closes = row.due_latest
-        return row.status not in HIDDEN and closes is not None and closes >= since
-
-    return keep
-
-
-def _named(slugs: Sequence[str]) -> Callable[[Deadline], bool]:
-    """As :func:`select_countdowns` given slugs: a deadline named, or one of a treaty named."""
-    wanted = set(slugs)
-
-    def keep(row: Deadline) -> bool:
-        return row.slug in wanted or (row.treaty is not None and row.treaty.slug in wanted)
-
-    return keep

@@ -7,12 +7,22 @@ one, change the other (tests/test_known_at.py lists both ways).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TypeVar
 
-from tracker.catalog.models import Deadline, Meeting
+from sqlalchemy.orm import Session
+
+from tracker.catalog.models import Deadline, Meeting, MeetingStatus
 from tracker.catalog.queries import Filter, Scope
 from tracker.dates import LONGEST_WINDOW, DateWindow
+from tracker.views import knowledge
+from tracker.views.filters import BoardFilter
+from tracker.views.items import from_deadline, from_meeting
+
+RowT = TypeVar("RowT", Deadline, Meeting)
+_HIDDEN = frozenset({"cancelled", "superseded"})  # as tracker.views.board.HIDDEN
 
 
 def in_window(earliest: date, latest: date, flt: Filter, longest: timedelta | None = None) -> bool:
@@ -106,5 +116,88 @@ def undated(kinds_treaty: Filter) -> Callable[[Deadline | Meeting], bool]:
         first = row.due_earliest if isinstance(row, Deadline) else row.starts_earliest
         # (a restated row passes for its model: tracker.views.knowledge.KnownRow)
         return first is None and _named(row, kinds_treaty)
+
+    return keep
+
+
+@dataclass(frozen=True)
+class Board:
+    """As the board's sections' queries (:func:`tracker.views.sections.ahead`): dated
+    deadlines shown whose window closes on or after ``since``, single meetings ending on
+    or after it, recurring ones; each narrowed by ``only``."""
+
+    since: date
+    only: BoardFilter
+    as_of: datetime
+
+    def relist(
+        self,
+        session: Session,
+        known: knowledge.Knowledge,
+        model: type[RowT],
+        rows: Iterable[RowT],
+        *,
+        recurring: bool = False,
+    ) -> list[RowT]:
+        """``rows`` as known, in the query's order (by date, else by slug)."""
+        keep = self._keep(recurring)
+        listed = knowledge.relist(session, known, model, rows, keep)
+        return sorted(listed, key=lambda row: self._order(row, recurring))
+
+    def _keep(self, recurring: bool) -> Callable[[Deadline | Meeting], bool]:
+        def keep(row: Deadline | Meeting) -> bool:
+            if isinstance(row, Deadline):
+                closes = row.due_latest
+                shown = row.status not in _HIDDEN and row.due_earliest is not None
+                return shown and closes is not None and closes >= self.since and self._in(row)
+            if row.starts_earliest is None or (row.recurrence is not None) != recurring:
+                return False
+            ends = row.ends_latest or row.starts_latest
+            dated = recurring or (ends is not None and ends >= self.since)
+            return dated and self._in(row)
+
+        return keep
+
+    def _in(self, row: Deadline | Meeting) -> bool:
+        if isinstance(row, Deadline):
+            return self.only.matches(from_deadline(row, self.as_of))
+        return self.only.matches(from_meeting(row, self.as_of))
+
+    @staticmethod
+    def _order(row: Deadline | Meeting, recurring: bool) -> tuple[date, str]:
+        first = row.due_earliest if isinstance(row, Deadline) else row.starts_earliest
+        return (date.min if recurring or first is None else first), row.slug
+
+
+def undated_shown(only: BoardFilter, as_of: datetime) -> Callable[[Deadline | Meeting], bool]:
+    """As :func:`tracker.views.board.undated`'s queries, of one row."""
+
+    def keep(row: Deadline | Meeting) -> bool:
+        if isinstance(row, Deadline):
+            shown = row.due_earliest is None and row.status not in _HIDDEN
+            return shown and only.matches(from_deadline(row, as_of))
+        shown = row.starts_earliest is None and row.status != MeetingStatus.CANCELLED.value
+        return shown and only.matches(from_meeting(row, as_of))
+
+    return keep
+
+
+def on_board(since: date) -> Callable[[Deadline], bool]:
+    """As :func:`tracker.views.board.on_board`, of one row."""
+
+    def keep(row: Deadline) -> bool:
+        closes = row.due_latest
+        return row.status not in _HIDDEN and closes is not None and closes >= since
+
+    return keep
+
+
+def named(slugs: Sequence[str]) -> Callable[[Deadline], bool]:
+    """As :func:`tracker.views.board.select_countdowns` given slugs: a deadline named, or
+    one of a treaty named."""
+    wanted = set(slugs)
+
+    def keep(row: Deadline) -> bool:
+        return row.slug in wanted or (row.treaty is not None and row.treaty.slug in wanted)
 
     return keep

@@ -28,7 +28,7 @@ from tracker import dates
 from tracker.catalog import queries
 from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.catalog.treaties import Treaty
-from tracker.errors import InvalidInput
+from tracker.errors import InvalidInput, NotFound
 
 RowT = TypeVar("RowT", Deadline, Meeting)
 Key = tuple[str, int]  # (subject type, id)
@@ -85,6 +85,17 @@ class Knowledge:
         return change.changed_at <= self.at
 
 
+def moment(text: str | None, timezone: str, name: str = "--known-at") -> datetime | None:
+    """A ``--known-at``/``?known_at=`` date expression as the instant it starts in
+    ``timezone`` (None when not given); raises InvalidInput naming ``name``."""
+    if text is None:
+        return None
+    try:
+        return dates.parse(text).start(timezone)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{name}: {exc}") from None
+
+
 def load(session: Session, at: datetime | None) -> Knowledge | None:
     """What was known at ``at`` (None: everything recorded, as now)."""
     if at is None:
@@ -102,6 +113,43 @@ def load(session: Session, at: datetime | None) -> Knowledge | None:
         elif field not in _NOT_COLUMNS:  # newest first: the earliest change's old stays
             believed.setdefault((type_, id_), {})[field] = old
     return Knowledge(at, frozenset(unknown), believed)
+
+
+def as_known(session: Session, known: Knowledge | None, row: RowT) -> RowT:
+    """One row as known (itself without knowledge); raises NotFound when it was not yet
+    known."""
+    if known is None:
+        return row
+    type_ = _type(row)
+    if not known.known(type_, row.id):
+        at = known.at.isoformat(timespec="minutes")
+        raise NotFound(f"the {type_} {row.slug!r} was not yet known at {at}")
+    return known.restate(session, row)
+
+
+def restate_records(
+    session: Session, known: Knowledge | None, type_: str, records: Iterable[Any]
+) -> list[Any]:
+    """Rows read as columns (named tuples with ``id``, and ``treaty_slug``/``treaty_name``
+    if they have them) as known: those not yet known dropped, those revised restated.
+    None is added: the feeds' calendars hold the items they read, restated."""
+    if known is None:
+        return list(records)
+    found = []
+    for record in records:
+        if not known.known(type_, record.id):
+            continue
+        fields = known.believed.get((type_, record.id))
+        if fields:
+            columns = _columns(session, fields)
+            if "treaty" in columns:
+                treaty = columns.pop("treaty")
+                columns["treaty_slug"] = treaty.slug if treaty else None
+                columns["treaty_name"] = treaty.name if treaty else None
+            held = record._fields
+            record = record._replace(**{k: v for k, v in columns.items() if k in held})
+        found.append(record)
+    return found
 
 
 class KnownRow:
@@ -163,12 +211,15 @@ def relist(
     rows: Iterable[RowT],
     keep: Callable[[RowT], bool],
     could_be: Callable[[dates.DateWindow | None], bool] | None = None,
+    *,
+    adds: bool = True,
 ) -> list[RowT]:
     """A listing's ``rows`` (its query as now) as known: those not yet known dropped,
     those revised since restated and kept if ``keep`` (the listing's condition, in
     Python) holds, and the revised ones the query left out added where ``keep`` holds.
     ``could_be`` (given the item's main date then: a deadline's due, a meeting's start)
-    says whether the listing could take it: revised items it rules out are not read."""
+    says whether the listing could take it: revised items it rules out are not read.
+    Without ``adds`` (rows asked for by id), none is added."""
     if knowledge is None:
         return list(rows)
     type_ = model.__name__.lower()
@@ -183,6 +234,8 @@ def relist(
             found.append(row)
         elif keep(known := knowledge.restate(session, row)):
             found.append(known)
+    if not adds:
+        return found
     wanted = [i for i, fields in revised.items() if i not in seen and _may(fields, type_, could_be)]
     for row in _by_id(session, model, wanted):
         if keep(known := knowledge.restate(session, row)):

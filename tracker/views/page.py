@@ -81,11 +81,20 @@ def render(shown: Board) -> bytes:
 
 
 def board_page(
-    session: Session, settings: Settings, as_of: datetime, only: BoardFilter = EVERYTHING
+    session: Session,
+    settings: Settings,
+    as_of: datetime,
+    only: BoardFilter = EVERYTHING,
+    known_at: datetime | None = None,
 ) -> tuple[bytes, datetime]:
-    """The board's HTML as of ``as_of`` narrowed by ``only``, and the instant until which it
-    stays the same. Raises NotFound for an unknown treaty."""
+    """The board's HTML as of ``as_of`` narrowed by ``only`` (as known at ``known_at``),
+    and the instant until which it stays the same. Raises NotFound for an unknown treaty."""
     shown = board(
-        session, title=settings.feeds.title, timezone=settings.timezone, as_of=as_of, only=only
+        session,
+        title=settings.feeds.title,
+        timezone=settings.timezone,
+        as_of=as_of,
+        only=only,
+        known_at=known_at,
     )
     return render(shown), shown.valid_until([settings.timezone])

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from tracker.catalog import queries
 from tracker.catalog.models import Change, Deadline, Meeting
+from tracker.views import conditions, knowledge
 from tracker.views.filters import BoardFilter
 from tracker.views.items import (
     Item,
@@ -34,6 +35,7 @@ from tracker.views.items import (
     in_date_order,
     meeting_items,
 )
+from tracker.views.knowledge import Knowledge
 from tracker.views.wording import change_title
 
 NEXT_DAYS = 30
@@ -93,9 +95,16 @@ def sections(items: Iterable[Item]) -> Sections:
     )
 
 
-def ahead(session: Session, today: date, as_of: datetime, only: BoardFilter) -> list[Item]:
+def ahead(
+    session: Session,
+    today: date,
+    as_of: datetime,
+    only: BoardFilter,
+    known: Knowledge | None = None,
+) -> list[Item]:
     """Dated deadlines and meetings (each occurrence of a recurring one within a year) whose
-    window has not closed, the nearest :data:`READ` of each, narrowed by ``only``."""
+    window has not closed, the nearest :data:`READ` of each, narrowed by ``only``; as
+    ``known`` (:mod:`tracker.views.knowledge`) when given."""
     since = today - ZONE_SLACK
     deadlines = (
         select(Deadline)
@@ -111,31 +120,43 @@ def ahead(session: Session, today: date, as_of: datetime, only: BoardFilter) -> 
     single = single.order_by(Meeting.starts_earliest, Meeting.slug)
     recurring = dated.where(Meeting.recurrence.is_not(None)).order_by(Meeting.slug)
     deadlines = only.narrow(deadlines, Deadline).limit(READ)
-    items = [from_deadline(row, as_of) for row in session.scalars(deadlines)]
-    for meeting in session.scalars(only.narrow(single, Meeting).limit(READ)):
+    found_deadlines = list(session.scalars(deadlines))
+    singles = list(session.scalars(only.narrow(single, Meeting).limit(READ)))
+    series = list(session.scalars(only.narrow(recurring, Meeting).limit(READ)))
+    if known is not None:
+        board = conditions.Board(since, only, as_of)
+        found_deadlines = board.relist(session, known, Deadline, found_deadlines)[:READ]
+        singles = board.relist(session, known, Meeting, singles)[:READ]
+        series = board.relist(session, known, Meeting, series, recurring=True)[:READ]
+    items = [from_deadline(row, as_of) for row in found_deadlines]
+    for meeting in singles:
         items += meeting_items(meeting, as_of, since, today + OCCURRENCES_WITHIN)
-    series = session.scalars(only.narrow(recurring, Meeting).limit(READ))
     items += agenda((), series, as_of, since, today + OCCURRENCES_WITHIN)
     return items
 
 
 def recently_changed(
-    session: Session, as_of: datetime, only: BoardFilter, limit: int = CHANGED_SHOWN
+    session: Session,
+    as_of: datetime,
+    only: BoardFilter,
+    limit: int = CHANGED_SHOWN,
+    known: Knowledge | None = None,
 ) -> list[Changed]:
     """The items changed within :data:`RECENT_CHANGES` before ``as_of`` (news, not a
     seed's past), newest first, each once with its newest change; items since removed are
-    left out."""
+    left out. As ``known``: only the changes then known, the items as then known."""
+    until = as_of if known is None else min(as_of, known.at)
     rows = session.execute(
         select(Change)
         .where(Change.news.is_(True))
-        .where(Change.changed_at > as_of - RECENT_CHANGES, Change.changed_at <= as_of)
+        .where(Change.changed_at > as_of - RECENT_CHANGES, Change.changed_at <= until)
         .order_by(Change.changed_at.desc(), Change.id.desc())
         .limit(CHANGES_READ)
     ).scalars()
     newest: dict[tuple[str, int], Change] = {}
     for change in rows:
         newest.setdefault((change.subject_type, change.subject_id), change)
-    items = _items_by_id(session, newest, as_of, only)
+    items = _items_by_id(session, newest, as_of, only, known)
     found = [
         Changed(
             items[key],
@@ -149,7 +170,11 @@ def recently_changed(
 
 
 def _items_by_id(
-    session: Session, keys: Iterable[tuple[str, int]], as_of: datetime, only: BoardFilter
+    session: Session,
+    keys: Iterable[tuple[str, int]],
+    as_of: datetime,
+    only: BoardFilter,
+    known: Knowledge | None = None,
 ) -> dict[tuple[str, int], Item]:
     """The deadlines and meetings of ``keys`` that ``only`` keeps, as they are now (a
     recurring meeting as its first occurrence with its rule, as the feeds have it)."""
@@ -161,8 +186,16 @@ def _items_by_id(
     found: dict[tuple[str, int], Item] = {}
     if deadline_ids:
         query = only.narrow(deadlines.where(Deadline.id.in_(deadline_ids)), Deadline)
-        found |= {("deadline", d.id): from_deadline(d, as_of) for d in session.scalars(query)}
+        rows = knowledge.relist(session, known, Deadline, session.scalars(query), _any, adds=False)
+        found |= {("deadline", d.id): from_deadline(d, as_of) for d in rows}
     if meeting_ids:
         chosen = only.narrow(meetings.where(Meeting.id.in_(meeting_ids)), Meeting)
-        found |= {("meeting", m.id): from_meeting(m, as_of) for m in session.scalars(chosen)}
+        held = knowledge.relist(session, known, Meeting, session.scalars(chosen), _any, adds=False)
+        found |= {("meeting", m.id): from_meeting(m, as_of) for m in held}
     return found
+
+
+def _any(row: object) -> bool:
+    """Every row asked for by id (as known: those not yet known left out, revised ones
+    restated)."""
+    return True

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from tracker.catalog import claims, history, queries
 from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.dates import MAX_YEAR, zone
-from tracker.errors import NotFound
 from tracker.views import conditions, knowledge
 from tracker.views.items import Item, agenda, from_deadline, from_meeting, occurrences_between
 from tracker.views.knowledge import Knowledge
@@ -27,7 +26,6 @@ EARLIEST = date(1800, 1, 1)
 SHOWN_OCCURRENCES = 20
 SERIES_HORIZON = 3653
 _NOT_TO_BE_ANNOUNCED = frozenset({"cancelled", "superseded"})
-RowT = TypeVar("RowT", Deadline, Meeting)
 
 
 def upcoming(
@@ -127,7 +125,7 @@ def deadline(
     (with ``base_url``, the ``link`` of its page); with ``known_at``, as then known."""
     found = queries.deadline(session, slug)
     known = knowledge.load(session, known_at)
-    shown = _as_known(session, known, found)
+    shown = knowledge.as_known(session, known, found)
     return {
         **from_deadline(shown, as_of).as_dict(base_url),
         "alert_leads": shown.alert_leads,
@@ -149,7 +147,7 @@ def meeting(
     claims and history; with ``known_at``, as then known."""
     found = queries.meeting(session, slug)
     known = knowledge.load(session, known_at)
-    shown = _as_known(session, known, found)
+    shown = knowledge.as_known(session, known, found)
     item = from_meeting(shown, as_of)
     recurring = item.recurrence and not item.when.is_tba
     data = series(item, base_url) if recurring else item.as_dict(base_url)
@@ -161,17 +159,6 @@ def meeting(
         **_claims(session, found),
         "history": changes_as_dicts(_history(session, known, found)),
     }
-
-
-def _as_known(session: Session, known: Knowledge | None, found: RowT) -> RowT:
-    """The row as known (raises NotFound when it was not yet known)."""
-    if known is None:
-        return found
-    type_ = history.subject_type(found)
-    if not known.known(type_, found.id):
-        moment = known.at.isoformat(timespec="minutes")
-        raise NotFound(f"the {type_} {found.slug!r} was not yet known at {moment}")
-    return known.restate(session, found)
 
 
 def _history(session: Session, known: Knowledge | None, found: Deadline | Meeting) -> list[Change]:

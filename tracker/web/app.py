@@ -29,6 +29,7 @@ from tracker.views.board import valid_until
 from tracker.web import health, pages, subscriptions
 from tracker.web.feeds import TOP_FEEDS, Feeds
 from tracker.web.headers import SecurityHeaders
+from tracker.web.known_at import known_at_of
 from tracker.web.live import LiveCache, Rendered
 
 if TYPE_CHECKING:
@@ -64,10 +65,11 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
             only = BoardFilter.from_query(request.query_params)
         except InvalidInput as exc:
             raise HTTPException(400, str(exc)) from None
+        known_at = known_at_of(request, settings.timezone)
 
         def render(session: Session, as_of: datetime) -> Rendered:
             try:
-                html, valid_until = board_page(session, settings, as_of, only)
+                html, valid_until = board_page(session, settings, as_of, only, known_at)
             except NotFound as exc:
                 raise HTTPException(400, str(exc)) from None
             return Rendered(html, HTML, valid_until)
@@ -108,6 +110,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
             within = parse_duration(request.query_params.get("within", UPCOMING_WITHIN))
         except InvalidInput as exc:
             raise HTTPException(400, str(exc)) from None
+        known_at = known_at_of(request, settings.timezone)
 
         def render(session: Session, as_of: datetime) -> Rendered:
             flt = Filter(
@@ -116,7 +119,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
                 treaty=request.query_params.get("treaty"),
                 kinds=tuple(request.query_params.getlist("kind")),
             )
-            items = service.upcoming(session, flt, as_of)
+            items = service.upcoming(session, flt, as_of, known_at)
             return as_json([item.as_dict(settings.feeds.base_url) for item in items], items, as_of)
 
         return cache.respond(request, render)
@@ -124,8 +127,10 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], clock: Clock
     def countdowns(request: Request) -> Response:
         from tracker.views.board import countdowns
 
+        known_at = known_at_of(request, settings.timezone)
+
         def render(session: Session, as_of: datetime) -> Rendered:
-            items = countdowns(session, today=today_of(as_of), as_of=as_of)
+            items = countdowns(session, today=today_of(as_of), as_of=as_of, known_at=known_at)
             return as_json([item.as_dict(settings.feeds.base_url) for item in items], items, as_of)
 
         return cache.respond(request, render)

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from tracker.catalog import revision
 from tracker.errors import InvalidInput, NotFound
 from tracker.views.filters import EVERYTHING, BoardFilter
+from tracker.web.known_at import known_at_of
 from tracker.web.live import LiveCache, Rendered
 
 if TYPE_CHECKING:
@@ -61,13 +62,14 @@ class Feeds:
 
         precise = request.query_params.get("precise") == "1"  # calendars: no date markers
         only = board_filter(request)
+        known_at = known_at_of(request, self.settings.timezone)
 
         def render(session: Session, as_of: datetime) -> Rendered:
             try:
                 only.check(session)
             except NotFound as exc:
                 raise HTTPException(400, str(exc)) from None
-            files, until = self._all_files(session, as_of, precise, only)
+            files, until = self._all_files(session, as_of, precise, only, known_at)
             if relative not in files:
                 raise HTTPException(404)
             media_type = TOP_FEEDS.get(relative) or MEDIA_TYPES[relative[-4:]]
@@ -81,18 +83,25 @@ class Feeds:
         as_of: datetime,
         precise: bool = False,
         only: BoardFilter = EVERYTHING,
+        known_at: datetime | None = None,
     ) -> tuple[dict[str, bytes], datetime | None]:
         """Every feed file, rendered once for all of them while the rows hold (narrowed by
         ``only``: a board's view)."""
         from tracker.publish.build import feed_files
 
-        key = (revision.current(session), newest_public_alert(session)[0], precise, only)
+        key = (revision.current(session), newest_public_alert(session)[0], precise, only, known_at)
         with self._lock:
             held, files, until = self._files
         if held == key and (until is None or as_of < until):
             return files, until
         files, until = feed_files(
-            session, self.settings, self.publishers(), as_of=as_of, precise=precise, only=only
+            session,
+            self.settings,
+            self.publishers(),
+            as_of=as_of,
+            precise=precise,
+            only=only,
+            known_at=known_at,
         )
         with self._lock:
             self._files = (key, files, until)

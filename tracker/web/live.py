@@ -86,6 +86,7 @@ def not_modified_since(header: str, last_modified: datetime) -> bool:
 # what is cached out. A parameter read by a live endpoint must be named here.
 READ_PARAMETERS = frozenset(
     {"treaty", "kind", "confidence", "body", "precise", "q", "within", "status"}
+    | {"known_at"}  # the catalogue as known then (tracker.views.knowledge)
 )
 
 

@@ -22,6 +22,7 @@ from tracker.dates import zone
 from tracker.errors import NotFound
 from tracker.views.board import valid_until
 from tracker.views.page import base, render_page
+from tracker.web.known_at import known_at_of
 from tracker.web.live import LiveCache, Rendered
 
 if TYPE_CHECKING:
@@ -87,8 +88,9 @@ class Pages:
         def endpoint(request: Request) -> Response:
             slug, suffix = split_name(request.path_params["name"])
             precise = request.query_params.get("precise") == "1"  # .ics: no date marker
+            known_at = known_at_of(request, self.settings.timezone)
             return self.cache.respond(
-                request, lambda s, t: self._item(s, t, type_, slug, suffix, precise)
+                request, lambda s, t: self._item(s, t, type_, slug, suffix, precise, known_at)
             )
 
         return endpoint
@@ -101,23 +103,29 @@ class Pages:
         slug: str,
         suffix: str,
         precise: bool = False,
+        known_at: datetime | None = None,
     ) -> Rendered:
         from tracker.catalog import queries
-        from tracker.views import service
+        from tracker.views import knowledge, service
         from tracker.views.forecasts import on_item as forecasts_on
         from tracker.views.items import from_deadline, from_meeting
 
         try:
+            known = knowledge.load(session, known_at)
             if type_ == "deadline":
-                item = from_deadline(queries.deadline(session, slug), as_of)
+                item = from_deadline(
+                    knowledge.as_known(session, known, queries.deadline(session, slug)), as_of
+                )
             else:
-                item = from_meeting(queries.meeting(session, slug), as_of)
+                item = from_meeting(
+                    knowledge.as_known(session, known, queries.meeting(session, slug)), as_of
+                )
         except NotFound:
             raise HTTPException(404) from None
         aged = self._aged([item], as_of)
         if suffix == "ics":
             return Rendered(self._ics(item, precise), ICS, aged)
-        data = service.item(session, type_, slug, as_of, self.settings.feeds.base_url)
+        data = service.item(session, type_, slug, as_of, self.settings.feeds.base_url, known_at)
         if suffix == "json":
             return Rendered(json_bytes(data), JSON, aged)
         data["forecasts"] = forecasts_on(session, type_, slug)  # the page's, not the JSON's
