@@ -347,3 +347,46 @@ def test_the_items_page_shows_its_forecasts_with_ranges_and_resolution(seeded: P
 def test_an_outcome_without_a_name_is_refused() -> None:
     with pytest.raises(InvalidInput, match="NAME=PROBABILITY"):
         forecasting.parse_outcome("=50%")
+
+
+def test_a_local_resolution_is_kept_over_the_seeds_until_taken(analyst: Path) -> None:
+    def seed(reason: str) -> str:
+        path = analyst / "forecast.toml"
+        path.write_text(
+            f"""
+[[forecast]]
+slug = "{GENEVA_2023}"
+source = "{ANALYST}"
+made = 2023-08-01
+outcomes = ["Held=60%", "Not held=40%"]
+resolution = "annulled"
+reason = "{reason}"
+""",
+            encoding="utf-8",
+        )
+        return ok(invoke(analyst, "seed", str(path)))
+
+    def reason() -> str:
+        (one,) = listed(analyst, "--by", ANALYST)["forecasts"]
+        found: str = one["resolution_reason"]
+        return found
+
+    seed("no source shows it")
+    local = ("forecast", "resolve", GENEVA_2023, "--annul", "local reason", "--force")
+    ok(invoke(analyst, *local))
+    assert "nothing changed" in seed("no source shows it")
+    assert reason() == "local reason"
+    said = seed("a new seed reason")
+    assert "conflict: forecast" in said and ":resolution" in said
+    assert reason() == "local reason"
+    take = f"forecast:{GENEVA_2023}:{ANALYST}:2023-08-01:resolution"
+    path = str(analyst / "forecast.toml")
+    ok(invoke(analyst, "seed", path, "--take", take))
+    assert reason() == "a new seed reason"
+
+
+def test_a_sources_forecast_on_an_item_is_recorded_once_a_day(analyst: Path) -> None:
+    ok(add(analyst, HELD, "Yes=70%", "No=30%"))
+    refused(add(analyst, HELD, "Yes=60%", "No=40%"), "already recorded")
+    ok(add(analyst, HELD, "Yes=60%", "No=40%", made="2021-06-02"))
+    assert len(listed(analyst, "--by", ANALYST)["forecasts"]) == 2

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -195,9 +195,7 @@ def add(
     if made_at > now:
         raise InvalidInput(f"--made {made_at.date().isoformat()} is after now")
     if same_day(session, item, source, made_at) is not None:
-        raise InvalidInput(
-            f"{by}'s forecast on {slug} made {made_at.date().isoformat()} is already recorded"
-        )
+        raise InvalidInput(f"{by}'s forecast on {slug} made that day is already recorded")
     forecast = Forecast(
         subject_type=subject_type(item),
         subject_id=item.id,
@@ -217,14 +215,9 @@ def same_day(
     session: Session, item: Deadline | Meeting, source: Source, made_at: datetime
 ) -> Forecast | None:
     """The source's forecast on the item made on ``made_at``'s day (UTC), if recorded."""
-    return next(
-        (
-            f
-            for f in on_item(session, item)
-            if f.source_id == source.id and f.made_at.date() == made_at.date()
-        ),
-        None,
-    )
+    day = made_at.astimezone(UTC).date()
+    found = (f for f in on_item(session, item) if f.source_id == source.id)
+    return next((f for f in found if f.made_at.astimezone(UTC).date() == day), None)
 
 
 def set_outcomes(forecast: Forecast, outcomes: Sequence[Outcome]) -> None:
