@@ -29,7 +29,7 @@ def stats(
     they were postponed or cancelled, the median and worst slip of a date's first day
     (days, later positive) and the median days from announcing a final date to it.
 
-    A series or body with a poor record (at least half of two or more dated items moved,
+    A series or body with a poor record (at least half of three or more dated items moved,
     or two postponements) is marked, and its items say so beside their confidence.
     """
     from tracker.views import slip_stats
