@@ -390,3 +390,27 @@ def test_a_sources_forecast_on_an_item_is_recorded_once_a_day(analyst: Path) -> 
     refused(add(analyst, HELD, "Yes=60%", "No=40%"), "already recorded")
     ok(add(analyst, HELD, "Yes=60%", "No=40%", made="2021-06-02"))
     assert len(listed(analyst, "--by", ANALYST)["forecasts"]) == 2
+
+
+def test_as_known_at_a_moment_a_forecast_is_there_once_made_and_resolved_once_resolved(
+    analyst: Path,
+) -> None:
+    ok(add(analyst, HELD, "Yes=70%", "No=30%"))  # made 2021-06-01
+    ok(invoke(analyst, "forecast", "resolve", HELD, "--outcome", "Yes", "--by", ANALYST))
+
+    def known(moment: str) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(
+            ok(invoke(analyst, "--known-at", moment, "forecast", "list", "--json", "--by", ANALYST))
+        )
+        return found
+
+    assert known("2021-05-01") == {"forecasts": [], "records": []}
+    (then,) = known("2021-07-01")["forecasts"]
+    assert (then["resolution"], then["brier"], then["outcomes"][0]["probability"]) == (
+        None,
+        None,
+        "70%",
+    )
+    assert known("2021-07-01")["records"][0]["open"] == 1
+    (now,) = known("2026-11-22T10:00Z")["forecasts"]
+    assert (now["resolution"], now["brier"]) == ("scored", pytest.approx(0.18))

@@ -98,11 +98,12 @@ def _resolution(found: Any) -> str:
 @pass_app
 def list_(app: App, by: str | None, slug: str | None, as_json: bool) -> None:
     """List forecasts (outcomes, ranges, normalised midpoints, resolution, Brier score)
-    and each forecaster's record over those listed."""
+    and each forecaster's record over those listed; with --known-at, those made by then,
+    resolved only if resolved by then."""
     from tracker.views.forecasts import listing
 
     with app.sessions() as session:
-        found = listing(session, by=by, slug=slug)
+        found = listing(session, by=by, slug=slug, known_at=app.known_at)
     if as_json:
         output.emit_json(found)
         return

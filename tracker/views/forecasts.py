@@ -4,6 +4,10 @@
 A forecaster's record counts the forecasts shown (those of an item, say, when the listing
 is of one item): made, still open, scored, annulled, and the mean Brier score of those
 scored (lower is better; none when nothing was scored).
+
+As known at a moment (``--known-at``): a forecast is known from when it was made (the day
+its source made it public), its resolution from when it was resolved; one resolved later
+shows as open.
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ from tracker.catalog.source_editing import find as find_source
 
 # Probabilities and scores are shown to this many decimals (the float noise beyond).
 DECIMALS = 6
+# What a forecast resolved after the moment it is known at does not say yet.
+_RESOLUTION = (
+    *("resolution", "resolved_outcome", "resolution_reason"),
+    *("resolved_at", "resolved_by", "brier"),
+)
 
 
 def forecasts(
@@ -49,10 +58,13 @@ def _is_item(session: Session, slug: str) -> bool:
     )
 
 
-def on_item(session: Session, type_: str, slug: str) -> list[dict[str, Any]]:
+def on_item(
+    session: Session, type_: str, slug: str, known_at: datetime | None = None
+) -> list[dict[str, Any]]:
     """The forecasts on one deadline or meeting, for its page."""
     query = select(Forecast).where(Forecast.subject_type == type_, Forecast.subject_slug == slug)
-    return [as_dict(f) for f in session.scalars(query.order_by(Forecast.made_at, Forecast.id))]
+    found = session.scalars(query.order_by(Forecast.made_at, Forecast.id))
+    return [as_dict(f, known_at) for f in found if _known(f, known_at)]
 
 
 def by_source(session: Session, key: str) -> dict[str, Any]:
@@ -60,24 +72,40 @@ def by_source(session: Session, key: str) -> dict[str, Any]:
     from tracker.catalog.source_editing import cited_by
 
     source = find_source(session, key)
-    made = forecasts(session, by=key)
+    made = [as_dict(f) for f in forecasts(session, by=key)]
     return {
         **source.as_dict(),
         "cited_by": cited_by(session, source),
-        "forecasts": [as_dict(f) for f in made],
+        "forecasts": made,
         "record": records(made)[0] if made else None,
     }
 
 
-def listing(session: Session, *, by: str | None = None, slug: str | None = None) -> dict[str, Any]:
+def listing(
+    session: Session,
+    *,
+    by: str | None = None,
+    slug: str | None = None,
+    known_at: datetime | None = None,
+) -> dict[str, Any]:
     """``tracker forecast list --json``: the forecasts and each forecaster's record."""
     found = forecasts(session, by=by, slug=slug)
-    return {"forecasts": [as_dict(f) for f in found], "records": records(found)}
+    shown = [as_dict(f, known_at) for f in found if _known(f, known_at)]
+    return {"forecasts": shown, "records": records(shown)}
 
 
-def as_dict(forecast: Forecast) -> dict[str, Any]:
+def _known(forecast: Forecast, known_at: datetime | None) -> bool:
+    return known_at is None or forecast.made_at <= known_at
+
+
+def as_dict(forecast: Forecast, known_at: datetime | None = None) -> dict[str, Any]:
+    """A forecast as every reader has it (as known at ``known_at``: not resolved yet if it
+    was resolved later)."""
     outcomes = forecasting.outcomes_of(forecast)
     chances = forecasting.probabilities(outcomes)
+    resolved_at = forecast.resolved_at
+    if known_at is not None and resolved_at is not None and resolved_at > known_at:
+        return as_dict(forecast) | dict.fromkeys(_RESOLUTION)
     return {
         "type": forecast.subject_type,
         "slug": forecast.subject_slug,
@@ -104,24 +132,25 @@ def as_dict(forecast: Forecast) -> dict[str, Any]:
     }
 
 
-def records(found: Sequence[Forecast]) -> list[dict[str, Any]]:
-    """Each forecaster's record over ``found``, by source key."""
-    by_key: dict[str, list[Forecast]] = {}
-    for forecast in found:
-        by_key.setdefault(forecast.source.key, []).append(forecast)
+def records(shown: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each forecaster's record over the forecasts ``shown`` (:func:`as_dict`), by key."""
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for forecast in shown:
+        by_key.setdefault(forecast["source"]["key"], []).append(forecast)
     return [_record(made) for _, made in sorted(by_key.items())]
 
 
-def _record(made: list[Forecast]) -> dict[str, Any]:
-    scores = [f.brier for f in made if f.resolution == Resolution.SCORED and f.brier is not None]
+def _record(made: list[dict[str, Any]]) -> dict[str, Any]:
+    scores = [f["brier"] for f in made if f["resolution"] == Resolution.SCORED]
+    source = made[0]["source"]
     return {
-        "source": made[0].source.key,
-        "title": made[0].source.title,
-        "grade": made[0].source.grade,
+        "source": source["key"],
+        "title": source["title"],
+        "grade": source["grade"],
         "made": len(made),
-        "open": sum(f.resolution is None for f in made),
+        "open": sum(f["resolution"] is None for f in made),
         "scored": len(scores),
-        "annulled": sum(f.resolution == Resolution.ANNULLED for f in made),
+        "annulled": sum(f["resolution"] == Resolution.ANNULLED for f in made),
         "mean_brier": round(fmean(scores), DECIMALS) if scores else None,
     }
 

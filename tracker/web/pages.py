@@ -128,7 +128,7 @@ class Pages:
         data = service.item(session, type_, slug, as_of, self.settings.feeds.base_url, known_at)
         if suffix == "json":
             return Rendered(json_bytes(data), JSON, aged)
-        data["forecasts"] = forecasts_on(session, type_, slug)  # the page's, not the JSON's
+        data["forecasts"] = forecasts_on(session, type_, slug, known_at)  # not in the JSON
         page = render_page("pages/item.html", self._context(as_of, item=data))
         return Rendered(page, HTML, aged)
 
