@@ -20,6 +20,7 @@ from tracker.outbox import notices as outbox
 from tracker.outbox.models import Notice, NoticeKind
 from tracker.settings import Settings
 from tracker.views.board import HIDDEN
+from tracker.views.changelog import since_link
 from tracker.views.items import agenda, from_deadline
 
 from .helpers import add_subscriber
@@ -66,7 +67,10 @@ def built_alone(
         if sub.concerns(m.treaty.slug if m.treaty else None, m.kind)
     ]
     ahead = [linked(e.as_agenda()) for e in agenda([], meetings, as_of, today, today + days)]
-    return assemble(sub.email, period, happenings, board=board, agenda=ahead, tz=sub.tz)
+    changes = since_link(settings.feeds.base_url, period.starts_at)
+    return assemble(
+        sub.email, period, happenings, board=board, agenda=ahead, tz=sub.tz, changes_link=changes
+    )
 
 
 def fill(factory: sessionmaker[Session], now: datetime) -> None:

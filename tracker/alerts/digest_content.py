@@ -20,6 +20,7 @@ from tracker.notifiers.feeds import item_link
 from tracker.settings import Settings
 from tracker.views import service
 from tracker.views.board import HIDDEN, undated
+from tracker.views.changelog import since_link
 from tracker.views.items import Item
 
 # Something a subscriber's filters select on: its treaty, its kind, and what it shows.
@@ -36,6 +37,7 @@ class Shared:
     board: list[Selectable]
     agenda: list[Selectable]
     undated: list[Selectable] = field(default_factory=list)
+    base_url: str | None = None  # for the link to the page of what changed in the span
     _chosen: dict[tuple[Any, ...], Chosen] = field(default_factory=dict)
     _made: dict[tuple[Any, ...], tuple[Digest, str, dict[str, Any]]] = field(default_factory=dict)
 
@@ -65,6 +67,7 @@ class Shared:
                 agenda=[self.agenda[i][2] for i in ahead],
                 tz=sub.tz,
                 undated=[self.undated[i][2] for i in undated],
+                changes_link=self.base_url and since_link(self.base_url, period.starts_at),
             )
             made = self._made[key] = (digest, digest.text(), digest.payload())
         digest, text, payload = made
@@ -101,4 +104,4 @@ def gather(
     waiting: list[Selectable] = [
         (item.treaty, item.kind, entry(item)) for item in undated(session, as_of)
     ]
-    return Shared(happenings, board, ahead, waiting)
+    return Shared(happenings, board, ahead, waiting, base_url=base_url)

@@ -151,6 +151,7 @@ class Digest:
     tz: str = "UTC"
     notes: tuple[str, ...] = field(default=())
     undated: tuple[dict[str, Any], ...] = ()  # deadlines and meetings whose date is TBA
+    changes_link: str | None = None  # the page of every change since the period began
 
     @property
     def is_empty(self) -> bool:
@@ -168,7 +169,7 @@ class Digest:
             "board": list(self.board),
             "agenda": list(self.agenda),
             "undated": list(self.undated),
-        }
+        } | ({"changes_link": self.changes_link} if self.changes_link else {})
 
     def text(self) -> str:
         since = f"{self.period.starts_at.astimezone(zone(self.tz)):%Y-%m-%d %H:%M}"
@@ -231,6 +232,7 @@ def assemble(
     agenda: Sequence[dict[str, Any]] = (),
     tz: str = "UTC",
     undated: Sequence[dict[str, Any]] = (),
+    changes_link: str | None = None,
 ) -> Digest:
     ordered = tuple(sorted(happenings, key=lambda h: (h.due_at, h.title)))
     subject = f"Treaty tracker digest {period.key}"
@@ -247,6 +249,7 @@ def assemble(
         tuple(agenda),
         tz,
         undated=tuple(undated),
+        changes_link=changes_link,
     )
 
 

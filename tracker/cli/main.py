@@ -27,6 +27,7 @@ COMMAND_MODULES = {
     "meeting": "meeting",
     "source": "source",
     "forecast": "forecast",
+    "history": "history",
     "countdown": "board",
     "upcoming": "board",
     "stats": "stats",

@@ -7,7 +7,8 @@ sections, which the templates render; missing keys are left out::
     {"period": "2026-W48" | "2026-11-23", "agenda_days": 60,
      "alerts": [{"title": ..., "late": ...}], "changes": [{"title": ...}],
      "board": [Item.as_countdown(), ...], "agenda": [Item.as_agenda(), ...],
-     "undated": [Item.as_agenda(), ...]}  (items whose date is to be announced)
+     "undated": [Item.as_agenda(), ...],  (items whose date is to be announced)
+     "since": instant, "changes_link": the page of every change since then}
 
 An alert's or a change notice's payload carries its ``item`` (``Item.as_dict()`` with the
 absolute ``link`` to its page, made where the notice was recorded, so no recipient's
@@ -93,6 +94,7 @@ def digest_sections(message: Message) -> dict[str, Any] | None:
         "agenda_days": payload.get("agenda_days", 60),
         "period": period_label(payload.get("period")),
         "since": payload.get("since"),
+        "changes_link": payload.get("changes_link"),
     }
 
 

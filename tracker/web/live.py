@@ -85,7 +85,7 @@ def not_modified_since(header: str, last_modified: datetime) -> bool:
 # key: a request may carry any it likes (?x=1, ?x=2, ...) without a render each, nor push
 # what is cached out. A parameter read by a live endpoint must be named here.
 READ_PARAMETERS = frozenset(
-    {"treaty", "kind", "confidence", "body", "precise", "q", "within", "status"}
+    {"treaty", "kind", "confidence", "body", "precise", "q", "within", "status", "since", "type"}
     | {"known_at"}  # the catalogue as known then (tracker.views.knowledge)
 )
 

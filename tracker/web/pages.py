@@ -71,6 +71,7 @@ class Pages:
             Route("/meetings/{name}", self._item_endpoint("meeting"), methods=METHODS),
             Route("/search", self.search, methods=METHODS),
             Route("/sources/{name}", self.source, methods=METHODS),
+            Route("/changes", self.changes, methods=METHODS),
         ]
 
     def _context(self, as_of: datetime, **more: Any) -> dict[str, Any]:
@@ -169,6 +170,31 @@ class Pages:
         )  # fmt: skip
         page = render_page("pages/treaty.html", context)
         return Rendered(page, HTML, self._aged([*deadlines, *meetings], as_of))
+
+    # What changed since a moment (``/changes?since=``: a digest links its period's start)
+
+    def changes(self, request: Request) -> Response:
+        from tracker.errors import InvalidInput
+        from tracker.views.changelog import ChangeFilter, changes
+
+        params = request.query_params
+        try:
+            flt = ChangeFilter.from_query(params, params.getlist("kind"), self.settings.timezone)
+        except InvalidInput as exc:
+            raise HTTPException(400, str(exc)) from None
+        kept = [(k, v) for k, v in params.multi_items() if k in ("treaty", "kind", "type") and v]
+
+        def render(session: Session, as_of: datetime) -> Rendered:
+            try:
+                flt.check(session)
+            except (InvalidInput, NotFound) as exc:
+                raise HTTPException(400, str(exc)) from None
+            found = changes(session, flt)
+            context = self._context(as_of, only=flt, kept=kept, since_text=params.get("since"),
+                                    entries=found)  # fmt: skip
+            return Rendered(render_page("pages/changes.html", context), HTML)
+
+        return self.cache.respond(request, render)
 
     # Search and the page for an address that names nothing
 
