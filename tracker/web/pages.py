@@ -110,6 +110,7 @@ class Pages:
         from tracker.views import knowledge, service
         from tracker.views.forecasts import on_item as forecasts_on
         from tracker.views.items import from_deadline, from_meeting
+        from tracker.views.slip_chart import of_item as slip_chart_of
 
         try:
             known = knowledge.load(session, known_at)
@@ -130,7 +131,8 @@ class Pages:
         if suffix == "json":
             return Rendered(json_bytes(data), JSON, aged)
         data["forecasts"] = forecasts_on(session, type_, slug, known_at)  # not in the JSON
-        page = render_page("pages/item.html", self._context(as_of, item=data))
+        chart = slip_chart_of(session, type_, slug)
+        page = render_page("pages/item.html", self._context(as_of, item=data, chart=chart))
         return Rendered(page, HTML, aged)
 
     def _ics(self, item: Item, precise: bool = False) -> bytes:
