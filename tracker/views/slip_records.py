@@ -24,20 +24,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import Protocol
 
 from tracker import dates
 from tracker.dates import DateWindow
 from tracker.errors import InvalidInput
 
-if TYPE_CHECKING:
-    from tracker.catalog.models import Change
-
 # The history an item's record is read from: its creation, its date, its status.
 READ_FIELDS = ("created", "due", "starts", "status")
 DATE_FIELDS = frozenset({"due", "starts"})
+
+
+class Revised(Protocol):
+    """What a replay reads of a history row (a ``Change``, or its columns selected)."""
+
+    @property
+    def field(self) -> str: ...
+    @property
+    def old(self) -> str | None: ...
+    @property
+    def new(self) -> str | None: ...
+    @property
+    def changed_at(self) -> datetime: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def news(self) -> bool: ...
+    @property
+    def source_id(self) -> int | None: ...
 
 
 class Revision(StrEnum):
@@ -81,15 +98,21 @@ def _window(text: str | None, at: datetime) -> DateWindow | None:
     """A recorded date; None for one to be announced (or text no longer read)."""
     if text is None or text == dates.TBA.text:
         return None
+    return _parsed(text) or _parsed(text, at.date())
+
+
+@lru_cache(maxsize=4096)  # a catalogue's dates repeat: a month, a quarter, a year
+def _parsed(text: str, recorded_on: date | None = None) -> DateWindow | None:
+    """Recorded (canonical) text reads alone; ``recorded_on`` only for older text."""
     try:
-        return dates.parse(text, recorded_on=at.date())
+        return dates.parse(text, recorded_on=recorded_on)
     except InvalidInput:
         return None
 
 
 def replay(
     record: ItemRecord,
-    changes: Sequence[Change],
+    changes: Sequence[Revised],
     status: str,
     known_at: datetime | None = None,
 ) -> ItemRecord | None:
@@ -104,7 +127,7 @@ def replay(
             return None
     last: DateWindow | None = None  # the last date announced, through a TBA
     current: DateWindow | None = None  # the date now (None: to be announced)
-    announced: Change | None = None  # the change that set ``current``
+    announced: Revised | None = None  # the change that set ``current``
     postponed_in: tuple[datetime, datetime] | None = None  # the edit that postponed it
     recorded_status = ""
     for change in changes:
@@ -139,7 +162,7 @@ def replay(
     return record
 
 
-def _lead(final: DateWindow | None, announced: Change | None) -> int | None:
+def _lead(final: DateWindow | None, announced: Revised | None) -> int | None:
     if final is None or announced is None:
         return None
     # A creation loaded with a seed's record is dated by the load or by the record's

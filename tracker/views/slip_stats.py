@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import null, select
 from sqlalchemy.orm import Session
@@ -19,8 +19,10 @@ from tracker.catalog import queries
 from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.catalog.treaties import Treaty
 from tracker.errors import InvalidInput
-from tracker.views.slip_records import READ_FIELDS, ItemRecord, replay
+from tracker.views.slip_records import READ_FIELDS, ItemRecord, Revised, replay
 
+# The columns of a change a replay reads (:class:`Revised`).
+REVISED = ("field", "old", "new", "changed_at", "recorded_at", "news", "source_id")
 # A record is poor when at least half of at least this many dated items moved, or when
 # at least POOR_POSTPONEMENTS postponements were recorded.
 POOR_MIN_DATED = 3
@@ -155,17 +157,18 @@ def records(session: Session, scope: Scope = Scope()) -> list[ItemRecord]:
     return found
 
 
-def _changes(session: Session, type_: str, ids: Any) -> dict[int, list[Change]]:
-    """The changes :func:`replay` reads of the items ``ids`` selects, by item, in order."""
+def _changes(session: Session, type_: str, ids: Any) -> dict[int, list[Revised]]:
+    """The changes :func:`replay` reads of the items ``ids`` selects, by item, in order
+    (their columns only: no ORM object, no source joined)."""
     query = (
-        select(Change)
+        select(Change.subject_id, *(getattr(Change, name) for name in REVISED))
         .where(Change.subject_type == type_, Change.field.in_(READ_FIELDS))
         .where(Change.subject_id.in_(ids.scalar_subquery()))
         .order_by(Change.changed_at, Change.id)
     )
-    found: dict[int, list[Change]] = defaultdict(list)
-    for change in session.scalars(query):
-        found[change.subject_id].append(change)
+    found: dict[int, list[Revised]] = defaultdict(list)
+    for row in session.execute(query):
+        found[row.subject_id].append(cast("Revised", row))
     return found
 
 
