@@ -14,7 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import change_latency, cli, digests, feeds, live, rest, serve, slow_headers, tick
+from bench import (
+    change_latency,
+    cli,
+    digests,
+    feeds,
+    live,
+    rest,
+    scaleout,
+    serve,
+    slow_headers,
+    tick,
+)
 from bench.common import NOTES
 from bench.generate import Counts, generate, sqlite_url
 from bench.harness import Row, machine, write_reports
@@ -42,6 +53,7 @@ class Plan:
     live_edits: int  # edits timed from commit to the served feed showing them
     flood_clients: int  # slow-header clients against the server
     flood_seconds: float
+    scaleout: scaleout.Plan  # PostgreSQL only (TRACKER_BENCH_DATABASE_URL)
 
 
 FULL = Plan(
@@ -62,6 +74,7 @@ FULL = Plan(
     live_edits=10,
     flood_clients=300,
     flood_seconds=20,
+    scaleout=scaleout.FULL,
 )
 QUICK = Plan(
     sizes=(200,),
@@ -81,6 +94,7 @@ QUICK = Plan(
     live_edits=2,
     flood_clients=20,
     flood_seconds=3,
+    scaleout=scaleout.QUICK,
 )
 
 
@@ -133,6 +147,9 @@ def run(
     latency_db = database(work, "latency", Counts(200, 10, 5, 0))  # its one subscriber: later
     rows += change_latency.run(latency_db, work, plan.change_edits)
     rows += slow_headers.run(plan.flood_clients, plan.flood_seconds)
+    scaled, scale_notes = scaleout.run(work / "scaleout", plan.scaleout)
+    rows += scaled
+    notes += scale_notes
     notes += NOTES
     return rows, notes
 
