@@ -38,10 +38,17 @@ class TimedMailbox(Mailbox):
 
     delay: float = 0.05
     arrivals: list[float] = field(default_factory=list)
+    # Each message's recipients and when its DATA began and ended (received or not).
+    spans: list[tuple[str, float, float]] = field(default_factory=list)
+
+    began: list[float] = field(default_factory=list)  # when each DATA began
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        began = time.monotonic()
+        self.began.append(began)
         await asyncio.sleep(self.delay)
         self.arrivals.append(time.monotonic())
+        self.spans.append((",".join(envelope.rcpt_tos), began, time.monotonic()))
         return str(await super().handle_DATA(server, session, envelope))
 
     def copies(self) -> Counter[str]:
@@ -151,6 +158,15 @@ def sent(url: str) -> int:
 def start_worker(
     home: Path, url: str, port: int, name: str, *args: str, **extra: str
 ) -> subprocess.Popen[bytes]:
+    """``tracker worker --name NAME ARGS``, its log in ``home/NAME.log``."""
+    return start(home, url, port, name, ["worker", "--name", name, *args], **extra)
+
+
+def start(
+    home: Path, url: str, port: int, name: str, command: list[str], **extra: str
+) -> subprocess.Popen[bytes]:
+    """``tracker COMMAND`` on ``url``, sending to the SMTP server at ``port``, its log in
+    ``home/NAME.log``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
     env |= extra | {
         "TRACKER_DATA_DIR": str(home),
@@ -162,7 +178,7 @@ def start_worker(
     log = home / f"{name}.log"
     with log.open("ab") as handle:
         return subprocess.Popen(
-            [TRACKER, "worker", "--name", name, *args],
+            [TRACKER, *command],
             env=env,
             stderr=handle,
             stdout=subprocess.DEVNULL,

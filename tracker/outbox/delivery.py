@@ -269,25 +269,27 @@ def deliver_due(
         by_channel: dict[str, list[InHand]] = {}
         for held in batch:
             by_channel.setdefault(held.channel, []).append(held)
-        for channel, group in by_channel.items():
-            # One connection for the channel's batch, one commit per outcome.
-            with engine.connect() as connection:
-                sent += _deliver_group(
-                    connection,
-                    notifiers.get(channel),
-                    channel,
-                    until_stopped(group),
-                    clock,
-                    settings,
-                    answered,
-                    lease,
-                    tally,
-                )
-            if stop():
-                break
-        # Given back: those not answered (a stop came, their transport failed, or the
-        # notifier had taken them ahead and not sent them yet).
-        release(factory, [held for held in batch if held.id not in answered])
+        try:
+            for channel, group in by_channel.items():
+                # One connection for the channel's batch, one commit per outcome.
+                with engine.connect() as connection:
+                    sent += _deliver_group(
+                        connection,
+                        notifiers.get(channel),
+                        channel,
+                        until_stopped(group),
+                        clock,
+                        settings,
+                        answered,
+                        lease,
+                        tally,
+                    )
+                if stop():
+                    break
+        finally:
+            # Given back: those not answered (a stop came, their transport failed, the
+            # notifier had taken them ahead and not sent them yet, or an error ends this).
+            release(factory, [held for held in batch if held.id not in answered])
     return sent
 
 

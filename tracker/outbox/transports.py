@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Select, Table, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker import plan
 from tracker.db import UTCDateTime
@@ -69,8 +70,13 @@ def _state(connection: Connection, name: str) -> Any:
 
 def _ensure(connection: Connection, name: str) -> Any:
     row = _state(connection, name)
-    if row is None:
-        connection.execute(insert(_TRANSPORTS).values(name=name, probes=0, paused_seconds=0.0))
+    if row is None:  # several workers may meet here at once: the first one's row stands
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        connection.execute(
+            dialect.insert(_TRANSPORTS)
+            .values(name=name, probes=0, paused_seconds=0.0)
+            .on_conflict_do_nothing(index_elements=[_TRANSPORTS.c.name])
+        )
         row = _state(connection, name)
     return row
 
