@@ -124,8 +124,18 @@ def test_without_since_every_change_is_listed_newest_first_creations_too(home: P
         (("--type", "meeting", "--treaty", "cwc"), []),
         (("--limit", "1"), [("cwc-report", "due")]),
         (("--since", "2026-12-02T10:30Z"), [("cwc-report", "due")]),
+        (("--known-at", "2026-12-02T10:30Z"), [("bwc-talks", "starts")]),
     ],
-    ids=["treaty-bwc", "treaty-cwc", "kind", "type", "type-and-treaty", "limit", "since-instant"],
+    ids=[
+        "treaty-bwc",
+        "treaty-cwc",
+        "kind",
+        "type",
+        "type-and-treaty",
+        "limit",
+        "since-instant",
+        "known-at",
+    ],
 )
 def test_history_filters(home: Path, options: tuple[str, ...], expected: list[Any]) -> None:
     found = history(home, "--since", "2026-12-01", *options)
@@ -198,6 +208,10 @@ def test_the_changes_page_lists_what_changed_since_the_moment_given(home: Path) 
         assert "March 2027 → 2027-03-08" in everything and "[cli]" in everything
         only = served.get("/changes", params={"since": "2026-12-01", "treaty": "bwc"}).text
         assert listed(only) == [("starts", "meetings/bwc-talks")]
+        known = {"since": "2026-12-01", "known_at": "2026-12-02T10:30:00Z"}
+        assert listed(served.get("/changes", params=known).text) == [
+            ("starts", "meetings/bwc-talks")
+        ]
         refused = served.get("/changes", params={"since": "whenever"})
         assert refused.status_code == 400 and "cannot read date" in refused.text
         assert served.get("/changes", params={"treaty": "nope"}).status_code == 400

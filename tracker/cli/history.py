@@ -46,7 +46,9 @@ def history(
     moment = None
     if since is not None:
         moment = changelog.since_moment(since, app.settings.timezone, now=app.as_of)
-    flt = changelog.ChangeFilter(since=moment, treaty=treaty, kinds=kinds, type=type_, limit=limit)
+    flt = changelog.ChangeFilter(
+        since=moment, treaty=treaty, kinds=kinds, type=type_, limit=limit, known_at=app.known_at
+    )
     with app.sessions() as session:
         flt.check(session)
         entries = changelog.changes(session, flt)

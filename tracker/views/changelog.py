@@ -42,9 +42,16 @@ class ChangeFilter:
     kinds: tuple[str, ...] = ()
     type: str | None = None  # "deadline" or "meeting"
     limit: int | None = None
+    known_at: datetime | None = None  # only the changes known then (``--known-at``)
 
     @classmethod
-    def from_query(cls, params: Mapping[str, str], kinds: Sequence[str], timezone: str) -> Self:
+    def from_query(
+        cls,
+        params: Mapping[str, str],
+        kinds: Sequence[str],
+        timezone: str,
+        known_at: datetime | None = None,
+    ) -> Self:
         """From a page's query string (``since``, ``treaty``, ``kind``, ``type``; empty
         values are no filter), at most :data:`PAGE_SHOWN`. ``since`` is a moment: the page
         reads the same whenever it is asked for."""
@@ -55,6 +62,7 @@ class ChangeFilter:
             kinds=tuple(kind for kind in kinds if kind),
             type=(params.get("type") or "").strip() or None,
             limit=PAGE_SHOWN,
+            known_at=known_at,
         )
 
     def check(self, session: Session) -> None:
@@ -161,6 +169,8 @@ def _select(flt: ChangeFilter) -> Select[Change]:
     query = select(Change).order_by(Change.changed_at.desc(), Change.id.desc())
     if flt.since is not None:
         query = query.where(Change.changed_at >= flt.since)
+    if flt.known_at is not None:
+        query = query.where(Change.changed_at <= flt.known_at)
     if flt.type is not None:
         query = query.where(Change.subject_type == flt.type)
     if flt.treaty is not None or flt.kinds:

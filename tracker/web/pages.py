@@ -179,12 +179,17 @@ class Pages:
         from tracker.errors import InvalidInput
         from tracker.views.changelog import ChangeFilter, changes
 
-        params = request.query_params
+        params, tz = request.query_params, self.settings.timezone
         try:
-            flt = ChangeFilter.from_query(params, params.getlist("kind"), self.settings.timezone)
+            known_at = known_at_of(request, tz)
+            flt = ChangeFilter.from_query(params, params.getlist("kind"), tz, known_at)
         except InvalidInput as exc:
             raise HTTPException(400, str(exc)) from None
-        kept = [(k, v) for k, v in params.multi_items() if k in ("treaty", "kind", "type") and v]
+        kept = [
+            (k, v)
+            for k, v in params.multi_items()
+            if k in ("treaty", "kind", "type", "known_at") and v
+        ]
 
         def render(session: Session, as_of: datetime) -> Rendered:
             try:
