@@ -118,6 +118,19 @@ def test_rows_follow_each_revision_oldest_first_and_bars_move_with_the_dates(
     assert ys == sorted(ys)
 
 
+def test_as_known_before_a_revision_the_chart_ends_at_the_window_then_believed(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with transaction(session_factory) as session:
+        make_meeting(session, "Second plenary", starts="end of September 2021", slug="plenary",
+                     now=JULY_28)  # fmt: skip
+        edit_meeting(session, "plenary", SEPTEMBER_27, starts="2021-09-30")
+    august = page(session_factory, tmp_path, "/meetings/plenary?known_at=2021-08-01")
+    [only] = rows(chart_of(august))
+    assert label(only) == "2021-07-28: end of September 2021"
+    assert (only.get("data-first"), only.get("data-last")) == ("2021-09-21", "2021-09-30")
+
+
 def test_an_item_never_moved_has_one_row_and_text_is_escaped(
     session_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:

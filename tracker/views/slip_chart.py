@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from tracker import dates
 from tracker.catalog import history, queries
-from tracker.catalog.models import Change, Deadline, Meeting
+from tracker.catalog.models import Deadline, Meeting
 from tracker.errors import InvalidInput
+from tracker.views import knowledge
 from tracker.views.wording import window_text
 
 WIDTH = 720
@@ -183,14 +184,24 @@ def _tick_days(start: date, end: date) -> list[tuple[date, str]]:
     return [(day, f"{day:%b %Y}") for day in months[::step]]
 
 
-def of_item(session: Session, type_: str, slug: str) -> SlipChart | None:
-    """The slip chart of a deadline or meeting (raises NotFound)."""
+def of_item(
+    session: Session, type_: str, slug: str, known_at: datetime | None = None
+) -> SlipChart | None:
+    """The slip chart of a deadline or meeting (raises NotFound); with ``known_at``, of
+    the revisions known then, the last being the window then believed."""
     item: Deadline | Meeting = (
         queries.deadline(session, slug) if type_ == "deadline" else queries.meeting(session, slug)
     )
+    known = knowledge.load(session, known_at)
+    believed = known.believed.get((type_, item.id), {}) if known is not None else {}
     fields = DATE_FIELDS[type_]
-    current = {field: _text(history.current(item, field)) for field in fields}
-    changes: list[Change] = history.history(session, item)
+    current = {
+        field: believed[field] if field in believed else _text(history.current(item, field))
+        for field in fields
+    }
+    changes = [
+        change for change in history.history(session, item) if known is None or known.allows(change)
+    ]
     moves = [(c.field, c.old, c.new, c.changed_at) for c in changes if c.field in fields]
     created = [c.changed_at for c in changes if c.field == "created"] or [item.created_at]
     return chart(revisions(current, min(created), moves))

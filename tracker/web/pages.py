@@ -131,7 +131,7 @@ class Pages:
         if suffix == "json":
             return Rendered(json_bytes(data), JSON, aged)
         data["forecasts"] = forecasts_on(session, type_, slug, known_at)  # not in the JSON
-        chart = slip_chart_of(session, type_, slug)
+        chart = slip_chart_of(session, type_, slug, known_at)
         page = render_page("pages/item.html", self._context(as_of, item=data, chart=chart))
         return Rendered(page, HTML, aged)
 
