@@ -155,10 +155,8 @@ def chart(found: Sequence[Revision]) -> SlipChart | None:
             Row(y, revision.made.isoformat(), revision.text, label, left,
                 round(max(right - left, 2.0), 1), first.isoformat(), last.isoformat())
         )  # fmt: skip
-    moved = len({span for span in spans if span is not None}) - 1
     description = (
-        f"How the date moved: {len(found)} revision{'s' * (len(found) != 1)}, "
-        f"the window moved {moved} time{'s' * (moved != 1)}; from "
+        f"How the date moved: {len(found)} revision{'s' * (len(found) != 1)}, from "
         f"{found[0].text} ({found[0].made}) to {found[-1].text} ({found[-1].made})"
     )
     ticks = tuple(Tick(x(day), text) for day, text in _tick_days(start, end))
