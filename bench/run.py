@@ -19,6 +19,7 @@ from bench import (
     cli,
     digests,
     feeds,
+    known_at,
     live,
     rest,
     scaleout,
@@ -123,6 +124,7 @@ def run(
     largest = max(plan.sizes)
 
     rows += cli.run(dbs, work, plan.repeat, plan.repeat_large)
+    rows += known_at.run(work, largest, plan.repeat_large)  # its own 10 revisions per item
     ticked = {n: path for n, path in dbs.items() if n <= tick_max}
     rows += tick.run(ticked, work, plan.ticks, plan.subscribers)
     digest_db = database(

@@ -195,9 +195,9 @@ def undated(
         list(session.scalars(meetings)),
     )
     if known is not None:
-        keep = conditions.undated_shown(only, as_of)
-        found_deadlines = knowledge.relist(session, known, Deadline, found_deadlines, keep)
-        found_meetings = knowledge.relist(session, known, Meeting, found_meetings, keep)
+        keep, tba = conditions.undated_shown(only, as_of), conditions.to_be_announced
+        found_deadlines = knowledge.relist(session, known, Deadline, found_deadlines, keep, tba)
+        found_meetings = knowledge.relist(session, known, Meeting, found_meetings, keep, tba)
     items = [from_deadline(row, as_of) for row in found_deadlines]
     for row in found_meetings:
         # Undated, so not recurring: the meeting itself, whatever the range.
@@ -345,5 +345,5 @@ def known_undated(
     session: Session, found: Sequence[Deadline], known_at: datetime | None
 ) -> list[Deadline]:
     """Deadlines to be announced (``queries.undated_deadlines`` of no filter) as known."""
-    keep = conditions.undated(queries.Filter(today=date.min))
-    return knowledge.relist(session, knowledge.load(session, known_at), Deadline, found, keep)
+    keep, tba = conditions.undated(queries.Filter(today=date.min)), conditions.to_be_announced
+    return knowledge.relist(session, knowledge.load(session, known_at), Deadline, found, keep, tba)

@@ -108,6 +108,11 @@ def meeting_start(flt: Filter) -> Callable[[DateWindow | None], bool]:
     return could_be
 
 
+def to_be_announced(window: DateWindow | None) -> bool:
+    """Whether an item dated then on ``window`` could be listed as to be announced."""
+    return window is None
+
+
 def undated(kinds_treaty: Filter) -> Callable[[Deadline | Meeting], bool]:
     """As ``queries.undated_deadlines`` / ``undated_meetings``: no date, the filter's
     treaty and kinds."""

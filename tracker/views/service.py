@@ -74,8 +74,9 @@ def undated(
     found_deadlines = queries.undated_deadlines(session, flt)
     found_meetings = queries.undated_meetings(session, flt)
     if known is not None:
-        found_deadlines = knowledge.relist(session, known, Deadline, found_deadlines, keep)
-        found_meetings = knowledge.relist(session, known, Meeting, found_meetings, keep)
+        tba = conditions.to_be_announced
+        found_deadlines = knowledge.relist(session, known, Deadline, found_deadlines, keep, tba)
+        found_meetings = knowledge.relist(session, known, Meeting, found_meetings, keep, tba)
     found = [from_deadline(d, as_of) for d in sorted(found_deadlines, key=_slug)]
     found += [from_meeting(m, as_of) for m in sorted(found_meetings, key=_slug)]
     return [item for item in found if item.status not in _NOT_TO_BE_ANNOUNCED]
