@@ -3,6 +3,7 @@ and finds nothing to do; the history holds every change once. SQLite and Postgre
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -56,7 +57,7 @@ def test_concurrent_seed_runs_apply_once(
         next(line for line in out.splitlines() if line.startswith("seed:")) for _, out in results
     ]
     assert "seed: nothing changed" in said, said
-    assert len([line for line in said if "9 deadlines created" in line]) == 1, said
+    assert len([line for line in said if re.search(r"\d+ deadlines created", line)]) == 1, said
     try:
         with make_session_factory(engine)() as session:
             rows = session.execute(
