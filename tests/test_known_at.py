@@ -8,6 +8,7 @@ the 27th), the JSON API, and the replay itself on rows made the way the CLI make
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,12 +20,12 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from tracker import migrations
+from tracker import dates, migrations
 from tracker.catalog import editing, queries, seeding
-from tracker.catalog.models import Change
+from tracker.catalog.models import Change, Deadline
 from tracker.db import make_engine, make_session_factory
 from tracker.errors import InvalidInput
-from tracker.views import service
+from tracker.views import knowledge, service
 
 from .conftest import CURRENT_TIME
 from .factories import make_deadline, make_meeting
@@ -314,3 +315,58 @@ def test_a_seeded_item_is_known_from_its_announcement(
 def test_a_seed_announced_after_its_first_change_is_refused(session: Session, tmp_path: Path):
     with pytest.raises(InvalidInput, match=r"announced .* after its first history entry"):
         _load(session, tmp_path, SEED.format(announced="announced = 2021-09-28T00:00:00Z"))
+
+
+# The replay against its definition: every change made after the moment undone, newest first
+
+
+@pytest.mark.parametrize("few", [100_000, 0], ids=["index-range", "grouped"])
+def test_the_replay_agrees_with_undoing_every_later_change(
+    session: Session, monkeypatch: pytest.MonkeyPatch, few: int
+):
+    monkeypatch.setattr(knowledge, "_FEW_CHANGES", few)  # both ways of reading the history
+    rng = random.Random(17)
+    today = CURRENT_TIME.date()
+    start = CURRENT_TIME - timedelta(days=60)
+
+    def day() -> str:
+        return (today + timedelta(days=rng.randint(-30, 120))).isoformat()
+
+    for n in range(40):
+        made = start + timedelta(days=rng.uniform(0, 50))
+        make_deadline(session, f"Item {n}", due=day(), slug=f"item-{n}", now=made, kind="other")
+        for k in range(rng.randint(0, 4)):
+            at = made + timedelta(days=rng.uniform(0, 10), seconds=k)
+            values = rng.choice([{"due": day()}, {"title": f"Item {n} v{k}"}, {"kind": "decision"}])
+            editing.edit(session, f"item-{n}", editing.DeadlineFields.parse(**values), now=at)
+    session.flush()
+    flt = queries.Filter(today=today, within=timedelta(days=60), kinds=("other",))
+    for moment in (start + timedelta(days=d) for d in (5, 20, 35, 50, 65)):
+        found = service.upcoming(session, flt, CURRENT_TIME, moment)
+        assert {(i.slug, i.when.text, i.title) for i in found} == _undone(session, moment, flt)
+
+
+def _undone(session: Session, moment: datetime, flt: queries.Filter) -> set[tuple[str, str, str]]:
+    """What upcoming lists as known at ``moment``, by its definition."""
+    expected = set()
+    for row in session.scalars(select(Deadline)):
+        changes = session.scalars(
+            select(Change)
+            .where(Change.subject_type == "deadline", Change.subject_id == row.id)
+            .order_by(Change.changed_at.desc(), Change.id.desc())
+        ).all()
+        state = {"due": row.due_text, "title": row.title, "kind": row.kind}
+        for change in changes:
+            if change.changed_at <= moment:
+                break
+            if change.field == "created":
+                state = {}
+                break
+            if change.field in state:
+                state[change.field] = change.old
+        if not state or state["kind"] not in flt.kinds:
+            continue
+        due = dates.parse(state["due"])
+        if due.latest >= flt.today and due.earliest <= flt.today + (flt.within or timedelta(0)):
+            expected.add((row.slug, due.text, state["title"]))
+    return expected

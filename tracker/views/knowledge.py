@@ -140,8 +140,10 @@ def _first_changes_after(session: Session, at: datetime) -> Iterable[Sequence[An
     later = select(*columns, Change.old).where(Change.changed_at > at)
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import distinct_on
+
         first = (*columns, Change.changed_at, Change.id)
-        return session.execute(later.distinct(*columns).order_by(*first))
+        return session.execute(later.ext(distinct_on(*columns)).order_by(*first))
     if dialect == "sqlite":
         count = session.scalar(select(func.count()).where(Change.changed_at > at)) or 0
         if count > _FEW_CHANGES:
