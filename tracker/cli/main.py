@@ -46,8 +46,8 @@ COMMAND_MODULES = {
 
 
 KNOWN_AT_HELP = (
-    "Replay the catalogue as known at this moment: items announced later are absent, "
-    "dates and statuses are those then believed (default: all that is recorded)."
+    "List and show the catalogue as known at this moment: items announced later are "
+    "absent, dates and statuses are those then believed (default: all that is recorded)."
 )
 
 
