@@ -206,6 +206,9 @@ def test_the_board_and_calendar_as_known_show_the_date_then_believed(august: Tes
     board = august.get("/?known_at=2021-08-01").text
     assert "end of September 2021" in board
     assert "end of September 2021" not in august.get("/").text
+    treaty = august.get("/treaties/new-start?known_at=2021-08-01").text
+    assert "end of September 2021" in treaty
+    assert "second plenary" not in august.get("/treaties/new-start?known_at=2021-07-01").text
     calendar = august.get("/calendar.ics?known_at=2021-07-01").text
     assert "second plenary" not in calendar
     assert "second plenary" in august.get("/calendar.ics?known_at=2021-08-01").text

@@ -147,9 +147,17 @@ class Pages:
     # Treaties (``/treaties/<slug>``; the app routes ``.xml`` and ``.ics`` to the feeds)
 
     def treaty(self, request: Request, slug: str, suffix: str) -> Response:
-        return self.cache.respond(request, lambda s, t: self._treaty(s, t, slug, suffix))
+        known_at = known_at_of(request, self.settings.timezone)
+        return self.cache.respond(request, lambda s, t: self._treaty(s, t, slug, suffix, known_at))
 
-    def _treaty(self, session: Session, as_of: datetime, slug: str, suffix: str) -> Rendered:
+    def _treaty(
+        self,
+        session: Session,
+        as_of: datetime,
+        slug: str,
+        suffix: str,
+        known_at: datetime | None = None,
+    ) -> Rendered:
         from tracker.catalog.queries import Filter, Scope
         from tracker.views import service, slip_stats
         from tracker.views.treaties import treaty
@@ -163,8 +171,8 @@ class Pages:
         if suffix == "json":
             return Rendered(json_bytes(data), JSON, aged)
         flt = Filter(today=today, scope=Scope.ALL, treaty=slug, undated=True)
-        deadlines = service.deadlines(session, flt, as_of)[:TREATY_SHOWN]
-        meetings = service.meetings(session, flt, as_of, MEETINGS_AHEAD)[:TREATY_SHOWN]
+        deadlines = service.deadlines(session, flt, as_of, known_at)[:TREATY_SHOWN]
+        meetings = service.meetings(session, flt, as_of, MEETINGS_AHEAD, known_at)[:TREATY_SHOWN]
         slips = slip_stats.report(session, slip_stats.Scope(treaty=slug))
         context = self._context(
             as_of, treaty=data, deadlines=deadlines, meetings=meetings, shown=TREATY_SHOWN,
