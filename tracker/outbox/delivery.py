@@ -11,145 +11,28 @@ sends. Send-rate limits are shared through the database (:mod:`tracker.outbox.bu
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import Any, cast
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import Connection, Engine, Text, func, select
-from sqlalchemy import cast as cast_
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.alerts.models import Subscriber
 from tracker.clock import Clock
-from tracker.notifiers.base import DeliveryError, Message, MessageKind, Notifier, Recipient
+from tracker.notifiers.base import DeliveryError, Message, Notifier
 from tracker.outbox import transports
 from tracker.outbox.budgets import Throttle
 from tracker.outbox.claims import BATCH, InHand, Outcome, claim_batch, release, write_outcome
 from tracker.outbox.leases import Lease, Tally, daemon_claimant
-from tracker.outbox.models import Delivery, Notice, NoticeKind
+from tracker.outbox.messages import OPERATOR, load, operator_recipient
 from tracker.settings import DeliverySettings
 
 log = logging.getLogger("tracker.outbox")
-# A recipient on a personal channel that is the operator (alerts.operator_email), not a
-# subscriber: "operator:<address>". Nothing of a subscriber's applies (links, refusals).
-OPERATOR = "operator:"
-_State = tuple[datetime | None, datetime | None, datetime | None]
+__all__ = ["OPERATOR", "deliver_due", "load", "operator_recipient", "outcomes"]
 # Pauses that ended longer ago than any give-up window can reach back do not matter.
 _LOOK_BACK = timedelta(days=400)
-
-
-def load(session: Session, ids: Sequence[int], personal: Collection[str]) -> list[InHand]:
-    """The claimed deliveries with their messages: two queries for the whole batch. On
-    the ``personal`` channels a recipient is a subscriber; on the others, a service name.
-
-    Equal bodies and payloads come out as one shared object each (payloads decoded once):
-    a digest's content is the same for many recipients, and the notifier can tell at once.
-    """
-    rows = session.execute(
-        select(
-            Delivery.id,
-            Delivery.channel,
-            Delivery.recipient,
-            Delivery.attempts,
-            func.coalesce(Delivery.requeued_at, Delivery.created_at),
-            Notice.identity,
-            Notice.kind,
-            Notice.title,
-            Notice.body,
-            Notice.due_at,
-            Notice.late,
-            cast_(Notice.payload, Text),
-        )
-        .join(Delivery.notice)
-        .where(Delivery.id.in_(ids))
-    ).all()
-    emails = {row[2] for row in rows if row[1] in personal and not row[2].startswith(OPERATOR)}
-    # Each subscriber's recipient, bounces so far, and when they were suspended,
-    # unsubscribed and confirmed (see _refusal).
-    people: dict[str, tuple[Recipient, int, _State | None]] = {
-        email: (Recipient(email, name, tz, subscriber_id), bounces, (suspended, left, confirmed))
-        for subscriber_id, email, name, tz, bounces, suspended, left, confirmed in session.execute(
-            select(
-                Subscriber.id,
-                Subscriber.email,
-                Subscriber.name,
-                Subscriber.tz,
-                Subscriber.bounces,
-                Subscriber.suspended_at,
-                Subscriber.unsubscribed_at,
-                Subscriber.confirmed_at,
-            ).where(Subscriber.email.in_(emails))
-        )
-    }
-    shared: dict[str, Any] = {}
-    found = {}
-    for delivery_id, channel, address, attempts, since, identity, *event in rows:
-        kind, title, body, due_at, late, raw = event
-        person = people.get(address) if channel in personal else (Recipient(address), 0, None)
-        if address.startswith(OPERATOR):
-            person = (Recipient(address.removeprefix(OPERATOR)), 0, None)
-        message: Message | DeliveryError
-        refusal = (
-            None if person is None or person[2] is None else _refusal(address, kind, *person[2])
-        )
-        if person is None:
-            message = DeliveryError(f"no subscriber {address}", permanent=True)
-        elif refusal is not None:
-            message = DeliveryError(refusal, permanent=True)
-        else:
-            recipient = person[0]
-            if raw not in shared:
-                shared[raw] = json.loads(raw) if raw else {}
-            message = Message(
-                kind=cast(MessageKind, kind),
-                identity=identity,
-                subject=title,
-                text=shared.setdefault(body, body),
-                created_at=due_at,
-                recipient=recipient,
-                late=late,
-                payload=shared[raw],
-            )
-        found[delivery_id] = InHand(
-            delivery_id,
-            channel,
-            address,
-            identity,
-            attempts,
-            since,
-            message,
-            person[1] if person is not None else 0,
-        )
-    return [found[delivery_id] for delivery_id in ids if delivery_id in found]
-
-
-def operator_recipient(address: str) -> str:
-    """The delivery recipient standing for the operator's ``address``."""
-    return OPERATOR + address
-
-
-def _refusal(
-    email: str,
-    kind: str,
-    suspended_at: datetime | None,
-    unsubscribed_at: datetime | None,
-    confirmed_at: datetime | None,
-) -> str | None:
-    """Why nothing may go to this subscriber now, or None. A sign-up's confirmation goes
-    to an address not confirmed yet (or unsubscribed, signing up again): it is the one
-    email that may."""
-    if suspended_at is not None:
-        return f"subscriber {email} is suspended (bounces; `subscriber edit --resume`)"
-    if kind == NoticeKind.CONFIRM:
-        return None
-    if unsubscribed_at is not None:
-        return f"subscriber {email} has unsubscribed"
-    if confirmed_at is None:
-        return f"subscriber {email} has not confirmed their sign-up"
-    return None
 
 
 def outcomes(
