@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.outbox import budgets
+from tracker.outbox.claims import claim_batch
+from tracker.outbox.leases import Lease
+from tracker.outbox.models import Delivery
 from tracker.settings import DeliverySettings
 
 from ..faults.daemons import wait_for
-from .conftest import TimedMailbox, add_due_messages, sent, start_worker, stop_all
+from .conftest import TimedMailbox, add_due_messages, insert_due, sent, start_worker, stop_all
 
 
 @pytest.mark.parametrize(
@@ -115,3 +119,29 @@ def test_a_limit_per_domain_holds_for_each_domain(
         rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
         print(f"\n{domain}: {rate:.1f}/s (limit 10)")
         assert len(arrivals) == 40 and rate <= 10
+
+
+def test_a_long_wait_for_a_slot_renews_the_lease_and_a_stop_ends_it(
+    session_factory: sessionmaker[Session], engine: Engine, now: datetime
+) -> None:
+    with engine.begin() as connection:
+        insert_due(connection, 1, now)
+    lease = Lease("w1", 40)
+    (held,) = claim_batch(session_factory, now, 1, lease)
+    clock = [now]
+    slept: list[float] = []
+
+    def wait(seconds: float) -> bool:
+        slept.append(seconds)
+        clock[0] += timedelta(seconds=seconds)
+        return len(slept) == 2  # a stop comes during the second sleep
+
+    settings = DeliverySettings(max_per_second_per_domain=0.05)  # a slot every 20 s
+    throttle = budgets.Throttle(engine, settings, lambda: clock[0], wait, lease)
+    assert throttle.clear("ana@example.org")  # the bucket's one token: no wait
+    assert slept == []
+    assert not throttle.clear("bob@example.org")  # 20 s on, in steps of a quarter lease
+    assert slept == [10, 10]
+    with session_factory() as session:  # renewed after the first step
+        renewed = session.get(Delivery, held)
+        assert renewed is not None and renewed.lease_until == now + timedelta(seconds=10 + 40)

@@ -23,6 +23,7 @@ from typing import cast
 from sqlalchemy import Connection, Engine, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker.outbox.leases import Lease
 from tracker.outbox.models import SendBudget
 from tracker.settings import DeliverySettings
 
@@ -74,12 +75,15 @@ def take(connection: Connection, key: str, per_second: float, now: datetime) -> 
 @dataclass
 class Throttle:
     """Holds each message back until every bucket it draws on has its token for it.
-    ``wait`` sleeps up to the seconds given and says whether a stop came meanwhile."""
+    ``wait`` sleeps up to the seconds given and says whether a stop came meanwhile; the
+    holder's ``lease`` is renewed through a long wait, so its claims never run out while
+    it waits its turn."""
 
     engine: Engine
     settings: DeliverySettings
     now: Callable[[], datetime]
     wait: Callable[[float], bool]
+    lease: Lease | None = None
 
     @property
     def active(self) -> bool:
@@ -94,4 +98,12 @@ class Throttle:
         with self.engine.begin() as connection:
             now = self.now()
             delay = max(take(connection, key, rate, now) for key, rate in buckets)
-        return delay <= 0 or not self.wait(delay)
+        step = self.lease.seconds / 4 if self.lease is not None else delay
+        while delay > 0:
+            if self.wait(min(delay, step)):
+                return False
+            delay -= step
+            if delay > 0 and self.lease is not None:
+                with self.engine.begin() as connection:
+                    self.lease.renew(connection, self.now())
+        return True

@@ -126,7 +126,7 @@ def deliver_due(
     engine = _engine(factory)
     lease = lease or Lease(daemon_claimant(), settings.lease_seconds)
     tally = tally or Tally("", "", clock.now())
-    throttle = Throttle(engine, settings, clock.now, wait or _sleep(stop))
+    throttle = Throttle(engine, settings, clock.now, wait or _sleep(stop), lease)
     sent = 0
     answered: set[int] = set()  # deliveries whose outcome is written
 

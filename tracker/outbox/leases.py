@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, or_, update
+from sqlalchemy import Connection, Table, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker import plan
@@ -34,6 +34,7 @@ from tracker.outbox.models import Delivery, DeliveryStatus, RunningProcess
 CLAIM_KEY = 0x7472_6163_636C_616D
 DAEMON_PREFIX = "daemon "
 LEASE_SECONDS = 120
+FORGET_AFTER = timedelta(days=7)  # a process not seen for this long leaves ``workers``
 
 _deliveries = cast(Table, Delivery.__table__)
 _processes = cast(Table, RunningProcess.__table__)
@@ -124,7 +125,9 @@ class Tally:
 
 
 def beat(connection: Connection, tally: Tally, now: datetime) -> None:
-    """Write the process's row in ``workers`` (an upsert by name; not committed)."""
+    """Write the process's row in ``workers`` (an upsert by name), and forget processes
+    not seen for ``FORGET_AFTER`` (a default name has the pid: each start adds one).
+    Not committed."""
     row: dict[str, Any] = {
         "name": tally.name,
         "role": tally.role,
@@ -144,3 +147,4 @@ def beat(connection: Connection, tally: Tally, now: datetime) -> None:
             set_={key: value for key, value in row.items() if key != "name"},
         )
     )
+    connection.execute(delete(_processes).where(_processes.c.seen_at < now - FORGET_AFTER))
