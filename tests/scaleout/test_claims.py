@@ -36,7 +36,7 @@ def test_a_claim_takes_each_picked_recipients_due_deliveries_together(
     taken = claim_batch(session_factory, now, 1, Lease("w1", LEASE))
     assert len(taken) == 3  # one picked, and that reader's two others with it
     held = rows(session_factory)
-    assert {held[i][2] for i in taken} == {"reader0@example.net"}
+    assert len({held[i][2] for i in taken}) == 1
     assert all(held[i][:2] == ("sending", "w1") for i in taken)
 
 
@@ -46,18 +46,19 @@ def test_a_recipient_in_hand_elsewhere_is_skipped(
     with engine.begin() as connection:
         first = insert_due(connection, 4, now, per_recipient=2)
     mine = claim_batch(session_factory, now, 1, Lease("w1", LEASE))
-    assert mine == [first[0], first[2]]  # reader0's two
+    assert len(mine) == 2  # one reader's two (message n goes to reader n % 2)
+    again = mine[1]
     # One of them is pending again (as if it came due while w1 sends the other): nobody
     # else may take it while w1 holds the reader's other message.
     with engine.begin() as connection:
         connection.execute(
             DELIVERIES.update()
-            .where(DELIVERIES.c.id == first[2])
+            .where(DELIVERIES.c.id == again)
             .values(status="pending", attempts=0, claimed_by=None, lease_until=None)
         )
     theirs = claim_batch(session_factory, now, 10, Lease("w2", LEASE))
-    assert theirs == [first[1], first[3]]  # reader1's
-    assert rows(session_factory)[first[2]][0] == "pending"  # left for w1's reader's turn
+    assert sorted(theirs) == sorted(set(first) - set(mine))  # the other reader's
+    assert rows(session_factory)[again][0] == "pending"  # left for w1's reader's turn
 
 
 def test_an_expired_lease_is_given_back_and_a_live_one_kept(
