@@ -8,9 +8,10 @@ Every change says when it became public (``Change.changed_at``). As known at a m
 - an item removed since is absent too (history keeps only its title).
 
 Only the changes after the moment are read (the index on ``changed_at``): knowing what
-happened up to last month costs a month of history, not all of it. A listing's query runs
-as without knowledge; :func:`relist` then drops the items not yet known, restates those
-revised since, and adds revised ones whose earlier state the listing takes (read by id).
+happened up to last month costs a month of history, not all of it (a moment deep in the
+history costs a scan of it). A listing's query runs as without knowledge; :func:`relist`
+then drops the items not yet known, restates those revised since, and adds revised ones
+whose earlier state the listing takes (read by id).
 """
 
 from __future__ import annotations
@@ -239,7 +240,10 @@ def _column(session: Session, field: str, text: str | None) -> dict[str, Any]:
             if window
             else (None,) * len(_SUFFIXES)
         )
-        return {f"{field}_{suffix}": part for suffix, part in zip(_SUFFIXES, parts, strict=True)}
+        columns = {f"{field}_{suffix}": part for suffix, part in zip(_SUFFIXES, parts, strict=True)}
+        if window and window.tz and field != "ends":  # as WindowColumns sets it, unrecorded
+            columns["tz"] = window.tz
+        return columns
     if field == "status_on":
         return {field: date.fromisoformat(text) if text else None}
     if field == "confirm_lead_days":
