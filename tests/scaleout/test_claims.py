@@ -9,11 +9,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.clock import FixedClock
+from tracker.notifiers.base import Message
 from tracker.outbox import leases
 from tracker.outbox.claims import claim_batch, release
+from tracker.outbox.delivery import deliver_due
 from tracker.outbox.leases import Lease, Tally
 from tracker.outbox.models import Delivery, RunningProcess
+from tracker.settings import DeliverySettings
 
+from ..alerts.helpers import RecordingNotifier
 from .conftest import DELIVERIES, insert_due
 
 LEASE = 120
@@ -134,3 +139,30 @@ def test_a_heartbeat_writes_the_process_row_once_by_name(
         (row,) = session.scalars(select(RunningProcess)).all()
         assert (row.name, row.role, row.sent, row.claimed, row.failed) == ("w1", "worker", 5, 6, 0)
         assert row.seen_at == now + timedelta(seconds=5) and row.started_at == now
+
+
+def test_a_holder_stalled_past_its_lease_sends_nothing_more_of_its_batch(
+    session_factory: sessionmaker[Session], engine: Engine, now: datetime
+) -> None:
+    with engine.begin() as connection:
+        insert_due(connection, 3, now)
+    clock = FixedClock(now)
+    taken_over: list[int] = []
+
+    def stall_while_another_takes_over(_message: Message) -> None:
+        clock.advance(timedelta(seconds=200))  # past the 120 s lease
+        if not taken_over:
+            with engine.begin() as connection:
+                leases.requeue_expired(connection, clock.now())
+            taken_over.extend(claim_batch(session_factory, clock.now(), 10, Lease("w2", LEASE)))
+
+    email = RecordingNotifier()
+    email.before = stall_while_another_takes_over
+    deliver_due(
+        session_factory, {"email": email}, clock, DeliverySettings(), lease=Lease("w1", LEASE)
+    )
+    assert len(taken_over) == 3
+    assert len(email.sent) == 1  # the one in hand at the stall; the others are w2's now
+    held = rows(session_factory)
+    assert sorted(status for status, _, _ in held.values()) == ["sending", "sending", "sent"]
+    assert {holder for status, holder, _ in held.values() if status == "sending"} == {"w2"}

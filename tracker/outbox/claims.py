@@ -278,16 +278,22 @@ def _subscriber_outcome(
             )
 
 
-def release(factory: sessionmaker[Session], untried: Sequence[InHand]) -> None:
-    """Give back claimed deliveries that were not tried: pending again, attempt undone."""
+def release(
+    factory: sessionmaker[Session], untried: Sequence[InHand], holder: str | None = None
+) -> None:
+    """Give back claimed deliveries that were not tried: pending again, attempt undone;
+    only those ``holder`` still holds, when named (a lease run out, they may be
+    another's now)."""
     if not untried:
         return
+    held_by = [Delivery.claimed_by == holder] if holder is not None else []
     with transaction(factory) as session:
         session.execute(
             update(Delivery)
             .where(
                 Delivery.id.in_([held.id for held in untried]),
                 Delivery.status == DeliveryStatus.SENDING.value,
+                *held_by,
             )
             .values(
                 status=DeliveryStatus.PENDING.value,

@@ -134,6 +134,9 @@ def deliver_due(
         for held in group:
             if stop():
                 return
+            if lease.lapsed(clock.now()):  # stalled past its lease: the rest may be another's
+                log.warning("the lease of %s ran out mid-batch: leaving the rest", lease.holder)
+                return
             if (
                 throttle.active
                 and isinstance(held.message, Message)
@@ -172,7 +175,7 @@ def deliver_due(
         finally:
             # Given back: those not answered (a stop came, their transport failed, the
             # notifier had taken them ahead and not sent them yet, or an error ends this).
-            release(factory, [held for held in batch if held.id not in answered])
+            release(factory, [held for held in batch if held.id not in answered], lease.holder)
     return sent
 
 

@@ -58,12 +58,20 @@ class Lease:
         self.renewed_at = now
         return now + timedelta(seconds=self.seconds)
 
+    def lapsed(self, now: datetime) -> bool:
+        """Whether the last renewal is a whole lease ago: the claims may be another's by
+        now (given back, claimed again), so nothing more of them may be sent."""
+        return self.renewed_at is not None and now >= self.renewed_at + timedelta(
+            seconds=self.seconds
+        )
+
     def renew(self, connection: Connection, now: datetime) -> bool:
         """Move the end of every claim this holder has in hand to a lease from ``now``,
         when a quarter of a lease has passed since the last renewal (not committed:
-        the caller commits it with its next outcome); whether it did."""
-        if self.renewed_at is not None and now - self.renewed_at < timedelta(
-            seconds=self.seconds / 4
+        the caller commits it with its next outcome); whether it did. A lease that has
+        lapsed is not renewed: its rows may be another's (see :meth:`lapsed`)."""
+        if self.renewed_at is not None and (
+            now - self.renewed_at < timedelta(seconds=self.seconds / 4) or self.lapsed(now)
         ):
             return False
         connection.execute(
