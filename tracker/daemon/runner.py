@@ -122,6 +122,7 @@ class Daemon:
         self._tally = Tally(daemon_claimant(), self.role, self.clock.now())
         self.worker = self._make_worker(self.load_settings())
         self.worker.recover()
+        self._beat()  # seen as active from the start, not only at the first heartbeat
         if self.role == PLANNER:  # the workers send; nothing to stop but the scheduler
             self._run_scheduler(BackgroundScheduler, ThreadPoolExecutor)
             return
