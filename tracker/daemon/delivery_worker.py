@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker.clock import Clock
 from tracker.daemon import signals, system, wakeups
 from tracker.daemon.sending import close
-from tracker.db import transaction
 from tracker.errors import InvalidInput
 from tracker.notifiers.base import Notifier
 from tracker.outbox import leases
@@ -128,10 +127,7 @@ class DeliveryWorker:
         if self._tally is None:
             return
         try:
-            with transaction(self.sessions) as session:
-                now = self.clock.now()
-                leases.beat(session.connection(), self._tally, now)
-                requeued = leases.requeue_expired(session.connection(), now)
+            requeued = leases.heartbeat(self.sessions, self._tally, self.clock.now())
         except Exception:  # the database away: the next beat tries again
             log.exception("the heartbeat failed")
             return

@@ -297,14 +297,7 @@ class Daemon:
         if self._tally is None:
             return
         try:
-            with transaction(self.sessions) as session:
-                connection, now = session.connection(), self.clock.now()
-                leases.beat(connection, self._tally, now)
-                requeued = (
-                    leases.requeue_expired(connection, now)
-                    if connection.dialect.name == "postgresql"
-                    else 0
-                )
+            requeued = leases.heartbeat(self.sessions, self._tally, self.clock.now())
         except Exception:  # the database away: the next heartbeat tries again
             log.exception("writing the heartbeat failed")
             return

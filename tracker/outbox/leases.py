@@ -25,8 +25,10 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import plan
+from tracker.db import transaction
 from tracker.outbox.models import Delivery, DeliveryStatus, RunningProcess
 
 # The transaction-scoped advisory lock that queues claims (see claims.claim_batch):
@@ -156,3 +158,15 @@ def beat(connection: Connection, tally: Tally, now: datetime) -> None:
         )
     )
     connection.execute(delete(_processes).where(_processes.c.seen_at < now - FORGET_AFTER))
+
+
+def heartbeat(factory: sessionmaker[Session], tally: Tally, now: datetime) -> int:
+    """One heartbeat of a process: its row written and, on PostgreSQL (where workers run
+    side by side), the claims whose lease ran out given back; how many, in one
+    transaction."""
+    with transaction(factory) as session:
+        connection = session.connection()
+        beat(connection, tally, now)
+        if connection.dialect.name != "postgresql":
+            return 0
+        return requeue_expired(connection, now)
