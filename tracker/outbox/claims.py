@@ -95,11 +95,12 @@ def claim_batch(
     send to one recipient at once. The claim is held under ``lease`` (the daemon's own,
     when none is given).
 
-    A look first (one indexed read: all a quiet pass costs), then one statement (an
-    ``UPDATE ... RETURNING``). On PostgreSQL that is preceded by a transaction-scoped
-    advisory lock that queues claims one behind the other (a claim takes a millisecond
-    or two): without it, two claims whose snapshots were taken at the same moment would
-    each not see the other's recipients as in hand."""
+    A look first (one indexed read: all a quiet pass costs); then, in one transaction,
+    the pick of recipients and one ``UPDATE ... RETURNING`` of their due rows. On
+    PostgreSQL the transaction starts with an advisory lock that queues claims one
+    behind the other (a claim of 50 takes a few milliseconds): without it, two claims
+    whose snapshots were taken at the same moment would each not see the other's
+    recipients as in hand."""
     lease = lease or Lease(daemon_claimant())
     seed, elsewhere = aliased(Delivery), aliased(Delivery)
     resting_channels = resting(now)
@@ -125,12 +126,24 @@ def claim_batch(
             return []
     with transaction(factory) as session:
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_KEY})
+            # And no sort for this transaction: statistics that predate a digest run's
+            # rows (analysed a minute later) make a sort of every due row look cheap, the
+            # index's order costing nothing (130 ms against 1 ms, 100,000 due).
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:key), set_config('enable_sort', 'off', true)"),
+                {"key": CLAIM_KEY},
+            )
+        # The recipients picked, then their rows: in one statement (a subquery, or a CTE)
+        # PostgreSQL planned rows not analysed yet as a scan of every due row per pick
+        # (1.7 s for 1,500 due).
+        picked = list(session.scalars(recipients))
+        if not picked:
+            return []
         won = list(
             session.execute(
                 update(Delivery)
                 .where(
-                    Delivery.recipient.in_(recipients.scalar_subquery()),
+                    Delivery.recipient.in_(picked),
                     Delivery.status == DeliveryStatus.PENDING.value,
                     Delivery.next_attempt_at <= now,
                     Delivery.channel.not_in(resting_channels),
