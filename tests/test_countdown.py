@@ -56,6 +56,11 @@ def test_a_window_starting_within_a_month_and_ending_later_names_both_units():
     assert result.human == "in 22 days – 3 months"
 
 
+def test_one_month_at_the_far_end_is_singular():
+    result = countdown(parse("January 2027"), datetime(2026, 12, 2, 12, tzinfo=UTC))
+    assert result.human == "in 30 days – 1 month"
+
+
 def test_a_date_to_be_announced_has_no_days():
     result = countdown(TBA, AS_OF)
     assert (result.days_min, result.days_max, result.days_remaining) == (None, None, None)

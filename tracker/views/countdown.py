@@ -137,7 +137,8 @@ def _distance(window: DateWindow, today: date, *, ahead: bool) -> str:
     if high_days < NEAR_DAYS:
         said = _counted(low_days, high_days, "day", "days")
     elif low == 0:  # under a month to the nearer day: that one in days
-        said = f"{_counted(low_days, low_days, 'day', 'days')} – {high} months"
+        nearer = _counted(low_days, low_days, "day", "days")
+        said = f"{nearer} – {_counted(high, high, 'month', 'months')}"
     elif low < FAR_MONTHS:
         said = _counted(low, high, "month", "months", about=True)
     else:
