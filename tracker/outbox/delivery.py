@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import closing
 from datetime import timedelta
 from typing import cast
 
@@ -37,7 +38,7 @@ _LOOK_BACK = timedelta(days=400)
 
 def outcomes(
     notifier: Notifier | None, channel: str, batch: Iterable[InHand]
-) -> Iterator[tuple[InHand, Outcome]]:
+) -> Generator[tuple[InHand, Outcome], None, None]:
     """Each delivery taken from ``batch`` with its outcome, once the notifier is done with
     it; through the notifier's optional ``deliver_each`` (a batch over one connection)
     when it has one. ``batch`` is taken lazily, so it can end early."""
@@ -204,25 +205,31 @@ def _deliver_group(
     sent = 0
     reached = False  # some message reached the transport: it works
     pauses = transports.pauses(connection, channel, clock.now() - _LOOK_BACK)
-    for held, error in outcomes(notifier, channel, group):
-        now = clock.now()
-        write_outcome(connection, held, error, now, settings, pauses)
-        answered.add(held.id)
-        if lease.renew(connection, now):
-            connection.commit()
-        if error is not None and error.kind == "transport":
-            transports.fault(connection, channel, str(error), now, settings)
-            connection.commit()
-            break
-        if error is not None and error.kind == "interrupted":
-            break
-        sent += error is None
-        tally.sent += error is None
-        tally.failed += error is not None
-        if not reached and isinstance(held.message, Message):
-            reached = True  # resumed, if it was paused, even by a message refused
-            transports.succeeded(connection, channel, now, sent=error is None)
-            connection.commit()
+    with closing(outcomes(notifier, channel, group)) as answers:
+        for held, error in answers:
+            now = clock.now()
+            write_outcome(connection, held, error, now, settings, pauses, lease.holder)
+            answered.add(held.id)
+            if lease.renew(connection, now):
+                connection.commit()
+            if error is not None and error.kind == "transport":
+                transports.fault(connection, channel, str(error), now, settings)
+                connection.commit()
+                break
+            if error is not None and error.kind == "interrupted":
+                break
+            sent += error is None
+            tally.sent += error is None
+            tally.failed += error is not None
+            if not reached and isinstance(held.message, Message):
+                reached = True  # resumed, if it was paused, even by a message refused
+                transports.succeeded(connection, channel, now, sent=error is None)
+                connection.commit()
+            if lease.lapsed(now):
+                # The message the notifier holds next must not go: its row may be
+                # another's by now. Closing the answers cancels it unsent.
+                log.warning("the lease of %s ran out mid-batch: leaving the rest", lease.holder)
+                break
     if sent:
         transports.succeeded(connection, channel, clock.now(), sent=True)
         connection.commit()

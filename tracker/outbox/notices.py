@@ -223,21 +223,6 @@ def record_many(
     return recorded
 
 
-def release_claims(session: Session, *, older_than: datetime | None = None) -> int:
-    """Put ``sending`` rows back to ``pending``: those of a crashed worker (all of them when
-    the caller holds the daemon lock, else those claimed before ``older_than``)."""
-    query = update(Delivery).where(Delivery.status == DeliveryStatus.SENDING.value)
-    if older_than is not None:
-        query = query.where(Delivery.claimed_at < older_than)
-    result = session.execute(
-        query.values(status=DeliveryStatus.PENDING.value).execution_options(
-            synchronize_session=False
-        )
-    )
-    plan.mark(session.connection(), [(plan.Work.DELIVERY.value, "", plan.DUE_NOW)])
-    return int(getattr(result, "rowcount", 0))
-
-
 def retry(session: Session, ids: Sequence[int], *, all_failed: bool, now: datetime) -> int:
     """Requeue failed deliveries (by id, or all); their give-up window starts again."""
     query = update(Delivery).where(Delivery.status == DeliveryStatus.FAILED.value)
