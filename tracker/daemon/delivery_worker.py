@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.clock import Clock
 from tracker.daemon import signals, system, wakeups
-from tracker.daemon.sending import close
+from tracker.daemon.sending import abort, close
 from tracker.errors import InvalidInput
 from tracker.notifiers.base import Notifier
 from tracker.outbox import leases
@@ -141,13 +141,7 @@ class DeliveryWorker:
         """Stop: the exchange in hand is cut off now, nothing more is sent."""
         self.stop_event.set()
         worker = self._worker
-        for notifier in worker.notifiers.values() if worker is not None else ():
-            abort: Callable[[], None] | None = getattr(notifier, "abort", None)
-            if abort is not None:
-                try:
-                    abort()
-                except Exception:
-                    log.exception("stopping notifier %s failed", notifier.name)
+        abort(worker.notifiers.values() if worker is not None else ())
 
     def _on_stop_signal(self, number: signal.Signals) -> None:
         log.info("%s: stopping; the delivery in hand goes back to pending", number.name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from tracker.notifiers.base import Notifier
@@ -51,13 +51,7 @@ class Sender:
         self._wanted.set()
         with self._lock:
             notifiers = list(self._worker.notifiers.values())
-        for notifier in notifiers:
-            abort: Callable[[], None] | None = getattr(notifier, "abort", None)
-            if abort is not None:
-                try:
-                    abort()
-                except Exception:
-                    log.exception("stopping notifier %s failed", notifier.name)
+        abort(notifiers)
 
     def join(self, timeout: float) -> bool:
         """Wait for the thread to end; whether it did."""
@@ -88,6 +82,17 @@ class Sender:
             retired, self._retired = self._retired, []
         for notifiers in retired:
             close(notifiers)
+
+
+def abort(notifiers: Iterable[Notifier]) -> None:
+    """Cut off each notifier's exchange in hand (those that can: an optional ``abort``)."""
+    for notifier in notifiers:
+        cut: Callable[[], None] | None = getattr(notifier, "abort", None)
+        if cut is not None:
+            try:
+                cut()
+            except Exception:
+                log.exception("stopping notifier %s failed", notifier.name)
 
 
 def close(notifiers: Mapping[str, Notifier]) -> None:
