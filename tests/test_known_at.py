@@ -68,8 +68,12 @@ def test_as_known_on_1_august_2021_the_second_plenary_is_scheduled_for_end_of_se
 def test_known_today_the_second_plenary_is_dated_30_september_and_held(seeded):
     ahead = ("--as-of", "2021-08-01", "upcoming", "--kind", "plenary", "--json")
     known_today = listed(run(seeded, "--known-at", "2026-12-03", *ahead))
-    assert window(known_today[PLENARY])[1:] == ("2021-09-30", "2021-09-30", "2021-09-30")
-    assert listed(run(seeded, *ahead))[PLENARY] == known_today[PLENARY]  # the default: now
+    assert window(known_today[PLENARY]) == ("held", "2021-09-30", "2021-09-30", "2021-09-30")
+    # Without --known-at the dates are today's too; a status waits for its day, as
+    # --as-of alone has always had it (test_wording: a status reached later).
+    as_of_alone = listed(run(seeded, *ahead))[PLENARY]
+    assert window(as_of_alone) == ("scheduled", "2021-09-30", "2021-09-30", "2021-09-30")
+    assert {**as_of_alone, "status": "held"} == known_today[PLENARY]
     shown = run(seeded, "--as-of", "2026-12-03", "--known-at", "2026-12-03", "meeting", "show",
                 PLENARY, "--json")  # fmt: skip
     assert shown.returncode == 0, shown.stderr
@@ -313,6 +317,23 @@ def test_a_seeded_item_is_known_from_its_announcement(
     assert created.recorded_at == CURRENT_TIME
     _load(session, tmp_path, SEED.format(announced=announced))  # again: nothing changes
     assert _created(session).changed_at == expected.replace(tzinfo=UTC)
+
+
+def test_a_status_is_the_one_known_at_the_moment_asked_and_waits_for_its_day_without_it(
+    session: Session, tmp_path: Path
+):
+    _load(session, tmp_path, SEED.format(announced="announced = 2021-07-28T00:00:00Z"))
+    flt = queries.Filter(today=AUGUST_1.date(), within=timedelta(days=90))
+
+    def seen(known_at: datetime | None) -> tuple[str, str]:
+        [item] = service.upcoming(session, flt, AUGUST_1, known_at)
+        return item.status, item.when.text
+
+    assert seen(CURRENT_TIME) == ("held", "2021-09-30")  # as known today
+    assert seen(None) == ("scheduled", "2021-09-30")  # --as-of alone: held from its day
+    # As known on 1 August the date was "end of September", and its day not yet come.
+    assert seen(AUGUST_1) == ("scheduled", "end of September 2021")
+    assert seen(datetime(2021, 9, 30, 12, tzinfo=UTC)) == ("held", "2021-09-30")
 
 
 def test_a_seed_announced_after_its_first_change_is_refused(session: Session, tmp_path: Path):

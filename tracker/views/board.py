@@ -19,7 +19,7 @@ Every query is bounded, so the board costs the same with a hundred deadlines or 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -248,6 +248,8 @@ def _timeline_marks(
         revised = known.revised("deadline")
         rows = [row for row in rows if known.known("deadline", row.id) and row.id not in revised]
     marks = [deadline_item(row, as_of, treaty=row.treaty_slug, body=row.body) for row in rows]
+    if known is not None:  # a status as then known (knowledge.Knowledge.reached)
+        marks = [replace(m, status_on=None) if known.reached(m.status_on) else m for m in marks]
     kinds = (only.kind,) if only.kind else ()
     flt = queries.Filter(today=first, within=last - first, treaty=only.treaty, kinds=kinds)
     found = queries.meetings(session, flt)

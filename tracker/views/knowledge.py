@@ -5,7 +5,8 @@ Every change says when it became public (``Change.changed_at``). As known at a m
 - an item whose creation became known later is absent;
 - each field holds the value then believed: the ``old`` value of its first change after
   the moment (undoing, newest first, every later change comes to the same);
-- an item removed since is absent too (history keeps only its title).
+- an item removed since is absent too (history keeps only its title);
+- a status is the one then known, whatever the ``--as-of`` day (:meth:`Knowledge.reached`).
 
 Only the changes after the moment are read (the index on ``changed_at``): knowing what
 happened up to last month costs a month of history, not all of it (a moment deep in the
@@ -85,9 +86,21 @@ class Knowledge:
         }
 
     def restate(self, session: Session, row: RowT) -> RowT:
-        """The row as known at ``at`` (itself when nothing changed since)."""
+        """The row as known at ``at`` (itself when nothing changed since and its status
+        waits for no day)."""
         fields = self.believed.get((_type(row), row.id))
-        return row if not fields else cast(RowT, KnownRow(row, _columns(session, fields)))
+        values = _columns(session, fields) if fields else {}
+        if self.reached(values.get("status_on", row.status_on)):
+            values["status_on"] = None
+        return cast(RowT, KnownRow(row, values)) if values else row
+
+    def reached(self, status_on: date | None) -> bool:
+        """Whether a status reached on ``status_on`` had been reached when known at
+        ``at``. Asked of a moment, the status is the one then known: it no longer waits
+        for its day as ``--as-of`` alone has it wait (lifecycle.state), so as known
+        today a plenary held on 30 September 2021 is ``held`` as of 1 August 2021. The
+        day it was reached is then read as not given (only the lifecycle reads it)."""
+        return status_on is not None and status_on <= self.at.date()
 
     def allows(self, change: Change) -> bool:
         """Whether a change was known at ``at``."""
@@ -195,6 +208,8 @@ def restate_records(
                 columns["treaty_name"] = treaty.name if treaty else None
             held = record._fields
             record = record._replace(**{k: v for k, v in columns.items() if k in held})
+        if "status_on" in record._fields and known.reached(record.status_on):
+            record = record._replace(status_on=None)
         found.append(record)
     return found
 
@@ -281,7 +296,7 @@ def relist(
         if not knowledge.known(type_, row.id):
             continue
         if row.id not in revised:
-            found.append(row)
+            found.append(knowledge.restate(session, row))
         elif keep(known := knowledge.restate(session, row)):
             found.append(known)
     if not adds:
