@@ -10,6 +10,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
+import httpx2 as httpx
 import icalendar
 import pytest
 from click.testing import CliRunner
@@ -203,8 +204,9 @@ class Hrefs(HTMLParser):
         self.found += [v for k, v in attrs if k == "href" and v]
 
 
-def feed_links(client: TestClient) -> set[str]:
-    """Every URL in feed.xml, atom.xml, calendar.ics, the per-treaty feeds and the board."""
+def feed_links(client: TestClient | httpx.Client, base: str = BASE) -> set[str]:
+    """Every URL in feed.xml, atom.xml, calendar.ics, the per-treaty feeds and the board
+    (served at ``base``)."""
     urls: set[str] = set()
     treaties = [t["slug"] for t in client.get("/api/treaties").json()]
     for path in ["/feed.xml", "/atom.xml", *(f"/treaties/{slug}.xml" for slug in treaties)]:
@@ -216,7 +218,7 @@ def feed_links(client: TestClient) -> set[str]:
         urls |= {str(event["URL"]) for event in calendar.walk("VEVENT") if "URL" in event}
     parser = Hrefs()
     parser.feed(client.get("/").text)
-    urls |= {urljoin(BASE, href) for href in parser.found}
+    urls |= {urljoin(base, href) for href in parser.found}
     return urls
 
 
