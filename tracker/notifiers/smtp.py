@@ -8,43 +8,27 @@ refused (535, 530), TLS failing and a refused connection are faults of the trans
 a whole: the outbox pauses the channel. Each message's whole exchange has a deadline
 (``smtp.deadline_seconds``), kept by a watchdog that shuts the socket down when it
 passes, however slowly the server drips bytes; :meth:`SmtpTransport.abort` does the same
-at once when the daemon stops.
+at once when the daemon stops. One message's exchange, pipelined when the server offers
+it, is in :mod:`tracker.notifiers.smtp_exchange`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import smtplib
 import socket
 import ssl
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tracker.notifiers.base import DeliveryError
+from tracker.notifiers.smtp_exchange import Email, Gate, sendmail
 from tracker.notifiers.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from tracker.settings import SmtpSettings
 
-# What smtplib's send_message asks for when an address is not ASCII (RFC 6531).
-_INTERNATIONAL = ("SMTPUTF8", "BODY=8BITMIME")
-# How long a message held before its DATA waits for its predecessor's outcome to be
-# recorded (a write that normally takes a millisecond) before it gives up, unsent.
-HOLD_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class Email:
-    """One email ready to go: its envelope, its Message-ID and its bytes."""
-
-    sender: str
-    recipient: str
-    message_id: str
-    data: bytes
-    international: bool = False
+__all__ = ["Email", "Gate", "SmtpTransport", "classify"]
 
 
 def classify(exc: Exception) -> DeliveryError:
@@ -86,78 +70,6 @@ def classify(exc: Exception) -> DeliveryError:
 
 def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-
-
-class Gate:
-    """Whether a message held before its DATA may go: opened once its predecessor's
-    outcome is recorded, cancelled when the batch ends first (then it is not sent)."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._cancelled = False
-
-    def open(self) -> None:
-        self._event.set()
-
-    def cancel(self) -> None:
-        self._cancelled = True
-        self._event.set()
-
-    def wait(self, timeout: float) -> bool:
-        """True when the message may go; False when cancelled (or not opened in time)."""
-        return self._event.wait(timeout) and not self._cancelled
-
-
-def _sendmail(connection: smtplib.SMTP, email: Email, hold: Gate | None) -> None:
-    """``smtplib.SMTP.sendmail`` for one recipient, the end of its DATA held on ``hold``.
-
-    MAIL, RCPT, DATA and the message's lines go out at once; the line that ends the
-    message (".") waits for the gate. Until that line the server has taken nothing: a
-    message whose gate is cancelled, or whose sender dies while it waits, is never
-    delivered (the connection is dropped under it)."""
-    connection.ehlo_or_helo_if_needed()
-    options = []
-    if connection.does_esmtp:
-        if connection.has_extn("size"):
-            options.append(f"size={len(email.data)}")
-        options.extend(_INTERNATIONAL if email.international else ())
-    code, reply = connection.mail(email.sender, options)
-    if code != 250:
-        _reset_or_close(connection, code)
-        raise smtplib.SMTPSenderRefused(code, reply, email.sender)
-    code, reply = connection.rcpt(email.recipient)
-    if code not in (250, 251):
-        _reset_or_close(connection, code)
-        raise smtplib.SMTPRecipientsRefused({email.recipient: (code, reply)})
-    code, reply = connection.docmd("data")
-    if code != 354:
-        _reset_or_close(connection, code)
-        raise smtplib.SMTPDataError(code, reply)
-    # All of the message but the line that ends it: the server takes nothing before it.
-    body = _quote_periods(email.data)
-    connection.send(body if body.endswith(b"\r\n") else body + b"\r\n")
-    if hold is not None and not hold.wait(HOLD_SECONDS):
-        connection.close()  # dropped before its end, the message is discarded unsent
-        raise DeliveryError("not sent: the batch ended before it", kind="interrupted")
-    connection.send(b".\r\n")
-    code, reply = connection.getreply()
-    if code != 250:
-        _reset_or_close(connection, code)
-        raise smtplib.SMTPDataError(code, reply)
-
-
-def _quote_periods(data: bytes) -> bytes:
-    """A line that starts with "." gets another (RFC 5321 4.5.2), as smtplib's data()."""
-    return re.sub(rb"(?m)^\.", b"..", data)
-
-
-def _reset_or_close(connection: smtplib.SMTP, code: int) -> None:
-    """As sendmail leaves a refused transaction: reset, or closed after a 421."""
-    if code == 421:
-        connection.close()
-        return
-    with contextlib.suppress(smtplib.SMTPServerDisconnected):
-        connection.rset()
 
 
 class SmtpTransport:
@@ -212,7 +124,7 @@ class SmtpTransport:
         """Send ``email``; with a ``hold``, its DATA waits until the gate opens (its MAIL
         and RCPT go out meanwhile), and it is not sent if the gate is cancelled."""
         try:
-            self._attempt(lambda connection: _sendmail(connection, email, hold))
+            self._attempt(lambda connection: sendmail(connection, email, hold))
         finally:
             if self._connection is not None and self._connection.sock is None:
                 self._connection = None  # dropped under a message held and not sent

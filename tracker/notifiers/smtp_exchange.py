@@ -1,0 +1,166 @@
+"""One message's SMTP exchange on an open connection, the line ending its DATA held on a
+:class:`Gate` until its caller says it may go.
+
+When the server advertises PIPELINING (RFC 2920), MAIL, RCPT and DATA go out in one
+write and their replies are read in order: one round trip instead of three. Every
+command sent has its reply read, refused or not, so the connection stays in step for
+the next message of the batch. Until the line that ends the message the server has
+taken nothing: a message whose gate is cancelled is never delivered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import smtplib
+import threading
+from dataclasses import dataclass
+
+from tracker.notifiers.base import DeliveryError
+
+# What smtplib's send_message asks for when an address is not ASCII (RFC 6531).
+_INTERNATIONAL = ("SMTPUTF8", "BODY=8BITMIME")
+# How long a message held before its DATA waits for its predecessor's outcome to be
+# recorded (a write that normally takes a millisecond) before it gives up, unsent.
+HOLD_SECONDS = 30.0
+Reply = tuple[int, bytes]
+
+
+@dataclass(frozen=True)
+class Email:
+    """One email ready to go: its envelope, its Message-ID and its bytes."""
+
+    sender: str
+    recipient: str
+    message_id: str
+    data: bytes
+    international: bool = False
+
+
+class Gate:
+    """Whether a message held before its DATA may go: opened once its predecessor's
+    outcome is recorded, cancelled when the batch ends first (then it is not sent)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._cancelled = False
+
+    def open(self) -> None:
+        self._event.set()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self._event.set()
+
+    def wait(self, timeout: float) -> bool:
+        """True when the message may go; False when cancelled (or not opened in time)."""
+        return self._event.wait(timeout) and not self._cancelled
+
+
+def sendmail(connection: smtplib.SMTP, email: Email, hold: Gate | None) -> None:
+    """``smtplib.SMTP.sendmail`` for one recipient, the end of its DATA held on ``hold``.
+
+    MAIL, RCPT, DATA and the message's lines go out at once; the line that ends the
+    message (".") waits for the gate. Until that line the server has taken nothing: a
+    message whose gate is cancelled, or whose sender dies while it waits, is never
+    delivered (the connection is dropped under it)."""
+    connection.ehlo_or_helo_if_needed()
+    options = []
+    if connection.does_esmtp:
+        if connection.has_extn("size"):
+            options.append(f"size={len(email.data)}")
+        options.extend(_INTERNATIONAL if email.international else ())
+    if connection.has_extn("pipelining"):
+        _envelope_pipelined(connection, email, options)
+    else:
+        _envelope(connection, email, options)
+    # All of the message but the line that ends it: the server takes nothing before it.
+    body = _quote_periods(email.data)
+    connection.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+    if hold is not None and not hold.wait(HOLD_SECONDS):
+        connection.close()  # dropped before its end, the message is discarded unsent
+        raise DeliveryError("not sent: the batch ended before it", kind="interrupted")
+    connection.send(b".\r\n")
+    code, reply = connection.getreply()
+    if code != 250:
+        _reset_or_close(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _envelope(connection: smtplib.SMTP, email: Email, options: list[str]) -> None:
+    """MAIL, RCPT and DATA one at a time, each waiting for its reply, as smtplib does."""
+    code, reply = connection.mail(email.sender, options)
+    if code != 250:
+        _reset_or_close(connection, code)
+        raise smtplib.SMTPSenderRefused(code, reply, email.sender)
+    code, reply = connection.rcpt(email.recipient)
+    if code not in (250, 251):
+        _reset_or_close(connection, code)
+        raise smtplib.SMTPRecipientsRefused({email.recipient: (code, reply)})
+    code, reply = connection.docmd("data")
+    if code != 354:
+        _reset_or_close(connection, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _envelope_pipelined(connection: smtplib.SMTP, email: Email, options: list[str]) -> None:
+    """MAIL, RCPT and DATA in one write (RFC 2920), then their three replies in order."""
+    if email.international:  # as SMTP.mail: refused before anything is sent
+        if not connection.has_extn("smtputf8"):
+            raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
+        connection.command_encoding = "utf-8"
+    commands = (
+        f"mail FROM:{smtplib.quoteaddr(email.sender)}{''.join(' ' + o for o in options)}",
+        f"rcpt TO:{smtplib.quoteaddr(email.recipient)}",
+        "data",
+    )
+    if any("\r" in command or "\n" in command for command in commands):
+        raise ValueError("command and arguments contain prohibited newline characters")
+    connection.send("".join(f"{command}\r\n" for command in commands))
+    replies = _replies(connection, len(commands))
+    refusal = _refusal(email, replies)
+    if refusal is None:
+        return
+    codes = [code for code, _ in replies]
+    if codes[-1] == 354:
+        # A server that took DATA though it refused the transaction: end the empty
+        # message at once (RFC 2920 3.1), and read what it says of it.
+        connection.send(b".\r\n")
+        codes.append(connection.getreply()[0])
+    _reset_or_close(connection, 421 if 421 in codes else codes[0])
+    raise refusal
+
+
+def _replies(connection: smtplib.SMTP, count: int) -> list[Reply]:
+    """Up to ``count`` replies in order; fewer after a 421, which the server closes on."""
+    replies: list[Reply] = []
+    while len(replies) < count and (not replies or replies[-1][0] != 421):
+        replies.append(connection.getreply())
+    return replies
+
+
+def _refusal(email: Email, replies: list[Reply]) -> smtplib.SMTPException | None:
+    """What refused the message, first refusal first, as smtplib would raise it; None if
+    MAIL, RCPT and DATA were all taken. (A 421 ends ``replies`` at a refusal.)"""
+    (mail, reply), *rest = replies
+    if mail != 250:
+        return smtplib.SMTPSenderRefused(mail, reply, email.sender)
+    if rest[0][0] not in (250, 251):
+        return smtplib.SMTPRecipientsRefused({email.recipient: rest[0]})
+    if rest[1][0] != 354:
+        return smtplib.SMTPDataError(*rest[1])
+    return None
+
+
+def _quote_periods(data: bytes) -> bytes:
+    """A line that starts with "." gets another (RFC 5321 4.5.2), as smtplib's data()."""
+    return re.sub(rb"(?m)^\.", b"..", data)
+
+
+def _reset_or_close(connection: smtplib.SMTP, code: int) -> None:
+    """As sendmail leaves a refused transaction: reset, or closed after a 421."""
+    if code == 421:
+        connection.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        connection.rset()
