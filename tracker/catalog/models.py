@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, overload
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from tracker.catalog.sources import Source, citation_table
@@ -207,6 +208,11 @@ class Meeting(AgendaColumns, Base):
     ends = OptionalWindow()
 
 
+# The main dates' fields (a deadline's due, a meeting's start): their texts are indexed.
+# A query names them as the index does (literally: no parameter), or the index is unused.
+DATE_TEXTS = "field IN ('due', 'starts')"
+
+
 class Change(Base):
     """One field of a deadline or meeting changing value: the history behind alerts and feeds.
 
@@ -219,6 +225,20 @@ class Change(Base):
         Index("ix_changes_subject", "subject_type", "subject_id"),
         Index("ix_changes_recorded_at", "recorded_at"),
         Index("ix_changes_changed_at", "changed_at"),
+        # The items created, or whose listed fields changed, after a moment (knowledge).
+        Index("ix_changes_field", "field", "changed_at", "subject_type", "subject_id"),
+        # A main date's earlier texts since a moment, read from the index alone; date
+        # texts are short (PostgreSQL caps an index entry: no notes in it).
+        Index(
+            "ix_changes_date_texts",
+            "field",
+            "changed_at",
+            "subject_type",
+            "subject_id",
+            "old",
+            sqlite_where=sql_text(DATE_TEXTS),
+            postgresql_where=sql_text(DATE_TEXTS),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
