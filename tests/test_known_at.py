@@ -25,7 +25,7 @@ from tracker.catalog import editing, queries, seeding
 from tracker.catalog.models import Change, Deadline
 from tracker.db import make_engine, make_session_factory
 from tracker.errors import InvalidInput
-from tracker.views import knowledge, service
+from tracker.views import knowledge_read, service
 
 from .conftest import CURRENT_TIME
 from .factories import make_deadline, make_meeting
@@ -348,7 +348,7 @@ def test_a_seed_announced_after_its_first_change_is_refused(session: Session, tm
 def test_the_replay_agrees_with_undoing_every_later_change(
     session: Session, monkeypatch: pytest.MonkeyPatch, few: int
 ):
-    monkeypatch.setattr(knowledge, "_FEW_CHANGES", few)  # both ways of reading the history
+    monkeypatch.setattr(knowledge_read, "FEW_CHANGES", few)  # both ways of reading the history
     rng = random.Random(17)
     today = CURRENT_TIME.date()
     start = CURRENT_TIME - timedelta(days=60)

@@ -245,7 +245,7 @@ def _timeline_marks(
         *session.execute(behind.order_by(Deadline.due_earliest.desc()).limit(TIMELINE_MARKS)),
     ]
     if known is not None:  # those revised since: as then known, below
-        revised = known.revised("deadline")
+        revised = known.revised("deadline", [row.id for row in rows])
         rows = [row for row in rows if known.known("deadline", row.id) and row.id not in revised]
     marks = [deadline_item(row, as_of, treaty=row.treaty_slug, body=row.body) for row in rows]
     if known is not None:  # a status as then known (knowledge.Knowledge.reached)
@@ -277,7 +277,9 @@ def _revised_marks(session: Session, known: Knowledge, first: date, last: date) 
     def could_be(window: DateWindow | None) -> bool:
         return window is not None and first <= window.earliest <= last
 
-    return knowledge.relist(session, known, Deadline, [], keep, could_be)
+    return knowledge.relist(
+        session, known, Deadline, [], keep, knowledge.Dates(could_be, first, last)
+    )
 
 
 def board(

@@ -69,7 +69,22 @@ def deadline(flt: Filter) -> Callable[[Deadline], bool]:
     return keep
 
 
-def deadline_due(flt: Filter) -> Callable[[DateWindow | None], bool]:
+def _days(flt: Filter) -> tuple[date, date]:
+    """The first and last day :func:`in_window` takes as a window of one day."""
+    first, last = date.min, date.max
+    if flt.scope is Scope.UPCOMING:
+        first = flt.today - flt.passed_grace
+    elif flt.scope is Scope.PAST:
+        last = flt.today - timedelta(days=1)
+    if flt.within is not None:
+        if flt.scope is Scope.PAST:
+            first = flt.today - flt.within
+        else:
+            last = flt.today + flt.within
+    return first, last
+
+
+def deadline_due(flt: Filter) -> knowledge.Dates:
     """Whether a deadline due then on a window could be listed (its due alone decides)."""
 
     def could_be(window: DateWindow | None) -> bool:
@@ -77,7 +92,7 @@ def deadline_due(flt: Filter) -> Callable[[DateWindow | None], bool]:
             return _undated_taken(flt)
         return in_window(window.earliest, window.latest, flt, LONGEST_WINDOW)
 
-    return could_be
+    return knowledge.Dates(could_be, *_days(flt))
 
 
 def meeting(flt: Filter, *, include_undated: bool = False) -> Callable[[Meeting], bool]:
@@ -96,21 +111,27 @@ def meeting(flt: Filter, *, include_undated: bool = False) -> Callable[[Meeting]
     return keep
 
 
-def meeting_start(flt: Filter) -> Callable[[DateWindow | None], bool]:
+def meeting_start(flt: Filter) -> knowledge.Dates:
     """Whether a meeting starting then on a window could be listed: not if it starts after
     the span (a recurring one then has no occurrence in it either)."""
+    last = date.max
+    if flt.within is not None and flt.scope is not Scope.PAST:
+        last = flt.today + flt.within
 
     def could_be(window: DateWindow | None) -> bool:
         if window is None or flt.within is None or flt.scope is Scope.PAST:
             return True
         return window.earliest <= flt.today + flt.within
 
-    return could_be
+    return knowledge.Dates(could_be, last=last)
 
 
-def to_be_announced(window: DateWindow | None) -> bool:
-    """Whether an item dated then on ``window`` could be listed as to be announced."""
+def _undated_window(window: DateWindow | None) -> bool:
     return window is None
+
+
+# Whether an item dated then on a window could be listed as to be announced (on no day).
+to_be_announced = knowledge.Dates(_undated_window, first=date.max, last=date.min)
 
 
 def undated(kinds_treaty: Filter) -> Callable[[Deadline | Meeting], bool]:

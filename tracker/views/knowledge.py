@@ -8,11 +8,12 @@ Every change says when it became public (``Change.changed_at``). As known at a m
 - an item removed since is absent too (history keeps only its title);
 - a status is the one then known, whatever the ``--as-of`` day (:meth:`Knowledge.reached`).
 
-Only the changes after the moment are read (the index on ``changed_at``): knowing what
-happened up to last month costs a month of history, not all of it (a moment deep in the
-history costs a scan of it). A listing's query runs as without knowledge; :func:`relist`
-then drops the items not yet known, restates those revised since, and adds revised ones
-whose earlier state the listing takes (read by id).
+A listing's query runs as without knowledge; :func:`relist` then drops the items not yet
+known, restates those revised since, and adds revised ones whose earlier state the listing
+takes. What it reads is what it could show, not the history since the moment
+(:mod:`tracker.views.knowledge_read`): the first changes since of its rows, and of the
+items whose main date then may be in its span (:class:`Dates`) or whose other listed
+fields changed since. A listing that gives no span reads every item revised since.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import String, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import dates
@@ -32,6 +33,7 @@ from tracker.catalog import queries
 from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.catalog.treaties import Treaty
 from tracker.errors import InvalidInput, NotFound
+from tracker.views import knowledge_read
 
 RowT = TypeVar("RowT", Deadline, Meeting)
 Key = tuple[str, int]  # (subject type, id)
@@ -47,7 +49,7 @@ _SHOWN_ONLY = frozenset(
 # text cannot be read back (a delegation), so it stays as it is now.
 _NOT_COLUMNS = frozenset({"created", "removed", "delegations"})
 _PRIMARY = {"deadline": "due", "meeting": "starts"}
-_IDS_PER_QUERY = 500
+_IDS_PER_QUERY = knowledge_read.IDS_PER_QUERY
 
 
 @lru_cache(maxsize=65536)
@@ -66,29 +68,110 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
+class Dates:
+    """Which main dates then believed (a deadline's due, a meeting's start; None: to be
+    announced) a listing could take: ``test`` decides, and a day it takes lies from
+    ``first`` to ``last`` (the span asked of the index of date texts)."""
+
+    test: Callable[[dates.DateWindow | None], bool]
+    first: date = date.min
+    last: date = date.max
+
+    def __call__(self, window: dates.DateWindow | None) -> bool:
+        return self.test(window)
+
+
 class Knowledge:
     """What was known at ``at``: the items not yet known, and for each item revised
-    since, the text of each revised field as then believed."""
+    since, the text of each revised field as then believed (read for the items asked
+    about: a listing's rows and those it may add, not the whole history since)."""
 
-    at: datetime
-    unknown: frozenset[Key]
-    believed: Mapping[Key, Mapping[str, str | None]]
+    def __init__(self, session: Session, at: datetime) -> None:
+        self.at = at
+        self._session = session
+        self._unknown: set[Key] = set()
+        self._believed: dict[Key, dict[str, str | None]] = {}
+        self._read: set[Key] = set()
+        self._everything = False
 
     def known(self, type_: str, id_: int) -> bool:
-        return (type_, id_) not in self.unknown
+        """Whether the item's creation was known at ``at``."""
+        self.read(type_, (id_,))
+        return (type_, id_) not in self._unknown
 
-    def revised(self, type_: str) -> dict[int, Mapping[str, str | None]]:
-        """The items of a type known at ``at`` and revised since, by id."""
-        return {
-            key[1]: fields
-            for key, fields in self.believed.items()
-            if key[0] == type_ and key not in self.unknown
-        }
+    def believed(self, type_: str, id_: int) -> Mapping[str, str | None]:
+        """The texts then believed of an item's fields revised since (none: as now)."""
+        self.read(type_, (id_,))
+        return self._believed.get((type_, id_), {})
+
+    def revised(self, type_: str, ids: Iterable[int]) -> set[int]:
+        """Those of ``ids`` revised since ``at``."""
+        ids = list(ids)
+        self.read(type_, ids)
+        return {id_ for id_ in ids if self._believed.get((type_, id_))}
+
+    def read(self, type_: str, ids: Iterable[int]) -> None:
+        """Read what was believed of these items (once each; by id, in a few queries)."""
+        if self._everything:
+            return
+        wanted = [i for i in dict.fromkeys(ids) if (type_, i) not in self._read]
+        for id_, field, old in knowledge_read.first_changes_of(
+            self._session, self.at, type_, wanted
+        ):
+            if field == "created":
+                self._unknown.add((type_, id_))
+            elif field not in _NOT_COLUMNS:
+                self._believed.setdefault((type_, id_), {})[field] = old
+        self._read.update((type_, id_) for id_ in wanted)
+
+    def may_add(
+        self, type_: str, could_be: Callable[[dates.DateWindow | None], bool] | None
+    ) -> list[int]:
+        """The items of a type known at ``at`` that a listing may take though its query
+        (as now) left them out: revised since in a field it lists, their main date then
+        (if revised) one ``could_be`` takes. Given :class:`Dates`, only the items whose
+        main date then may be in its span are read; else every item revised since."""
+        if isinstance(could_be, Dates):
+            ids = self._may_be_dated(type_, could_be)
+        else:
+            self._read_everything()
+            ids = {id_ for kind, id_ in self._believed if kind == type_}
+        chosen = sorted(ids)
+        self.read(type_, chosen)
+        believed = self._believed
+        return [
+            i
+            for i in chosen
+            if self.known(type_, i) and _may(believed.get((type_, i), {}), type_, could_be)
+        ]
+
+    def _may_be_dated(self, type_: str, could_be: Dates) -> set[int]:
+        primary, session, at = _PRIMARY[type_], self._session, self.at
+        skipped = _SHOWN_ONLY | _NOT_COLUMNS | {primary}
+        found = knowledge_read.fields_after(session, at, type_, skipped)
+        span = (could_be.first, could_be.last)
+        for id_, old in knowledge_read.dates_after(session, at, type_, primary, *span):
+            if id_ not in found and _could(could_be, old):
+                found.add(id_)
+        return found
+
+    def _read_everything(self) -> None:
+        if self._everything:
+            return
+        believed: dict[Key, dict[str, str | None]] = {}
+        for type_, id_, field, old, *_ in knowledge_read.first_changes_after(
+            self._session, self.at
+        ):
+            if field == "created":
+                self._unknown.add((type_, id_))
+            elif field not in _NOT_COLUMNS:
+                believed.setdefault((type_, id_), {})[field] = old
+        self._believed, self._everything = believed, True
 
     def restate(self, session: Session, row: RowT) -> RowT:
         """The row as known at ``at`` (itself when nothing changed since and its status
         waits for no day)."""
-        fields = self.believed.get((_type(row), row.id))
+        fields = self.believed(_type(row), row.id)
         values = _columns(session, fields) if fields else {}
         if self.reached(values.get("status_on", row.status_on)):
             values["status_on"] = None
@@ -119,60 +202,18 @@ def moment(text: str | None, timezone: str, name: str = "--known-at") -> datetim
 
 
 def load(session: Session, at: datetime | None) -> Knowledge | None:
-    """What was known at ``at`` (None: everything recorded, as now); read once per
-    session and moment (a command's listings share it)."""
+    """What was known at ``at`` (None: everything recorded, as now); one per session and
+    moment (a command's listings share it and what it read)."""
     if at is None:
         return None
     held = session.info.get(_HELD)
     if held is not None and held.at == at:
         return cast(Knowledge, held)
-    session.info[_HELD] = found = _read(session, at)
+    session.info[_HELD] = found = Knowledge(session, at)
     return found
 
 
 _HELD = "tracker.views.knowledge"
-
-
-def _read(session: Session, at: datetime) -> Knowledge:
-    unknown: set[Key] = set()
-    believed: dict[Key, dict[str, str | None]] = {}
-    for type_, id_, field, old, *_ in _first_changes_after(session, at):
-        if field == "created":
-            unknown.add((type_, id_))
-        elif field not in _NOT_COLUMNS:
-            believed.setdefault((type_, id_), {})[field] = old
-    return Knowledge(at, frozenset(unknown), believed)
-
-
-def _first_changes_after(session: Session, at: datetime) -> Iterable[Sequence[Any]]:
-    """For each item and field changed after ``at``, its first change since: ``(subject
-    type, subject id, field, old, ...)``. A few changes since (the usual case: a recent
-    moment) are read newest first along the index on ``changed_at``; many (a moment deep
-    in the history) are reduced by the database, one row per item and field: PostgreSQL's
-    DISTINCT ON, SQLite's bare column beside MIN (``old`` of the row holding the MIN)."""
-    columns = (Change.subject_type, Change.subject_id, Change.field)
-    later = select(*columns, Change.old).where(Change.changed_at > at)
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import distinct_on
-
-        first = (*columns, Change.changed_at, Change.id)
-        return session.execute(later.ext(distinct_on(*columns)).order_by(*first))
-    if dialect == "sqlite":
-        count = session.scalar(select(func.count()).where(Change.changed_at > at)) or 0
-        if count > _FEW_CHANGES:
-            earliest = func.min(Change.changed_at, type_=String())
-            return session.execute(later.add_columns(earliest).group_by(*columns))
-    newest_first = later.order_by(Change.changed_at.desc(), Change.id.desc())
-    found: dict[tuple[str, int, str], Sequence[Any]] = {}
-    for row in session.execute(newest_first):  # the earliest is written last
-        found[(row[0], row[1], row[2])] = row
-    return found.values()
-
-
-# Up to this many changes since a moment are read one by one (an index range, no sort);
-# more are grouped by SQLite (a scan of the table in item order, cheaper than the range).
-_FEW_CHANGES = 100_000
 
 
 def as_known(session: Session, known: Knowledge | None, row: RowT) -> RowT:
@@ -195,11 +236,11 @@ def restate_records(
     None is added: the feeds' calendars hold the items they read, restated."""
     if known is None:
         return list(records)
+    records = [record for record in records if known.known(type_, record.id)]
+    known.read(type_, [record.id for record in records])
     found = []
     for record in records:
-        if not known.known(type_, record.id):
-            continue
-        fields = known.believed.get((type_, record.id))
+        fields = known.believed(type_, record.id)
         if fields:
             columns = _columns(session, fields)
             if "treaty" in columns:
@@ -283,25 +324,25 @@ def relist(
     those revised since restated and kept if ``keep`` (the listing's condition, in
     Python) holds, and the revised ones the query left out added where ``keep`` holds.
     ``could_be`` (given the item's main date then: a deadline's due, a meeting's start)
-    says whether the listing could take it: revised items it rules out are not read.
-    Without ``adds`` (rows asked for by id), none is added."""
+    says whether the listing could take it: revised items it rules out are not read
+    (as :class:`Dates`, nor looked for). Without ``adds`` (rows asked for by id), none
+    is added."""
     if knowledge is None:
         return list(rows)
     type_ = model.__name__.lower()
-    revised = knowledge.revised(type_)
+    rows = list(rows)
+    seen = {row.id for row in rows}
+    knowledge.read(type_, seen)
+    rows = [row for row in rows if knowledge.known(type_, row.id)]
+    revised = knowledge.revised(type_, [row.id for row in rows])
     found: list[RowT] = []
-    seen: set[int] = set()
     for row in rows:
-        seen.add(row.id)
-        if not knowledge.known(type_, row.id):
-            continue
-        if row.id not in revised:
-            found.append(knowledge.restate(session, row))
-        elif keep(known := knowledge.restate(session, row)):
+        known = knowledge.restate(session, row)
+        if row.id not in revised or keep(known):
             found.append(known)
     if not adds:
         return found
-    wanted = [i for i, fields in revised.items() if i not in seen and _may(fields, type_, could_be)]
+    wanted = [i for i in knowledge.may_add(type_, could_be) if i not in seen]
     for row in _by_id(session, model, wanted):
         if keep(known := knowledge.restate(session, row)):
             found.append(known)
@@ -320,7 +361,12 @@ def _may(
     primary = _PRIMARY[type_]
     if could_be is None or primary not in fields:
         return True
-    text = fields[primary]
+    return _could(could_be, fields[primary])
+
+
+def _could(could_be: Callable[[dates.DateWindow | None], bool], text: str | None) -> bool:
+    """Whether a main date's text then (None: none recorded) may be one ``could_be``
+    takes (a text no longer readable may)."""
     try:
         return could_be(_window(text) if text else None)
     except (InvalidInput, ValueError):

@@ -191,7 +191,7 @@ def of_item(
         queries.deadline(session, slug) if type_ == "deadline" else queries.meeting(session, slug)
     )
     known = knowledge.load(session, known_at)
-    believed = known.believed.get((type_, item.id), {}) if known is not None else {}
+    believed = known.believed(type_, item.id) if known is not None else {}
     fields = DATE_FIELDS[type_]
     current = {
         field: believed[field] if field in believed else _text(history.current(item, field))
