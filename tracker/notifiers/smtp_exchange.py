@@ -74,13 +74,19 @@ def sendmail(connection: smtplib.SMTP, email: Email, hold: Gate | None) -> None:
         _envelope_pipelined(connection, email, options)
     else:
         _envelope(connection, email, options)
-    # All of the message but the line that ends it: the server takes nothing before it.
     body = _quote_periods(email.data)
-    connection.send(body if body.endswith(b"\r\n") else body + b"\r\n")
-    if hold is not None and not hold.wait(HOLD_SECONDS):
-        connection.close()  # dropped before its end, the message is discarded unsent
-        raise DeliveryError("not sent: the batch ended before it", kind="interrupted")
-    connection.send(b".\r\n")
+    body += b"" if body.endswith(b"\r\n") else b"\r\n"
+    if hold is None or hold.wait(0):
+        # The gate is open already (the predecessor's outcome is recorded by the time
+        # the server took the envelope): the message and its end go out in one write.
+        connection.send(body + b".\r\n")
+    else:
+        # All of the message but the line that ends it: the server takes nothing before it.
+        connection.send(body)
+        if not hold.wait(HOLD_SECONDS):
+            connection.close()  # dropped before its end, the message is discarded unsent
+            raise DeliveryError("not sent: the batch ended before it", kind="interrupted")
+        connection.send(b".\r\n")
     code, reply = connection.getreply()
     if code != 250:
         _reset_or_close(connection, code)
