@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tracker import dates, text
 from tracker.catalog import editing, history
-from tracker.catalog.models import Deadline, Meeting
+from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.catalog.seed_records import DelegationRecord, HistoryRecord
 from tracker.catalog.sources import Source
 from tracker.errors import InvalidInput
@@ -72,10 +72,11 @@ def replay(
     sources: Callable[[list[str]], list[Source]],
     announced: tuple[datetime | None, Source | None] = (None, None),
 ) -> None:
-    """Apply recorded history in order; it must end at the record's current values. All of
-    it, and the item's creation, is the past: kept as history, never news. The creation
-    became known when the item was ``announced`` (a time and its source), else at its
-    first recorded change, else when it is loaded."""
+    """Apply recorded history in order to a new ``item``; it must end at the record's
+    current values. All of it, and the item's creation, is the past: kept as history, never
+    news. The creation became known when the item was ``announced`` (a time and its
+    source), else at its first recorded change, else when it is loaded."""
+    made = [pending_creation(session, item)]  # its history so far, held here: read without a flush
     ordered = sorted(entries, key=lambda e: e.at)
     if ordered and announced[0] is not None and announced[0] > ordered[0].at:
         raise InvalidInput(
@@ -83,7 +84,7 @@ def replay(
             f"({ordered[0].at.isoformat()})"
         )
     if announced[0] is not None or ordered:
-        announce(session, item, announced[0] or ordered[0].at, announced[1])
+        dated(made[0], announced[0] or ordered[0].at, announced[1])
     last_status = next((e for e in reversed(ordered) if e.field == "status"), None)
     for entry in ordered:
         if entry.field not in HISTORY_FIELDS:
@@ -108,6 +109,7 @@ def replay(
             raise InvalidInput(f"history entry for {entry.field!r} changes nothing")
         for change in changes:
             change.changed_at = entry.at
+        made += changes
     mismatch = history.apply_changes(session, item, current, now=now, origin="seed")
     if mismatch:
         change = mismatch[0]
@@ -115,8 +117,20 @@ def replay(
             f"history of {change.field!r} ends at {change.old!r}, "
             f"not at the current value {change.new!r}"
         )
-    for change in history.history(session, item):
+    for change in made:
         change.news = False
+
+
+def pending_creation(session: Session, item: Deadline | Meeting) -> Change:
+    """A new item's ``created`` change, still pending: it is recorded once the item is
+    flushed (for its id), and nothing has flushed since."""
+    kind = history.subject_type(item)
+    return next(
+        row
+        for row in session.new
+        if isinstance(row, Change)
+        and (row.subject_type, row.subject_id, row.field) == (kind, item.id, "created")
+    )
 
 
 def announce(
@@ -124,8 +138,13 @@ def announce(
 ) -> bool:
     """Date the item's creation (its ``created`` change) by when it became public, citing
     ``source``; whether that changed anything (a seed loaded again changes nothing)."""
-    created = next((c for c in history.history(session, item) if c.field == "created"), None)
-    if created is None or created.origin != "seed":  # made otherwise: known when it was made
+    made = next((c for c in history.history(session, item) if c.field == "created"), None)
+    return made is not None and dated(made, at, source)
+
+
+def dated(created: Change, at: datetime, source: Source | None) -> bool:
+    """Date a ``created`` change made by a seed; whether that changed anything."""
+    if created.origin != "seed":  # made otherwise: known when it was made
         return False
     if (created.changed_at, created.source) == (at, source or created.source):
         return False

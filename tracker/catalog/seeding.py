@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import dates, text
-from tracker.catalog import editing, forecast_seeds, queries, seed_base
+from tracker.catalog import editing, forecast_seeds, seed_base
 from tracker.catalog import treaty_editing as treaties
 from tracker.catalog.history import subject_type
 from tracker.catalog.models import Claim, Deadline, Meeting
@@ -37,6 +37,7 @@ from tracker.catalog.seed_records import (
     read_records,
     seed_files,
 )
+from tracker.catalog.seed_rows import SeedRows
 from tracker.catalog.sources import Source, SourceGrade
 from tracker.catalog.treaties import ParticipationEvent, ParticipationEventKind, Treaty
 from tracker.errors import InvalidInput, NotFound
@@ -90,7 +91,6 @@ def load(
     for done, (where, section, record) in enumerate(records, start=1):
         try:
             getattr(loader, section)(record)
-            session.flush()
         except (InvalidInput, NotFound) as exc:
             raise InvalidInput(f"{where}: {exc}") from None
         if progress:
@@ -123,16 +123,16 @@ class _Loader:
     def __init__(self, session: Session, now: datetime, upstream: Upstream) -> None:
         self.session, self.now, self.upstream = session, now, upstream
         self.report = SeedReport()
+        self.rows = SeedRows(session)
 
     def _sources(self, keys: list[str]) -> list[Source]:
-        found = {s.key: s for s in self.session.scalars(select(Source).where(Source.key.in_(keys)))}
-        missing = [key for key in keys if key not in found]
-        if missing:
-            raise InvalidInput(f"sources: unknown source {missing[0]!r}")
-        return [found[key] for key in keys]
+        return self.rows.sources(keys)
 
     def _cite(self, item: Cited, keys: list[str]) -> None:
-        item.sources[:] = self._sources(keys)
+        sources = self._sources(keys)
+        # A new item's sources, read (and found empty) without flushing what is pending.
+        with self.session.no_autoflush:
+            item.sources[:] = sources
 
     def source(self, record: SourceRecord) -> None:
         values: dict[str, Any] = record.model_dump(exclude={"key"}) | {
@@ -143,11 +143,11 @@ class _Loader:
             "grade": text.choice(record.grade, SourceGrade, "grade"),
             "caveat": text.title(record.caveat, "caveat") if record.caveat else None,
         }
-        source = self.session.scalar(select(Source).where(Source.key == record.key))
+        source = self.rows.source(record.key)
         current = None if source is None else {k: getattr(source, k) for k in values}
         wanted = self.upstream.merge("source", record.key, values, current).values
         if source is None:
-            self.session.add(Source(key=record.key, **values))
+            self.rows.add_source(Source(key=record.key, **values))
             self.report.count("sources", created=True)
         elif wanted:
             for name, value in wanted.items():
@@ -178,6 +178,7 @@ class _Loader:
         keys = wanted.pop("sources", None)
         if treaty is None:
             treaty = treaties.add_treaty(self.session, values, now=self.now, slug=record.slug)
+            self.session.flush()  # the items naming it look it up without flushing
             self.report.count("treaties", created=True)
         elif wanted or keys is not None:
             treaties.edit_treaty(self.session, record.slug, wanted, now=self.now)
@@ -186,7 +187,7 @@ class _Loader:
             self._cite(treaty, record.sources)
 
     def participation(self, record: ParticipationRecord) -> None:
-        treaty = queries.treaty(self.session, record.treaty)
+        treaty = self.rows.treaty(record.treaty)
         event_kind = text.choice(record.event, ParticipationEventKind, "participation event")
         text.title(record.state, "state")
         self._sources(record.sources)
@@ -254,22 +255,26 @@ class _Loader:
     ) -> None:
         self._sources(record.sources)
         seed = fields.values() | {"treaty": record.treaty, "sources": sorted(record.sources)}
-        found = cast(
-            "Deadline | Meeting | None",
-            self.session.scalar(select(model).where(model.slug == record.slug)),
-        )
+        # Without flushing the records before: no record of these seeds is pending under
+        # this slug (slugs are unique in them), and treaties are flushed when made.
+        with self.session.no_autoflush:
+            found = cast(
+                "Deadline | Meeting | None",
+                self.session.scalar(select(model).where(model.slug == record.slug)),
+            )
         item: Deadline | Meeting
         kind = f"{section}s"
         if found is None:
             self.upstream.merge(section, record.slug, seed, None)
-            item = editing.add(
-                self.session,
-                initial(fields, record.history),
-                now=self.now,
-                slug=record.slug,
-                treaty=record.treaty,
-                origin="seed",
-            )
+            with self.session.no_autoflush:  # the new item's history flushes it (its id)
+                item = editing.add(
+                    self.session,
+                    initial(fields, record.history),
+                    now=self.now,
+                    slug=record.slug,
+                    treaty=record.treaty,
+                    origin="seed",
+                )
             replay(
                 self.session,
                 item,

@@ -1,0 +1,48 @@
+"""The rows a seed load looks up record after record: its sources by key, its treaties by
+slug. Sources are read once, at the start; a treaty once, when first named.
+
+A query flushes the session first (autoflush), so a query per record flushed every record's
+writes one by one; kept here, the writes of many records go in one flush.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.catalog import queries
+from tracker.catalog.sources import Source
+from tracker.catalog.treaties import Treaty
+from tracker.errors import InvalidInput
+
+
+class SeedRows:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._sources = {source.key: source for source in session.scalars(select(Source))}
+        self._treaties: dict[str, Treaty] = {}
+
+    def source(self, key: str) -> Source | None:
+        return self._sources.get(key)
+
+    def add_source(self, source: Source) -> None:
+        self.session.add(source)
+        self._sources[source.key] = source
+
+    def sources(self, keys: list[str]) -> list[Source]:
+        """The sources of ``keys``, in order, each with its id (a new one is flushed).
+        Raises InvalidInput naming the first unknown key."""
+        missing = [key for key in keys if key not in self._sources]
+        if missing:
+            raise InvalidInput(f"sources: unknown source {missing[0]!r}")
+        found = [self._sources[key] for key in keys]
+        if any(source.id is None for source in found):
+            self.session.flush()
+        return found
+
+    def treaty(self, slug: str) -> Treaty:
+        """The treaty ``slug``; raises NotFound (naming the closest) when there is none."""
+        found = self._treaties.get(slug)
+        if found is None:
+            found = self._treaties[slug] = queries.treaty(self.session, slug)
+        return found
