@@ -115,13 +115,14 @@ def outcomes(port: int, emails: list[Email]) -> list[DeliveryError | None]:
 def test_pipelined_messages_arrive_byte_identical_to_those_sent_a_command_at_a_time(
     relay: Callable[..., tuple[Relay, int]],
 ) -> None:
-    emails = [email(n) for n in range(3)]
+    emails = [email(0), email(1, data=b".first\r\n.\r\n\r\n..\r\n"), email(2)]
     pipelined, port = relay()
     assert outcomes(port, emails) == [None] * 3
     one_by_one, port = relay(pipelining=False)
     assert outcomes(port, emails) == [None] * 3
     assert pipelined.contents == one_by_one.contents
     assert pipelined.contents[0].endswith(b"\r\n.hidden\r\n.\r\n..two\r\nend\r\n")
+    assert pipelined.contents[1] == b".first\r\n.\r\n\r\n..\r\n"
     assert pipelined.envelopes == one_by_one.envelopes
     assert pipelined.mail_options == one_by_one.mail_options
     assert pipelined.greeted == one_by_one.greeted == 1

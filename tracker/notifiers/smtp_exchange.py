@@ -11,7 +11,7 @@ taken nothing: a message whose gate is cancelled is never delivered.
 from __future__ import annotations
 
 import contextlib
-import re
+import functools
 import smtplib
 import threading
 from dataclasses import dataclass
@@ -24,6 +24,8 @@ _INTERNATIONAL = ("SMTPUTF8", "BODY=8BITMIME")
 # recorded (a write that normally takes a millisecond) before it gives up, unsent.
 HOLD_SECONDS = 30.0
 Reply = tuple[int, bytes]
+# The batch's one sender, parsed once rather than once a message (tens of µs each).
+_quoted_sender = functools.lru_cache(maxsize=8)(smtplib.quoteaddr)
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def _envelope_pipelined(connection: smtplib.SMTP, email: Email, options: list[st
             raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
         connection.command_encoding = "utf-8"
     commands = (
-        f"mail FROM:{smtplib.quoteaddr(email.sender)}{''.join(' ' + o for o in options)}",
+        f"mail FROM:{_quoted_sender(email.sender)}{''.join(' ' + o for o in options)}",
         f"rcpt TO:{smtplib.quoteaddr(email.recipient)}",
         "data",
     )
@@ -159,8 +161,11 @@ def _refusal(email: Email, replies: list[Reply]) -> smtplib.SMTPException | None
 
 
 def _quote_periods(data: bytes) -> bytes:
-    """A line that starts with "." gets another (RFC 5321 4.5.2), as smtplib's data()."""
-    return re.sub(rb"(?m)^\.", b"..", data)
+    """A line that starts with "." gets another (RFC 5321 4.5.2), as smtplib's data()
+    does with ``re.sub(rb"(?m)^\\.", ...)``: a regular expression tries every byte, ten
+    times the time of a replace on a digest's 8 kB."""
+    quoted = data.replace(b"\n.", b"\n..")
+    return b"." + quoted if quoted.startswith(b".") else quoted
 
 
 def _reset_or_close(connection: smtplib.SMTP, code: int) -> None:
