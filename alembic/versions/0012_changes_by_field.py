@@ -1,5 +1,6 @@
 """changes by field: the items created, or whose listed fields changed, after a moment;
-and the main dates' earlier texts, read from an index alone (knowledge at a moment)
+and the main dates' earlier texts, read from indexes alone: as days by text, the others
+by moment (knowledge at a moment)
 
 Revision ID: 0012
 Revises: 0011
@@ -18,6 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _DATE_TEXTS = "field IN ('due', 'starts')"
+_NOT_A_DAY = "(old IS NULL OR old NOT LIKE '____-__-__')"
 
 
 def upgrade() -> None:
@@ -27,14 +29,22 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_changes_date_texts",
-            ["field", "changed_at", "subject_type", "subject_id", "old"],
+            ["field", "old", "changed_at", "subject_type", "subject_id"],
             unique=False,
             sqlite_where=sa.text(_DATE_TEXTS),
             postgresql_where=sa.text(_DATE_TEXTS),
+        )
+        batch_op.create_index(
+            "ix_changes_other_date_texts",
+            ["field", "changed_at", "subject_type", "subject_id", "old"],
+            unique=False,
+            sqlite_where=sa.text(f"{_DATE_TEXTS} AND {_NOT_A_DAY}"),
+            postgresql_where=sa.text(f"{_DATE_TEXTS} AND {_NOT_A_DAY}"),
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.drop_index("ix_changes_other_date_texts")
         batch_op.drop_index("ix_changes_date_texts")
         batch_op.drop_index("ix_changes_field")

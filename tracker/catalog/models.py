@@ -208,9 +208,11 @@ class Meeting(AgendaColumns, Base):
     ends = OptionalWindow()
 
 
-# The main dates' fields (a deadline's due, a meeting's start): their texts are indexed.
-# A query names them as the index does (literally: no parameter), or the index is unused.
+# The main dates' fields (a deadline's due, a meeting's start): their earlier texts are
+# indexed, as days (``2027-03-02``) by text and the others by moment. A query names them
+# as the indexes do (literally: no parameter), or the indexes are not used.
 DATE_TEXTS = "field IN ('due', 'starts')"
+NOT_A_DAY = "(old IS NULL OR old NOT LIKE '____-__-__')"
 
 
 class Change(Base):
@@ -227,17 +229,28 @@ class Change(Base):
         Index("ix_changes_changed_at", "changed_at"),
         # The items created, or whose listed fields changed, after a moment (knowledge).
         Index("ix_changes_field", "field", "changed_at", "subject_type", "subject_id"),
-        # A main date's earlier texts since a moment, read from the index alone; date
-        # texts are short (PostgreSQL caps an index entry: no notes in it).
+        # A main date's earlier texts, read from the index alone: those that may be a day
+        # of a listing's span, and the others (a month, TBA) since a moment. Date texts
+        # are short (PostgreSQL caps an index entry: no notes in these).
         Index(
             "ix_changes_date_texts",
+            "field",
+            "old",
+            "changed_at",
+            "subject_type",
+            "subject_id",
+            sqlite_where=sql_text(DATE_TEXTS),
+            postgresql_where=sql_text(DATE_TEXTS),
+        ),
+        Index(
+            "ix_changes_other_date_texts",
             "field",
             "changed_at",
             "subject_type",
             "subject_id",
             "old",
-            sqlite_where=sql_text(DATE_TEXTS),
-            postgresql_where=sql_text(DATE_TEXTS),
+            sqlite_where=sql_text(f"{DATE_TEXTS} AND {NOT_A_DAY}"),
+            postgresql_where=sql_text(f"{DATE_TEXTS} AND {NOT_A_DAY}"),
         ),
     )
 

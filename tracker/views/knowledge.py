@@ -92,6 +92,8 @@ class Knowledge:
         self._unknown: set[Key] = set()
         self._believed: dict[Key, dict[str, str | None]] = {}
         self._read: set[Key] = set()
+        self._other_dates: dict[str, list[tuple[int, str | None]]] = {}
+        self._fields_after: dict[str, set[int]] = {}
         self._everything = False
 
     def known(self, type_: str, id_: int) -> bool:
@@ -146,13 +148,21 @@ class Knowledge:
         ]
 
     def _may_be_dated(self, type_: str, could_be: Dates) -> set[int]:
+        """The items revised since in a listed field other than the main date, and those
+        whose main date had a text since that ``could_be`` takes."""
         primary, session, at = _PRIMARY[type_], self._session, self.at
         skipped = _SHOWN_ONLY | _NOT_COLUMNS | {primary}
-        found = knowledge_read.fields_after(session, at, type_, skipped)
-        span = (could_be.first, could_be.last)
-        for id_, old in knowledge_read.dates_after(session, at, type_, primary, *span):
-            if id_ not in found and _could(could_be, old):
-                found.add(id_)
+        if type_ not in self._fields_after:
+            self._fields_after[type_] = knowledge_read.fields_after(session, at, type_, skipped)
+        found = set(self._fields_after[type_])
+        texts = self._other_dates.get(type_)
+        if texts is None:  # one read for a command's listings (undated, upcoming)
+            texts = knowledge_read.other_dates_after(session, at, type_, primary)
+            self._other_dates[type_] = texts
+        if could_be.first <= could_be.last:
+            span = (could_be.first, could_be.last)
+            texts = texts + knowledge_read.days_after(session, at, type_, primary, *span)
+        found.update(id_ for id_, old in texts if id_ not in found and _could(could_be, old))
         return found
 
     def _read_everything(self) -> None:

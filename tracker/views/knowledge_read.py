@@ -14,10 +14,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, func, or_, select, text
+from sqlalchemy import String, func, select, text
 from sqlalchemy.orm import Session
 
-from tracker.catalog.models import DATE_TEXTS, Change
+from tracker.catalog.models import DATE_TEXTS, NOT_A_DAY, Change
 
 Key = tuple[str, int]  # (subject type, id)
 IDS_PER_QUERY = 500
@@ -26,21 +26,33 @@ IDS_PER_QUERY = 500
 FEW_CHANGES = 100_000
 
 
-def dates_after(
+def days_after(
     session: Session, at: datetime, type_: str, field: str, first: date, last: date
 ) -> list[tuple[int, str | None]]:
-    """``(id, old)`` of the changes of a main date after ``at`` whose earlier text may be
-    a day from ``first`` to ``last``: a day (``2027-03-02``) within them, or any other text
-    (a month, a range, a time, TBA), which the caller reads. Compared as text: a day's
-    ISO text orders as its day."""
-    day = Change.old.like("____-__-__")
-    in_span = (Change.old >= first.isoformat()) & (Change.old <= last.isoformat())
+    """``(id, old)`` of the changes of a main date after ``at`` whose earlier text is a
+    day from ``first`` to ``last`` (compared as text: a day's ISO text orders as its day;
+    a range along the index of date texts)."""
     query = select(Change.subject_id, Change.old).where(
         Change.field == field,
         text(DATE_TEXTS),  # as the partial index says it: the index is used
+        Change.old >= first.isoformat(),
+        Change.old <= last.isoformat(),
         Change.changed_at > at,
         Change.subject_type == type_,
-        or_(Change.old.is_(None), ~day, in_span),
+    )
+    return [(id_, old) for id_, old in session.execute(query)]
+
+
+def other_dates_after(
+    session: Session, at: datetime, type_: str, field: str
+) -> list[tuple[int, str | None]]:
+    """``(id, old)`` of the changes of a main date after ``at`` whose earlier text is no
+    day: a month, a range, a time, TBA, none (few: a range of their own index)."""
+    query = select(Change.subject_id, Change.old).where(
+        Change.field == field,
+        text(f"{DATE_TEXTS} AND {NOT_A_DAY}"),  # as the partial index says it
+        Change.changed_at > at,
+        Change.subject_type == type_,
     )
     return [(id_, old) for id_, old in session.execute(query)]
 
