@@ -62,10 +62,11 @@ class Gate:
 def sendmail(connection: smtplib.SMTP, email: Email, hold: Gate | None) -> None:
     """``smtplib.SMTP.sendmail`` for one recipient, the end of its DATA held on ``hold``.
 
-    MAIL, RCPT, DATA and the message's lines go out at once; the line that ends the
-    message (".") waits for the gate. Until that line the server has taken nothing: a
-    message whose gate is cancelled, or whose sender dies while it waits, is never
-    delivered (the connection is dropped under it)."""
+    MAIL, RCPT and DATA (in one write when the server offers PIPELINING), then the
+    message's lines go out at once; the line that ends the message (".") waits for the
+    gate, and goes with the lines when the gate is open by then. Until that line the
+    server has taken nothing: a message whose gate is cancelled, or whose sender dies
+    while it waits, is never delivered (the connection is dropped under it)."""
     connection.ehlo_or_helo_if_needed()
     options = []
     if connection.does_esmtp:
