@@ -1,4 +1,5 @@
-"""Fetching a published calendar over HTTP: conditionally, within a size and a time.
+"""Fetching over HTTP (a published calendar, a query's results): conditionally, within a
+size and a time.
 
 A calendar is fetched with the ``ETag`` and ``Last-Modified`` it last came with, so an
 unchanged one costs a 304 and no body. The whole exchange (connecting, the headers, every
@@ -26,6 +27,7 @@ TIMEOUT_SECONDS = 30.0
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
 USER_AGENT = "tracker-calendar-poller/1"
+CALENDARS = "text/calendar, */*"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
@@ -54,9 +56,12 @@ def fetch(
     last_modified: str | None = None,
     max_bytes: int = MAX_BYTES,
     timeout: float = TIMEOUT_SECONDS,
+    accept: str = CALENDARS,
+    user_agent: str = USER_AGENT,
 ) -> Fetched:
     """GET ``url`` (following up to :data:`MAX_REDIRECTS` redirects) within ``timeout``
     seconds in all; :class:`FetchError` for anything but a 200 or 304 within the limits."""
+    headers = {"User-Agent": user_agent, "Accept": accept}
     deadline = time.monotonic() + timeout
     for _ in range(MAX_REDIRECTS + 1):
         try:
@@ -64,7 +69,7 @@ def fetch(
         except ValueError as exc:  # a port that is no number, a host idna refuses
             raise FetchError(f"not a valid URL: {url[:200]} ({exc})") from None
         try:
-            status, location, fetched = exchange.get(etag, last_modified, max_bytes)
+            status, location, fetched = exchange.get(headers, etag, last_modified, max_bytes)
         finally:
             exchange.close()
         if location is None:
@@ -97,10 +102,10 @@ class _Exchange:
         self.expired = threading.Event()
 
     def get(
-        self, etag: str | None, last_modified: str | None, max_bytes: int
+        self, sent: dict[str, str], etag: str | None, last_modified: str | None, max_bytes: int
     ) -> tuple[int, str | None, Fetched | None]:
         """(status, a redirect's Location, else what was fetched)."""
-        headers = {"User-Agent": USER_AGENT, "Accept": "text/calendar, */*"}
+        headers = dict(sent)
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:

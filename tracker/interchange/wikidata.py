@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import json
 import re
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from tracker.errors import InvalidInput
+from tracker.interchange import fetch as http_fetch
 
 QUERY_FILE = Path(__file__).with_name("wikidata_parties.rq")
 ENTITY_PREFIX = "http://www.wikidata.org/entity/"
 # A treaty's state lists come to a few hundred kilobytes; past these something is wrong.
 MAX_BYTES = 10 * 1024 * 1024
-WAIT_SECONDS = 20.0  # for the connection, and for each read
-WHOLE_SECONDS = 60.0  # for the whole response, however slowly it drips
+TIMEOUT_SECONDS = 60.0  # for the whole exchange, however slowly it drips
 USER_AGENT = "tracker (arms control treaty tracker; participation import)"
 ACCEPT = "application/sparql-results+json"
 
@@ -96,39 +93,19 @@ def item_id(value: str) -> str:
     return qid
 
 
-def fetch(
-    url: str,
-    *,
-    max_bytes: int = MAX_BYTES,
-    wait_seconds: float = WAIT_SECONDS,
-    whole_seconds: float = WHOLE_SECONDS,
-) -> bytes:
-    """The body at ``url`` (http or https), refused past ``max_bytes``, or when the server
-    is silent for ``wait_seconds`` or still sending after ``whole_seconds`` (checked as each
-    chunk arrives, so a dripping server is given up on within one more wait)."""
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        raise InvalidInput(f"{url[:80]!r} is not an http(s) URL")
-    request = urllib.request.Request(url, headers={"Accept": ACCEPT, "User-Agent": USER_AGENT})
-    # Monotonic time bounds the read; the clock of record plays no part in it.
-    give_up = time.monotonic() + whole_seconds
-    chunks: list[bytes] = []
-    size = 0
+def fetch(url: str, *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT_SECONDS) -> bytes:
+    """The body at ``url`` (http or https): the calendar poller's fetch, with its bounds
+    (one deadline for the whole exchange, redirects and body included; a size limit known
+    from the headers or the bytes read), asking for SPARQL results."""
     try:
-        with urllib.request.urlopen(request, timeout=wait_seconds) as response:
-            while chunk := response.read1(64 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise InvalidInput(f"{url[:80]}: larger than {max_bytes} bytes")
-                if time.monotonic() > give_up:
-                    raise InvalidInput(f"{url[:80]}: not received within {whole_seconds:g} s")
-                chunks.append(chunk)
-    except urllib.error.HTTPError as exc:
-        raise InvalidInput(f"{url[:80]}: HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise InvalidInput(f"{url[:80]}: {exc.reason}") from None
-    except (TimeoutError, OSError) as exc:
-        raise InvalidInput(f"{url[:80]}: {exc or 'timed out'}") from None
-    return b"".join(chunks)
+        got = http_fetch.fetch(
+            url, max_bytes=max_bytes, timeout=timeout, accept=ACCEPT, user_agent=USER_AGENT
+        )
+    except http_fetch.FetchError as exc:
+        raise InvalidInput(f"{url[:80]}: {exc}") from None
+    if got.data is None:  # a 304 to a request that sent no validators
+        raise InvalidInput(f"{url[:80]}: HTTP 304 without a body")
+    return got.data
 
 
 def load(*, path: str | None, url: str | None, qid: str | None, endpoint: str) -> Results:
