@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from tracker import text
 from tracker.catalog import forecasting
 from tracker.catalog.forecasts import Forecast, Resolution
-from tracker.catalog.history import subject_type
 from tracker.catalog.seed_base import Upstream
 from tracker.catalog.seed_records import ForecastRecord
 from tracker.catalog.source_editing import find as find_source
@@ -75,14 +74,7 @@ def load(
         }
     wanted = upstream.merge("forecast", record.identity, seed, current).values
     if found is None:
-        found = Forecast(
-            subject_type=subject_type(item),
-            subject_id=item.id,
-            subject_slug=item.slug,
-            source=source,
-            made_at=made_at,
-            recorded_at=now,
-        )
+        found = forecasting.new_forecast(item, source, made_at, now)
         session.add(found)
     elif not wanted:
         return None

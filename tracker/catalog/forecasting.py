@@ -196,19 +196,27 @@ def add(
         raise InvalidInput(f"--made {made_at.date().isoformat()} is after now")
     if same_day(session, item, source, made_at) is not None:
         raise InvalidInput(f"{by}'s forecast on {slug} made that day is already recorded")
-    forecast = Forecast(
+    forecast = new_forecast(item, source, made_at, now)
+    forecast.note = checked_note
+    set_outcomes(forecast, parsed)
+    session.add(forecast)
+    session.flush()
+    return forecast
+
+
+def new_forecast(
+    item: Deadline | Meeting, source: Source, made_at: datetime, now: datetime
+) -> Forecast:
+    """A forecast on ``item`` by ``source`` made at ``made_at``, recorded ``now``; its
+    outcomes and note are the caller's to set."""
+    return Forecast(
         subject_type=subject_type(item),
         subject_id=item.id,
         subject_slug=item.slug,
         source=source,
         made_at=made_at,
         recorded_at=now,
-        note=checked_note,
     )
-    set_outcomes(forecast, parsed)
-    session.add(forecast)
-    session.flush()
-    return forecast
 
 
 def same_day(
