@@ -70,7 +70,9 @@ def deadline(flt: Filter) -> Callable[[Deadline], bool]:
 
 
 def _days(flt: Filter) -> tuple[date, date]:
-    """The first and last day :func:`in_window` takes as a window of one day."""
+    """The first and last day :func:`in_window` takes as a window of one day (a meeting
+    starting on one ends on or after it: the last holds for its start, and the first
+    for its start when it has no end)."""
     first, last = date.min, date.max
     if flt.scope is Scope.UPCOMING:
         first = flt.today - flt.passed_grace
@@ -114,16 +116,13 @@ def meeting(flt: Filter, *, include_undated: bool = False) -> Callable[[Meeting]
 def meeting_start(flt: Filter) -> knowledge.Dates:
     """Whether a meeting starting then on a window could be listed: not if it starts after
     the span (a recurring one then has no occurrence in it either)."""
-    last = date.max
-    if flt.within is not None and flt.scope is not Scope.PAST:
-        last = flt.today + flt.within
 
     def could_be(window: DateWindow | None) -> bool:
         if window is None or flt.within is None or flt.scope is Scope.PAST:
             return True
         return window.earliest <= flt.today + flt.within
 
-    return knowledge.Dates(could_be, last=last)
+    return knowledge.Dates(could_be, *_days(flt), reaching=True)
 
 
 def _undated_window(window: DateWindow | None) -> bool:

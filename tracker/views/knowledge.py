@@ -76,6 +76,9 @@ class Dates:
     test: Callable[[dates.DateWindow | None], bool]
     first: date = date.min
     last: date = date.max
+    # A meeting's start: one starting before ``first`` may last into the span (those that
+    # now end on or after ``first``, or recur, are read too).
+    reaching: bool = False
 
     def __call__(self, window: dates.DateWindow | None) -> bool:
         return self.test(window)
@@ -159,9 +162,13 @@ class Knowledge:
         if texts is None:  # one read for a command's listings (undated, upcoming)
             texts = knowledge_read.other_dates_after(session, at, type_, primary)
             self._other_dates[type_] = texts
-        if could_be.first <= could_be.last:
-            span = (could_be.first, could_be.last)
-            texts = texts + knowledge_read.days_after(session, at, type_, primary, *span)
+        first, last = could_be.first, could_be.last
+        if could_be.reaching and first > date.min:
+            early = knowledge_read.days_after(session, at, type_, primary, date.min, first)
+            reaching = knowledge_read.meetings_reaching(session, first)
+            texts = texts + [(i, old) for i, old in early if i in reaching]
+        if first <= last:
+            texts = texts + knowledge_read.days_after(session, at, type_, primary, first, last)
         found.update(id_ for id_, old in texts if id_ not in found and _could(could_be, old))
         return found
 

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, func, select, text
+from sqlalchemy import String, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from tracker.catalog.models import DATE_TEXTS, NOT_A_DAY, Change
+from tracker.catalog.models import DATE_TEXTS, NOT_A_DAY, Change, Meeting
 
 Key = tuple[str, int]  # (subject type, id)
 IDS_PER_QUERY = 500
@@ -41,6 +41,14 @@ def days_after(
         Change.subject_type == type_,
     )
     return [(id_, old) for id_, old in session.execute(query)]
+
+
+def meetings_reaching(session: Session, day: date) -> set[int]:
+    """The meetings that now end on or after ``day``, or recur."""
+    query = select(Meeting.id).where(
+        or_(Meeting.recurrence.is_not(None), Meeting.ends_latest >= day)
+    )
+    return set(session.scalars(query))
 
 
 def other_dates_after(
