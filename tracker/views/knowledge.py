@@ -18,11 +18,8 @@ fields changed since. A listing that gives no span reads every item revised sinc
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import select
@@ -34,6 +31,8 @@ from tracker.catalog.models import Change, Deadline, Meeting
 from tracker.catalog.treaties import Treaty
 from tracker.errors import InvalidInput, NotFound
 from tracker.views import knowledge_read
+from tracker.views.knowledge_read import Dates as Dates  # a listing says its span with it
+from tracker.views.knowledge_read import could, window_of
 
 RowT = TypeVar("RowT", Deadline, Meeting)
 Key = tuple[str, int]  # (subject type, id)
@@ -52,38 +51,6 @@ _PRIMARY = {"deadline": "due", "meeting": "starts"}
 _IDS_PER_QUERY = knowledge_read.IDS_PER_QUERY
 
 
-@lru_cache(maxsize=65536)
-def _window(text: str) -> dates.DateWindow | None:
-    """A date's recorded text as its window; None for a date to be announced. A day
-    (``2027-03-02``, most dates) is read directly: the grammar takes ten times longer."""
-    if _DAY.fullmatch(text):
-        day = date.fromisoformat(text)
-        return dates.DateWindow(text, day, day, dates.Precision.DAY)
-    if text.strip().upper() == dates.TBA.text.upper():
-        return None
-    return dates.parse(text)
-
-
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-@dataclass(frozen=True)
-class Dates:
-    """Which main dates then believed (a deadline's due, a meeting's start; None: to be
-    announced) a listing could take: ``test`` decides, and a day it takes lies from
-    ``first`` to ``last`` (the span asked of the index of date texts)."""
-
-    test: Callable[[dates.DateWindow | None], bool]
-    first: date = date.min
-    last: date = date.max
-    # A meeting's start: one starting before ``first`` may last into the span (those that
-    # now end on or after ``first``, or recur, are read too).
-    reaching: bool = False
-
-    def __call__(self, window: dates.DateWindow | None) -> bool:
-        return self.test(window)
-
-
 class Knowledge:
     """What was known at ``at``: the items not yet known, and for each item revised
     since, the text of each revised field as then believed (read for the items asked
@@ -95,8 +62,7 @@ class Knowledge:
         self._unknown: set[Key] = set()
         self._believed: dict[Key, dict[str, str | None]] = {}
         self._read: set[Key] = set()
-        self._other_dates: dict[str, list[tuple[int, str | None]]] = {}
-        self._fields_after: dict[str, set[int]] = {}
+        self._search = knowledge_read.Search(session, at)
         self._everything = False
 
     def known(self, type_: str, id_: int) -> bool:
@@ -137,7 +103,8 @@ class Knowledge:
         (if revised) one ``could_be`` takes. Given :class:`Dates`, only the items whose
         main date then may be in its span are read; else every item revised since."""
         if isinstance(could_be, Dates):
-            ids = self._may_be_dated(type_, could_be)
+            skipped = _SHOWN_ONLY | _NOT_COLUMNS | {_PRIMARY[type_]}
+            ids = self._search.dated(type_, _PRIMARY[type_], could_be, skipped)
         else:
             self._read_everything()
             ids = {id_ for kind, id_ in self._believed if kind == type_}
@@ -149,28 +116,6 @@ class Knowledge:
             for i in chosen
             if self.known(type_, i) and _may(believed.get((type_, i), {}), type_, could_be)
         ]
-
-    def _may_be_dated(self, type_: str, could_be: Dates) -> set[int]:
-        """The items revised since in a listed field other than the main date, and those
-        whose main date had a text since that ``could_be`` takes."""
-        primary, session, at = _PRIMARY[type_], self._session, self.at
-        skipped = _SHOWN_ONLY | _NOT_COLUMNS | {primary}
-        if type_ not in self._fields_after:
-            self._fields_after[type_] = knowledge_read.fields_after(session, at, type_, skipped)
-        found = set(self._fields_after[type_])
-        texts = self._other_dates.get(type_)
-        if texts is None:  # one read for a command's listings (undated, upcoming)
-            texts = knowledge_read.other_dates_after(session, at, type_, primary)
-            self._other_dates[type_] = texts
-        first, last = could_be.first, could_be.last
-        if could_be.reaching and first > date.min:
-            early = knowledge_read.days_after(session, at, type_, primary, date.min, first)
-            reaching = knowledge_read.meetings_reaching(session, first)
-            texts = texts + [(i, old) for i, old in early if i in reaching]
-        if first <= last:
-            texts = texts + knowledge_read.days_after(session, at, type_, primary, first, last)
-        found.update(id_ for id_, old in texts if id_ not in found and _could(could_be, old))
-        return found
 
     def _read_everything(self) -> None:
         if self._everything:
@@ -307,7 +252,7 @@ def _columns(session: Session, fields: Mapping[str, str | None]) -> dict[str, An
 
 def _column(session: Session, field: str, text: str | None) -> dict[str, Any]:
     if field in _WINDOWS:
-        window = _window(text) if text else None
+        window = window_of(text) if text else None
         parts = (
             (window.text, window.earliest, window.latest, window.precision.value, window.at)
             if window
@@ -378,16 +323,7 @@ def _may(
     primary = _PRIMARY[type_]
     if could_be is None or primary not in fields:
         return True
-    return _could(could_be, fields[primary])
-
-
-def _could(could_be: Callable[[dates.DateWindow | None], bool], text: str | None) -> bool:
-    """Whether a main date's text then (None: none recorded) may be one ``could_be``
-    takes (a text no longer readable may)."""
-    try:
-        return could_be(_window(text) if text else None)
-    except (InvalidInput, ValueError):
-        return True
+    return could(could_be, fields[primary])
 
 
 def _by_id(session: Session, model: type[RowT], ids: Sequence[int]) -> list[RowT]:

@@ -1,29 +1,108 @@
-"""The history read for :mod:`tracker.views.knowledge`: which items became known after a
-moment, which a listing may take as then known, and the first change after it of each
-field of some items.
+"""The history read for :mod:`tracker.views.knowledge`: the first change after a moment of
+each field of some items (a ``created`` one: the item was not yet known), and the items a
+listing may take as then known though its query (as now) left them out.
 
-A listing reads what it could show, not the history since the moment: the items created
-since (the index on ``field, changed_at``), the items whose main date then believed could
-be in the listing's span (the date texts' index covers them), those whose other listed
-fields changed since (rare), and then the exact first changes of these items alone, by id.
+A listing reads what it could show, not the history since the moment: the items whose
+main date then could be in its span (:class:`Dates`; two partial indexes of date texts:
+the days by text, the other texts by moment), those whose other listed fields changed
+since (rare; the index on ``field, changed_at``), and then the first changes of these
+items and of its own rows alone, by id. A listing without a span reads every change
+since (:func:`first_changes_after`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import String, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from tracker import dates
 from tracker.catalog.models import DATE_TEXTS, NOT_A_DAY, Change, Meeting
+from tracker.errors import InvalidInput
 
 Key = tuple[str, int]  # (subject type, id)
 IDS_PER_QUERY = 500
 # Up to this many changes since a moment are read one by one (an index range, no sort);
 # more are grouped by SQLite (a scan of the table in item order, cheaper than the range).
 FEW_CHANGES = 100_000
+
+
+@dataclass(frozen=True)
+class Dates:
+    """Which main dates then believed (a deadline's due, a meeting's start; None: to be
+    announced) a listing could take: ``test`` decides, and a day it takes lies from
+    ``first`` to ``last`` (the span asked of the index of date texts)."""
+
+    test: Callable[[dates.DateWindow | None], bool]
+    first: date = date.min
+    last: date = date.max
+    # A meeting's start: one starting before ``first`` may last into the span (those that
+    # now end on or after ``first``, or recur, are read too).
+    reaching: bool = False
+
+    def __call__(self, window: dates.DateWindow | None) -> bool:
+        return self.test(window)
+
+
+@lru_cache(maxsize=65536)
+def window_of(text: str) -> dates.DateWindow | None:
+    """A date's recorded text as its window; None for a date to be announced. A day
+    (``2027-03-02``, most dates) is read directly: the grammar takes ten times longer."""
+    if _DAY.fullmatch(text):
+        day = date.fromisoformat(text)
+        return dates.DateWindow(text, day, day, dates.Precision.DAY)
+    if text.strip().upper() == dates.TBA.text.upper():
+        return None
+    return dates.parse(text)
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def could(could_be: Callable[[dates.DateWindow | None], bool], text: str | None) -> bool:
+    """Whether a main date's text then (None: none recorded) may be one ``could_be``
+    takes (a text no longer readable may)."""
+    try:
+        return could_be(window_of(text) if text else None)
+    except (InvalidInput, ValueError):
+        return True
+
+
+class Search:
+    """The items a command's listings may add as known at ``at``, by their spans; what
+    every listing reads alike (the texts that are no day, the fields changed) is read once."""
+
+    def __init__(self, session: Session, at: datetime) -> None:
+        self._session, self._at = session, at
+        self._other_dates: dict[str, list[tuple[int, str | None]]] = {}
+        self._fields_after: dict[str, set[int]] = {}
+
+    def dated(self, type_: str, primary: str, could_be: Dates, skipped: Iterable[str]) -> set[int]:
+        """The items revised since in a field other than ``skipped``, and those whose main
+        date (``primary``) had a text since that ``could_be`` takes."""
+        session, at = self._session, self._at
+        if type_ not in self._fields_after:
+            self._fields_after[type_] = fields_after(session, at, type_, skipped)
+        found = set(self._fields_after[type_])
+        if type_ not in self._other_dates:
+            self._other_dates[type_] = other_dates_after(session, at, type_, primary)
+        texts = self._other_dates[type_]
+        first, last = could_be.first, could_be.last
+        if could_be.reaching and first > date.min:
+            early = days_after(session, at, type_, primary, date.min, first)
+            reaching = meetings_reaching(session, first)
+            texts = texts + [(i, old) for i, old in early if i in reaching]
+        if first <= last:
+            texts = texts + days_after(session, at, type_, primary, first, last)
+        taken = {old: could(could_be, old) for old in {old for _, old in texts}}
+        found.update(id_ for id_, old in texts if taken[old])
+        return found
 
 
 def days_after(
