@@ -123,12 +123,21 @@ def daemons() -> Iterator[list[subprocess.Popen[bytes]]]:
             process.wait(10)
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home whose database the real `tracker init` made, once per test module."""
-    home = tmp_path_factory.mktemp("seeded")
+@pytest.fixture(scope="session")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home whose database the real `tracker init` made, once a session (an init costs
+    more than most tests); never changed: `seeded` copies it."""
+    home = tmp_path_factory.mktemp("initialised")
     result = tracker(home, "init")
     assert result.returncode == 0, result.stderr
+    return home
+
+
+@pytest.fixture(scope="module")
+def seeded(initialised: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home whose database the real `tracker init` made, a copy per test module."""
+    home = tmp_path_factory.mktemp("seeded")
+    shutil.copytree(initialised / "var", home / "var")
     return home
 
 
