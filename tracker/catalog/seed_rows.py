@@ -1,5 +1,6 @@
-"""The rows a seed load looks up record after record: its sources by key, its treaties by
-slug. Sources are read once, at the start; a treaty once, when first named.
+"""The rows a seed load looks up record after record: its sources by key, its deadlines
+and meetings by slug (each read once, at the start), its treaties by slug (each read once,
+when first named).
 
 A query flushes the session first (autoflush), so a query per record flushed every record's
 writes one by one; kept here, the writes of many records go in one flush.
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.catalog import queries
+from tracker.catalog.models import Deadline, Meeting
 from tracker.catalog.sources import Source
 from tracker.catalog.treaties import Treaty
 from tracker.errors import InvalidInput
@@ -21,6 +23,9 @@ class SeedRows:
         self.session = session
         self._sources = {source.key: source for source in session.scalars(select(Source))}
         self._treaties: dict[str, Treaty] = {}
+        items: list[Deadline | Meeting] = [*session.scalars(select(Deadline))]
+        items += session.scalars(select(Meeting))
+        self._items = {(item.__tablename__, item.slug): item for item in items}
 
     def source(self, key: str) -> Source | None:
         return self._sources.get(key)
@@ -39,6 +44,10 @@ class SeedRows:
         if any(source.id is None for source in found):
             self.session.flush()
         return found
+
+    def item(self, model: type[Deadline] | type[Meeting], slug: str) -> Deadline | Meeting | None:
+        """The deadline or meeting ``slug`` as it was before the load (none: it is new)."""
+        return self._items.get((model.__tablename__, slug))
 
     def treaty(self, slug: str) -> Treaty:
         """The treaty ``slug``; raises NotFound (naming the closest) when there is none."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -255,18 +255,14 @@ class _Loader:
     ) -> None:
         self._sources(record.sources)
         seed = fields.values() | {"treaty": record.treaty, "sources": sorted(record.sources)}
-        # Without flushing the records before: no record of these seeds is pending under
-        # this slug (slugs are unique in them), and treaties are flushed when made.
-        with self.session.no_autoflush:
-            found = cast(
-                "Deadline | Meeting | None",
-                self.session.scalar(select(model).where(model.slug == record.slug)),
-            )
+        found = self.rows.item(model, record.slug)  # slugs are unique in the seeds
         item: Deadline | Meeting
         kind = f"{section}s"
         if found is None:
             self.upstream.merge(section, record.slug, seed, None)
-            with self.session.no_autoflush:  # the new item's history flushes it (its id)
+            # Not flushed by its lookups (its history flushes it, for its id): no item of
+            # these seeds is pending under its slug, and a treaty is flushed when made.
+            with self.session.no_autoflush:
                 item = editing.add(
                     self.session,
                     initial(fields, record.history),
