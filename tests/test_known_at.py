@@ -242,6 +242,20 @@ def test_listings_take_revised_items_by_the_date_then_believed(session: Session)
     assert sorted(now) == ["moved-in", "renamed"] and now["renamed"].title == "Renamed since"
 
 
+@pytest.mark.parametrize(
+    ("then", "within"), [("2027-XX-XX", 60), ("2026-12-XX", 20)], ids=["year", "month"]
+)
+def test_a_date_shaped_as_a_day_with_unspecified_digits_is_read_as_its_span(
+    session: Session, then: str, within: int
+):
+    make_deadline(session, "Unspecified", due=then, slug="unspecified")
+    _edit(session, "unspecified", CURRENT_TIME + timedelta(days=5), due="2028-01-01")
+    session.flush()
+    flt = queries.Filter(today=CURRENT_TIME.date(), within=timedelta(days=within))
+    [item] = service.upcoming(session, flt, CURRENT_TIME, CURRENT_TIME)
+    assert (item.slug, item.when.text) == ("unspecified", then)
+
+
 def test_an_item_created_later_is_absent_and_a_kind_then_held_is_listed(session: Session):
     make_meeting(session, "Talks", starts="2026-12-20", slug="talks", kind="consultation")
     fields = editing.MeetingFields.parse(kind="plenary")
@@ -347,6 +361,8 @@ def test_a_seed_announced_after_its_first_change_is_refused(session: Session, tm
 # listing's window (60 days from 22 November 2026).
 OTHER_DATES = (
     "TBA",
+    "2026-12-XX",  # shaped as a day, but a month (EDTF unspecified digits)
+    "2027-XX-XX",
     "December 2026",
     "2027-01",
     "end of January 2027",

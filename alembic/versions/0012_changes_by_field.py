@@ -19,7 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _DATE_TEXTS = "field IN ('due', 'starts')"
-_NOT_A_DAY = "(old IS NULL OR old NOT LIKE '____-__-__')"
+_NOT_A_DAY = "(old IS NULL OR old NOT LIKE '____-__-__' OR old LIKE '%X%' OR old LIKE '%x%')"
 
 
 def upgrade() -> None:

@@ -210,9 +210,10 @@ class Meeting(AgendaColumns, Base):
 
 # The main dates' fields (a deadline's due, a meeting's start): their earlier texts are
 # indexed, as days (``2027-03-02``) by text and the others by moment. A query names them
-# as the indexes do (literally: no parameter), or the indexes are not used.
+# as the indexes do (literally: no parameter), or the indexes are not used. A text shaped
+# as a day with unspecified digits (EDTF ``2026-12-XX``, a month) is not a day.
 DATE_TEXTS = "field IN ('due', 'starts')"
-NOT_A_DAY = "(old IS NULL OR old NOT LIKE '____-__-__')"
+NOT_A_DAY = "(old IS NULL OR old NOT LIKE '____-__-__' OR old LIKE '%X%' OR old LIKE '%x%')"
 
 
 class Change(Base):

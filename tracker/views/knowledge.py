@@ -48,7 +48,6 @@ _SHOWN_ONLY = frozenset(
 # text cannot be read back (a delegation), so it stays as it is now.
 _NOT_COLUMNS = frozenset({"created", "removed", "delegations"})
 _PRIMARY = {"deadline": "due", "meeting": "starts"}
-_IDS_PER_QUERY = knowledge_read.IDS_PER_QUERY
 
 
 class Knowledge:
@@ -198,8 +197,9 @@ def restate_records(
     None is added: the feeds' calendars hold the items they read, restated."""
     if known is None:
         return list(records)
+    records = list(records)
+    known.read(type_, [record.id for record in records])  # all at once: known() reads one
     records = [record for record in records if known.known(type_, record.id)]
-    known.read(type_, [record.id for record in records])
     found = []
     for record in records:
         fields = known.believed(type_, record.id)
@@ -328,8 +328,8 @@ def _may(
 
 def _by_id(session: Session, model: type[RowT], ids: Sequence[int]) -> list[RowT]:
     found: list[RowT] = []
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        chosen = ids[start : start + _IDS_PER_QUERY]
+    for start in range(0, len(ids), knowledge_read.IDS_PER_QUERY):
+        chosen = ids[start : start + knowledge_read.IDS_PER_QUERY]
         query = select(model).options(queries.line_loading(model)).where(model.id.in_(chosen))
         found += session.scalars(query)
     return found

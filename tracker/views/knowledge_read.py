@@ -26,7 +26,6 @@ from tracker import dates
 from tracker.catalog.models import DATE_TEXTS, NOT_A_DAY, Change, Meeting
 from tracker.errors import InvalidInput
 
-Key = tuple[str, int]  # (subject type, id)
 IDS_PER_QUERY = 500
 # Up to this many changes since a moment are read one by one (an index range, no sort);
 # more are grouped by SQLite (a scan of the table in item order, cheaper than the range).
