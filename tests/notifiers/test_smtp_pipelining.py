@@ -195,8 +195,9 @@ class Scripted:
     it answers MAIL and RCPT only once DATA has arrived: a client waiting for MAIL's reply
     before sending RCPT would wait until its timeout. It logs each command and reply,
     and for each command how many complete lines had arrived behind it. ``replies``
-    gives the next reply to a command, once ("END" for the line ending a message); a 354
-    after a refused RCPT is the broken server RFC 2920 warns of."""
+    gives the next reply to a command, once ("END" for the line ending a message, "HANG
+    UP" to close instead); a 354 after a refused RCPT is the broken server RFC 2920 warns
+    of."""
 
     pipelining: bool
     replies: dict[str, str] = field(default_factory=dict)
@@ -248,7 +249,10 @@ class Scripted:
                     for line, _ in lines:  # the message, up to its lone "."
                         if line == ".":
                             break
-                    end = self.replies.pop("END", "250 queued") if recipient else "554 no RCPT"
+                    end = self.replies.pop("END", "250 queued" if recipient else "554 no RCPT")
+                    if end == "HANG UP":  # closes the connection instead of answering
+                        self.log.append(".")
+                        return
                     self.messages += recipient
                     self.log.extend([".", end[:3]])
                     peer.sendall(f"{end}\r\n".encode())
@@ -355,3 +359,14 @@ def test_a_pipelined_refusal_reads_every_reply_resets_and_the_next_message_goes(
     assert after is None
     assert server.log == ["EHLO", "250", *exchange, "RSET", "250", *PIPELINED, "QUIT"]
     assert server.messages == 1
+
+
+def test_a_refusal_stays_the_outcome_when_the_server_hangs_up_on_the_empty_message(
+    scripted: Callable[..., tuple[Scripted, int]],
+) -> None:
+    replies = {"RCPT": "550 5.1.1 No such user", "DATA": "354 go ahead anyway", "END": "HANG UP"}
+    server, port = scripted(pipelining=True, replies=replies)
+    [error] = outcomes(port, [email(0)])
+    assert isinstance(error, DeliveryError) and "550" in str(error)
+    assert (error.permanent, error.kind) == (True, "recipient")  # not a connection fault
+    assert server.log == ["EHLO", "250", "MAIL", "RCPT", "DATA", "250", "550", "354", "."]

@@ -134,8 +134,12 @@ def _envelope_pipelined(connection: smtplib.SMTP, email: Email, options: list[st
     if codes[-1] == 354:
         # A server that took DATA though it refused the transaction: end the empty
         # message at once (RFC 2920 3.1), and read what it says of it.
-        connection.send(b".\r\n")
-        codes.append(connection.getreply()[0])
+        try:
+            connection.send(b".\r\n")
+            codes.append(connection.getreply()[0])
+        except smtplib.SMTPServerDisconnected:  # gone: the refusal is still what happened
+            connection.close()
+            raise refusal from None
     _reset_or_close(connection, 421 if 421 in codes else codes[0])
     raise refusal
 
