@@ -122,15 +122,20 @@ def replay(
 
 
 def pending_creation(session: Session, item: Deadline | Meeting) -> Change:
-    """A new item's ``created`` change, still pending: it is recorded once the item is
-    flushed (for its id), and nothing has flushed since."""
+    """A new item's ``created`` change: still pending (it is recorded once the item is
+    flushed, for its id), else read back if something flushed it since."""
     kind = history.subject_type(item)
-    return next(
+    pending = (
         row
         for row in session.new
         if isinstance(row, Change)
         and (row.subject_type, row.subject_id, row.field) == (kind, item.id, "created")
     )
+    found = next(pending, None)
+    if found is None:  # the newest: SQLite may give a removed item's id to a new one
+        created = [c for c in history.history(session, item) if c.field == "created"]
+        found = max(created, key=lambda change: change.id)
+    return found
 
 
 def announce(

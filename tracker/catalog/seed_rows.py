@@ -8,6 +8,8 @@ writes one by one; kept here, the writes of many records go in one flush.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,12 +21,14 @@ from tracker.errors import InvalidInput
 
 
 class SeedRows:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, deadlines: Sequence[str], meetings: Sequence[str]) -> None:
+        """``deadlines`` and ``meetings``: the slugs the seeds name (only those are read: a
+        catalogue may hold many more items of its own)."""
         self.session = session
         self._sources = {source.key: source for source in session.scalars(select(Source))}
         self._treaties: dict[str, Treaty] = {}
-        items: list[Deadline | Meeting] = [*session.scalars(select(Deadline))]
-        items += session.scalars(select(Meeting))
+        items: list[Deadline | Meeting] = [*_by_slug(session, Deadline, deadlines)]
+        items += _by_slug(session, Meeting, meetings)
         self._items = {(item.__tablename__, item.slug): item for item in items}
 
     def source(self, key: str) -> Source | None:
@@ -55,3 +59,16 @@ class SeedRows:
         if found is None:
             found = self._treaties[slug] = queries.treaty(self.session, slug)
         return found
+
+
+_SLUGS_PER_QUERY = 500
+
+
+def _by_slug(
+    session: Session, model: type[Deadline] | type[Meeting], slugs: Sequence[str]
+) -> list[Deadline | Meeting]:
+    found: list[Deadline | Meeting] = []
+    for start in range(0, len(slugs), _SLUGS_PER_QUERY):
+        chosen = slugs[start : start + _SLUGS_PER_QUERY]
+        found += session.scalars(select(model).where(model.slug.in_(chosen)))
+    return found

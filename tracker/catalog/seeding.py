@@ -87,7 +87,13 @@ def load(
     records = read_records(seed_files(list(paths) or default_paths()))
     _check_unique(records)
     seed_base.lock(session)  # held to the commit: a concurrent load waits, then finds it done
-    loader = _Loader(session, now, Upstream(session, takes))
+    items = [r for _, _, r in records if isinstance(r, DeadlineRecord | MeetingRecord)]
+    rows = SeedRows(
+        session,
+        deadlines=[r.slug for r in items if isinstance(r, DeadlineRecord)],
+        meetings=[r.slug for r in items if isinstance(r, MeetingRecord)],
+    )
+    loader = _Loader(session, now, Upstream(session, takes), rows)
     for done, (where, section, record) in enumerate(records, start=1):
         try:
             getattr(loader, section)(record)
@@ -120,10 +126,9 @@ Cited = Treaty | ParticipationEvent | Deadline | Meeting
 
 
 class _Loader:
-    def __init__(self, session: Session, now: datetime, upstream: Upstream) -> None:
-        self.session, self.now, self.upstream = session, now, upstream
+    def __init__(self, session: Session, now: datetime, upstream: Upstream, rows: SeedRows) -> None:
+        self.session, self.now, self.upstream, self.rows = session, now, upstream, rows
         self.report = SeedReport()
-        self.rows = SeedRows(session)
 
     def _sources(self, keys: list[str]) -> list[Source]:
         return self.rows.sources(keys)
