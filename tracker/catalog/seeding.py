@@ -87,11 +87,10 @@ def load(
     records = read_records(seed_files(list(paths) or default_paths()))
     _check_unique(records)
     seed_base.lock(session)  # held to the commit: a concurrent load waits, then finds it done
-    items = [r for _, _, r in records if isinstance(r, DeadlineRecord | MeetingRecord)]
     rows = SeedRows(
         session,
-        deadlines=[r.slug for r in items if isinstance(r, DeadlineRecord)],
-        meetings=[r.slug for r in items if isinstance(r, MeetingRecord)],
+        deadlines=[r.slug for _, _, r in records if isinstance(r, DeadlineRecord)],
+        meetings=[r.slug for _, _, r in records if isinstance(r, MeetingRecord)],
     )
     loader = _Loader(session, now, Upstream(session, takes), rows)
     for done, (where, section, record) in enumerate(records, start=1):
