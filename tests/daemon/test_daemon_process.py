@@ -100,9 +100,9 @@ def test_an_alert_fires_and_a_standby_daemon_takes_over(tmp_path: Path) -> None:
     first, first_log = start(tmp_path, "first")
     second: subprocess.Popen[bytes] | None = None
     try:
-        assert wait_for(lambda: "active" in first_log.read_text(), 15), first_log.read_text()
+        assert wait_for(lambda: "active" in first_log.read_text(), 30), first_log.read_text()
         second, second_log = start(tmp_path, "second")
-        assert wait_for(lambda: "standing by" in second_log.read_text(), 15), second_log.read_text()
+        assert wait_for(lambda: "standing by" in second_log.read_text(), 30), second_log.read_text()
         assert wait_for(lambda: len(emails(tmp_path, identity)) == 1, 60), first_log.read_text()
         first.kill()  # kill -9
         first.wait(5)

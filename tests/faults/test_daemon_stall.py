@@ -95,7 +95,7 @@ def test_a_dripping_server_stalls_one_delivery_at_most_and_sigterm_loses_nothing
         TRACKER_DELIVERY__FIRST_RETRY_SECONDS="1",
     )
     try:
-        assert wait_for(working(log), 15), log.read_text()
+        assert wait_for(working(log), 30), log.read_text()
         # recorded on time, although the first delivery is stalled on the drip
         assert wait_for(lambda: len(rows(url)) == 2, LATER + 10), log.read_text()
         (_, due, recorded, *_) = rows(url)[1]

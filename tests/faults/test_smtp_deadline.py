@@ -59,7 +59,7 @@ def test_abort_cuts_off_the_exchange_in_hand_from_another_thread(
 
     sending = threading.Thread(target=send)
     sending.start()
-    assert wait_for(lambda: server.connections == 1, 5)
+    assert wait_for(lambda: server.connections == 1, 30)
     notifier.abort()
     sending.join(10)
     notifier.close()
@@ -93,7 +93,7 @@ def test_a_stop_mid_message_gives_the_delivery_back_untouched(
     stop = threading.Event()
 
     def stopper() -> None:
-        if wait_for(lambda: server.connections == 1, 10):
+        if wait_for(lambda: server.connections == 1, 30):
             stop.set()
             notifier.abort()
 

@@ -233,12 +233,12 @@ def test_the_daemon_polls_a_calendar_on_its_own_thread_while_alerts_go_out(
     served.mode = "held"
     daemon, log = start(tmp_path, "calendars")
     try:
-        assert wait_for(lambda: len(served.requests) == 1, 15), log.read_text()
-        assert wait_for(lambda: len(emails(tmp_path, identity)) == 1, 20), log.read_text()
+        assert wait_for(lambda: len(served.requests) == 1, 30), log.read_text()
+        assert wait_for(lambda: len(emails(tmp_path, identity)) == 1, 30), log.read_text()
         with factory() as session:
             assert session.scalar(select(Meeting)) is None  # the fetch is still held
         served.release.set()
-        assert wait_for(lambda: row(factory, url).last_ok_at is not None, 15), log.read_text()
+        assert wait_for(lambda: row(factory, url).last_ok_at is not None, 30), log.read_text()
         with factory() as session:
             meeting = session.scalar(select(Meeting))
             assert meeting is not None and meeting.body == FORUM

@@ -269,8 +269,8 @@ def test_the_server_of_a_daemon_killed_with_9_stops_and_frees_its_port(tmp_path)
         (server,) = children(daemon.pid)
         daemon.send_signal(signal.SIGKILL)  # the daemon cannot stop its server itself
         daemon.wait()
-        assert wait_until(lambda: not answers(url), 15)  # the orphan noticed and stopped
-        assert wait_until(lambda: not Path(f"/proc/{server}").exists(), 15)
+        assert wait_until(lambda: not answers(url), 30)  # the orphan noticed and stopped
+        assert wait_until(lambda: not Path(f"/proc/{server}").exists(), 30)
     finally:
         if daemon.poll() is None:
             daemon.kill()
