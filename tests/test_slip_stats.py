@@ -142,6 +142,33 @@ def test_deadlines_count_for_their_body_and_cancellations_are_counted(session):
     assert board["worst_slip_days"] == 31  # 15 May -> 15 June
 
 
+def test_an_expiry_moved_later_is_an_extension_not_a_slip(session):
+    make_deadline(session, "Treaty expires", due="2021-02-05", slug="expiry", body="Pair",
+                  kind="expiry", now=at("2011-02-05"))  # fmt: skip
+    make_deadline(session, "Data due", due="2021-03-01", slug="data", body="Pair",
+                  kind="data-exchange", now=at("2020-01-06"))  # fmt: skip
+    for slug, due in (("expiry", "2026-02-05"), ("data", "2021-04-01")):
+        editing.edit(session, slug, editing.DeadlineFields.parse(due=due), now=at("2021-02-03"))
+    (pair,) = slip_stats.report(session, Scope(body="Pair"))["bodies"]
+    assert pair["extended"] == 1  # the five years the parties agreed
+    assert (pair["moved"], pair["moves"]) == (1, 1)  # the data exchange only
+    assert pair["median_slip_days"] == pair["worst_slip_days"] == 31
+
+    # An expiry brought forward (a term cut short) is a move like any other.
+    editing.edit(session, "expiry", editing.DeadlineFields.parse(due="2025-02-05"),
+                 now=at("2024-01-02"))  # fmt: skip
+    (pair,) = slip_stats.report(session, Scope(body="Pair"))["bodies"]
+    assert (pair["extended"], pair["moved"], pair["moves"]) == (1, 2, 2)
+    assert pair["worst_slip_days"] == 31
+
+
+def test_new_starts_extension_in_the_shipped_seeds_is_no_slip(seeded: Path) -> None:
+    found = json.loads(run(seeded, "stats", "--treaty", "new-start", "--json"))
+    assert found["overall"]["extended"] == 1
+    assert (found["overall"]["worst_slip_days"] or 0) < 365
+    assert "extended" in run(seeded, "stats", "--treaty", "new-start").splitlines()[1]
+
+
 def test_a_series_or_body_no_item_has_is_refused_in_one_line(session):
     with pytest.raises(InvalidInput, match="no item of series 'Nope'"):
         slip_stats.report(session, Scope(series="Nope"))

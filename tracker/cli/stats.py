@@ -12,7 +12,7 @@ from tracker.cli.app import App
 pass_app = click.make_pass_decorator(App)
 
 HEADERS = ["of", "name", "items", "dated", "moved", "refined", "postponed", "cancelled",
-           "median slip", "worst slip", "median lead"]  # fmt: skip
+           "extended", "median slip", "worst slip", "median lead"]  # fmt: skip
 
 
 @click.command()
@@ -26,8 +26,9 @@ def stats(
 ) -> None:
     """Slip statistics: for everything, each series and each body, how many dated items
     moved (a narrowing inside the old window is a refinement, not a move), how often
-    they were postponed or cancelled, the median and worst slip of a date's first day
-    (days, later positive) and the median days from announcing a final date to it.
+    they were postponed or cancelled, how many expiries were extended (a term extended,
+    not a move), the median and worst slip of a date's first day (days, later positive)
+    and the median days from announcing a final date to it.
 
     A series or body with a poor record (at least half of three or more dated items moved,
     or two postponements) is marked, and its items say so beside their confidence.
@@ -59,6 +60,7 @@ def _row(row: dict[str, Any]) -> list[Any]:
         row["refinements"],
         row["postponed"],
         row["cancelled"],
+        row["extended"],
         _signed(row["median_slip_days"]),
         _signed(row["worst_slip_days"]),
         "" if row["median_lead_days"] is None else f"{row['median_lead_days']}d",

@@ -11,6 +11,8 @@ compares the new date with the one withdrawn):
 - a new window holding the old one ("30 September" → "September") is a *widening*;
 - any other new window is a *move*. Its slip is how far the window's first day moved
   (earliest to earliest), in days, later positive: "21–30 September" → "1 October" is 10.
+  An expiry moved later is an *extension* of the term (New START's five years in 2021),
+  agreed rather than slipped: counted apart, not as a move.
 
 A postponement is a status changed to postponed, or a postponed meeting's date moved later
 again in a later edit (postponed once more); a date given to one postponed to be announced
@@ -87,7 +89,9 @@ class ItemRecord:
     series: str | None = None
     body: str | None = None
     dated: bool = False  # a date was announced for it at some time
+    term: bool = False  # its date is a term's end (an expiry): a later one is an extension
     slips: list[int] = field(default_factory=list)  # each move's slip in days
+    extensions: int = 0
     refinements: int = 0
     postponements: int = 0
     cancelled: bool = False
@@ -142,7 +146,9 @@ def replay(
             if current is None:
                 continue
             revision, slip = compare(last, current)
-            if slip is not None:
+            if slip is not None and slip > 0 and record.term:
+                record.extensions += 1
+            elif slip is not None:
                 record.slips.append(slip)
                 again = recorded_status == "postponed" and edit != postponed_in
                 if again and before is not None and slip > 0:

@@ -16,7 +16,7 @@ from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from tracker.catalog import queries
-from tracker.catalog.models import Change, Deadline, Meeting
+from tracker.catalog.models import Change, Deadline, DeadlineKind, Meeting
 from tracker.catalog.treaties import Treaty
 from tracker.errors import InvalidInput
 from tracker.views.slip_records import READ_FIELDS, ItemRecord, Revised, replay
@@ -42,6 +42,7 @@ class SlipStats:
     refinements: int
     postponed: int
     cancelled: int
+    extended: int  # expiries moved later: terms extended, not slips
     median_slip_days: float | None
     worst_slip_days: int | None
     median_lead_days: float | None
@@ -74,6 +75,7 @@ class SlipStats:
             "refinements": self.refinements,
             "postponed": self.postponed,
             "cancelled": self.cancelled,
+            "extended": self.extended,
             "median_slip_days": _number(self.median_slip_days),
             "worst_slip_days": self.worst_slip_days,
             "median_lead_days": _number(self.median_lead_days),
@@ -105,6 +107,7 @@ def summarise(of: str, name: str | None, records: Sequence[ItemRecord]) -> SlipS
         refinements=sum(record.refinements for record in records),
         postponed=sum(record.postponements for record in records),
         cancelled=sum(record.cancelled for record in records),
+        extended=sum(record.extensions for record in records),
         median_slip_days=float(statistics.median(slips)) if slips else None,
         worst_slip_days=max(slips) if slips else None,
         median_lead_days=float(statistics.median(leads)) if leads else None,
@@ -139,7 +142,7 @@ def records(session: Session, scope: Scope = Scope()) -> list[ItemRecord]:
         if scope.series is not None and model is Deadline:
             continue  # only meetings belong to a series
         series = Meeting.series if model is Meeting else null()
-        query = select(model.id, model.slug, model.body, model.status, series)
+        query = select(model.id, model.slug, model.body, model.status, model.kind, series)
         query = query.order_by(model.slug)
         if scope.series is not None:
             query = query.where(Meeting.series == scope.series)
@@ -150,8 +153,9 @@ def records(session: Session, scope: Scope = Scope()) -> list[ItemRecord]:
             query = query.where(Treaty.slug == scope.treaty)
         rows = session.execute(query).all()
         history = _changes(session, type_, query.with_only_columns(model.id).order_by(None))
-        for id_, slug, body, status, in_series in rows:
-            record = ItemRecord(type_, slug, series=in_series, body=body)
+        for id_, slug, body, status, kind, in_series in rows:
+            term = model is Deadline and kind == DeadlineKind.EXPIRY
+            record = ItemRecord(type_, slug, series=in_series, body=body, term=term)
             replayed = replay(record, history.get(id_, []), status, scope.known_at)
             found += [replayed] if replayed is not None else []
     return found
