@@ -180,7 +180,8 @@ def _ours(factory: sessionmaker[Session], settings: Settings, notifier: Any, cos
     costs.wrap(delivery, "claim_batch", "claim")
     costs.wrap(delivery, "load", "load")
     costs.wrap(notifier, "email", "compose")
-    costs.wrap(notifier.transport, "send", "send")
+    for step in ("begin", "write", "finish"):  # a message's exchange, in its steps
+        costs.wrap(notifier.transport, step, "send")
     costs.wrap(delivery, "write_outcome", "outcome")
     clock = FixedClock(DIGEST_AT)
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import ssl
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -112,19 +111,18 @@ class EmailNotifier:
         reopened, the rest get the same (temporary) error without waiting out a timeout
         each.
 
-        Over SMTP the exchanges run on a thread of their own, one step ahead: while the
-        server answers one message the next is composed, and while the caller records
-        one's outcome the next one's MAIL and RCPT go out, its DATA held until the caller
-        comes back for more (see :class:`Gate`). The server never holds more than one
-        message whose outcome is not recorded, so a worker killed at any moment repeats
-        at most that one.
+        Over SMTP each exchange is taken in steps between the caller's work (see
+        :mod:`tracker.notifiers.pipeline`): while the caller records one outcome the next
+        message's envelope is read by the server, and while the server answers a message
+        the next is composed. The message itself goes only when the caller comes back for
+        more: the server never holds more than one message whose outcome is not recorded,
+        so a worker killed at any moment repeats at most that one.
         """
         upcoming = (self._email_or_error(message) for message in messages)
         if not isinstance(self.transport, SmtpTransport):
             yield from self._send_each(upcoming)
             return
-        with ThreadPoolExecutor(1, thread_name_prefix="tracker-smtp") as sending:
-            yield from pipelined(self.transport, upcoming, sending, self._connection_lost)
+        yield from pipelined(self.transport, upcoming, self._connection_lost)
 
     def _email_or_error(self, message: Message) -> Email | DeliveryError:
         """The email, or why it cannot be made: a fault in composing one message (a

@@ -1,5 +1,6 @@
-"""SMTP for the email notifier: one connection per batch, a deadline per message, and
-the DATA of a message held until its caller says it may go.
+"""SMTP for the email notifier: one connection per batch, a deadline per message, and a
+message's exchange in steps its caller can take between other work (see
+:meth:`SmtpTransport.begin`).
 
 One SMTP connection serves a batch of deliveries and is reopened when the server drops
 it. Replies in the 4xx range and connection failures are temporary (the outbox retries),
@@ -18,17 +19,19 @@ import contextlib
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tracker.notifiers.base import DeliveryError
-from tracker.notifiers.smtp_exchange import Email, Gate, sendmail
+from tracker.notifiers.smtp_exchange import Email, answer, envelope, message, sendmail
 from tracker.notifiers.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from tracker.settings import SmtpSettings
 
-__all__ = ["Email", "Gate", "SmtpTransport", "classify"]
+__all__ = ["Email", "SmtpTransport", "classify"]
+Step = Callable[[smtplib.SMTP], object]
 
 
 def classify(exc: Exception) -> DeliveryError:
@@ -83,6 +86,11 @@ class SmtpTransport:
         self._connection: smtplib.SMTP | None = None
         self._watchdog = Watchdog()
         self._aborted = False
+        # The message begun and not yet written: it, whether its envelope's replies are
+        # still to be read, and whether it went out on a connection left from before
+        # (which the server may have closed meanwhile: then it is tried again, once).
+        self._begun: tuple[Email, bool, bool] | None = None
+        self._due = 0.0  # when the message in hand's deadline passes (monotonic)
 
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
@@ -99,8 +107,8 @@ class SmtpTransport:
             code, greeting = connection.connect(self.host, settings.port)
             if code != 220:  # as the constructor would
                 raise smtplib.SMTPConnectError(code, greeting)
-            # The line ending a message goes out alone, after its body: without this, Nagle
-            # holds it back until the server acknowledges the body (a delayed ACK, 40 ms).
+            # Each write goes out at once: under Nagle a small one (an envelope) may wait
+            # until the server acknowledges what went before it (a delayed ACK, 40 ms).
             if connection.sock is not None:
                 connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connection.ehlo()
@@ -120,14 +128,56 @@ class SmtpTransport:
     def connected(self) -> bool:
         return self._connection is not None
 
-    def send(self, email: Email, hold: Gate | None = None) -> None:
-        """Send ``email``; with a ``hold``, its DATA waits until the gate opens (its MAIL
-        and RCPT go out meanwhile), and it is not sent if the gate is cancelled."""
-        try:
-            self._attempt(lambda connection: sendmail(connection, email, hold))
-        finally:
-            if self._connection is not None and self._connection.sock is None:
-                self._connection = None  # dropped under a message held and not sent
+    def send(self, email: Email) -> None:
+        """Send ``email`` (its exchange in one go)."""
+        reused = self._connection is not None
+
+        def exchange(connection: smtplib.SMTP) -> None:
+            sendmail(connection, email)
+
+        self._step(exchange, exchange if reused else None, first=True, last=True)
+
+    def begin(self, email: Email) -> None:
+        """Start ``email``'s exchange: its envelope goes out (when the server offers
+        PIPELINING, its replies are left for :meth:`write`). Its deadline runs from now.
+        Until :meth:`write` the server has taken nothing: :meth:`drop` leaves it unsent."""
+        before = self._connection
+        pending = False
+
+        def start(connection: smtplib.SMTP) -> None:
+            nonlocal pending
+            pending = envelope(connection, email)
+
+        self._step(start, start if before is not None else None, first=True, last=False)
+        reused = before is not None and self._connection is before
+        self._begun = (email, pending, reused)
+
+    def write(self) -> None:
+        """The begun message's envelope answered, then the message itself and its end."""
+        assert self._begun is not None, "begin() first"
+        email, pending, reused = self._begun
+        self._begun = None
+
+        def rest(connection: smtplib.SMTP) -> None:
+            message(connection, email, pending)
+
+        def again(connection: smtplib.SMTP) -> None:  # on a new connection: all of it
+            message(connection, email, envelope(connection, email))
+
+        self._step(rest, again if reused else None, first=False, last=False)
+
+    def finish(self) -> None:
+        """The server's answer to the message written: its outcome."""
+        self._step(answer, None, first=False, last=True)
+
+    def drop(self) -> None:
+        """Leave the begun message unsent: the connection is dropped before its end, so
+        the server discards what it had of it."""
+        self._begun = None
+        self._watchdog.disarm()
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
     def _cut(self) -> None:
         """Shut the socket down under the exchange in progress (from another thread): the
@@ -143,12 +193,19 @@ class SmtpTransport:
         self._aborted = True
         self._cut()
 
-    def _attempt(self, action: Callable[[smtplib.SMTP], object]) -> None:
-        if self._aborted:
-            raise DeliveryError("interrupted: the worker is stopping", kind="interrupted")
-        self._watchdog.arm(self.settings.deadline_seconds, self._cut)
+    def _step(self, action: Step, retry: Step | None, *, first: bool, last: bool) -> None:
+        """One step of a message's exchange: its deadline armed at the ``first``, disarmed
+        after the ``last`` or at a failure; a failure as a DeliveryError. ``retry`` runs on
+        a new connection when the server turns out to have closed the one in use."""
+        if first:
+            if self._aborted:
+                raise DeliveryError("interrupted: the worker is stopping", kind="interrupted")
+            self._due = time.monotonic() + self.settings.deadline_seconds
+            self._watchdog.arm(self.settings.deadline_seconds, self._cut)
+        done = False
         try:
-            self._exchange(action)
+            self._exchange(action, retry)
+            done = True
         except DeliveryError as exc:
             if self._aborted:
                 raise DeliveryError(
@@ -161,10 +218,12 @@ class SmtpTransport:
                 ) from exc
             raise
         finally:
-            self._watchdog.disarm()
+            if last or not done:
+                self._watchdog.disarm()
+            if self._connection is not None and self._connection.sock is None:
+                self._connection = None  # closed under the exchange (a 421, say)
 
-    def _exchange(self, action: Callable[[smtplib.SMTP], object]) -> None:
-        reused = self._connection is not None
+    def _exchange(self, action: Step, retry: Step | None) -> None:
         try:
             if self._connection is None:
                 self._connection = self._connect()
@@ -172,11 +231,13 @@ class SmtpTransport:
                 action(self._connection)
             except (smtplib.SMTPServerDisconnected, ConnectionError):
                 self.close()
-                if not reused or self._watchdog.fired or self._aborted:
+                if retry is None or self._watchdog.fired or self._aborted:
                     raise
-                # The server closed our idle connection: open a new one, once.
+                # The server closed our idle connection: open a new one, once, within
+                # what is left of the message's deadline (closing used the watchdog).
+                self._watchdog.arm(max(self._due - time.monotonic(), 0.0), self._cut)
                 self._connection = self._connect()
-                action(self._connection)
+                retry(self._connection)
         except (
             smtplib.SMTPRecipientsRefused,
             smtplib.SMTPSenderRefused,

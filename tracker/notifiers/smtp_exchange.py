@@ -1,11 +1,12 @@
-"""One message's SMTP exchange on an open connection, the line ending its DATA held on a
-:class:`Gate` until its caller says it may go.
+"""One message's SMTP exchange on an open connection, in three steps split where it waits
+for the server: :func:`envelope`, :func:`message` and :func:`answer` (:func:`sendmail` runs
+them in a row).
 
 When the server advertises PIPELINING (RFC 2920), MAIL, RCPT and DATA go out in one
 write and their replies are read in order: one round trip instead of three. Every
 command sent has its reply read, refused or not, so the connection stays in step for
-the next message of the batch. Until the line that ends the message the server has
-taken nothing: a message whose gate is cancelled is never delivered.
+the next message of the batch. Until :func:`message` writes the line that ends it, the
+server has taken nothing: a message whose exchange stops before that is never delivered.
 """
 
 from __future__ import annotations
@@ -13,16 +14,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import smtplib
-import threading
 from dataclasses import dataclass
-
-from tracker.notifiers.base import DeliveryError
 
 # What smtplib's send_message asks for when an address is not ASCII (RFC 6531).
 _INTERNATIONAL = ("SMTPUTF8", "BODY=8BITMIME")
-# How long a message held before its DATA waits for its predecessor's outcome to be
-# recorded (a write that normally takes a millisecond) before it gives up, unsent.
-HOLD_SECONDS = 30.0
 Reply = tuple[int, bytes]
 # The batch's one sender, parsed once rather than once a message (tens of µs each).
 _quoted_sender = functools.lru_cache(maxsize=8)(smtplib.quoteaddr)
@@ -39,34 +34,16 @@ class Email:
     international: bool = False
 
 
-class Gate:
-    """Whether a message held before its DATA may go: opened once its predecessor's
-    outcome is recorded, cancelled when the batch ends first (then it is not sent)."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._cancelled = False
-
-    def open(self) -> None:
-        self._event.set()
-
-    def cancel(self) -> None:
-        self._cancelled = True
-        self._event.set()
-
-    def wait(self, timeout: float) -> bool:
-        """True when the message may go; False when cancelled (or not opened in time)."""
-        return self._event.wait(timeout) and not self._cancelled
+def sendmail(connection: smtplib.SMTP, email: Email) -> None:
+    """``smtplib.SMTP.sendmail`` for one recipient: the three steps in a row."""
+    message(connection, email, envelope(connection, email))
+    answer(connection)
 
 
-def sendmail(connection: smtplib.SMTP, email: Email, hold: Gate | None) -> None:
-    """``smtplib.SMTP.sendmail`` for one recipient, the end of its DATA held on ``hold``.
-
-    MAIL, RCPT and DATA (in one write when the server offers PIPELINING), then the
-    message's lines go out at once; the line that ends the message (".") waits for the
-    gate, and goes with the lines when the gate is open by then. Until that line the
-    server has taken nothing: a message whose gate is cancelled, or whose sender dies
-    while it waits, is never delivered (the connection is dropped under it)."""
+def envelope(connection: smtplib.SMTP, email: Email) -> bool:
+    """MAIL, RCPT and DATA for ``email``: in one write when the server offers PIPELINING
+    (True: their replies are yet to be read, by :func:`message`), else one at a time, each
+    answered (False). A refusal read here is raised as smtplib would raise it."""
     connection.ehlo_or_helo_if_needed()
     options = []
     if connection.does_esmtp:
@@ -74,22 +51,25 @@ def sendmail(connection: smtplib.SMTP, email: Email, hold: Gate | None) -> None:
             options.append(f"size={len(email.data)}")
         options.extend(_INTERNATIONAL if email.international else ())
     if connection.has_extn("pipelining"):
-        _envelope_pipelined(connection, email, options)
-    else:
-        _envelope(connection, email, options)
+        _write_envelope(connection, email, options)
+        return True
+    _envelope(connection, email, options)
+    return False
+
+
+def message(connection: smtplib.SMTP, email: Email, pending: bool) -> None:
+    """The envelope's replies when they are ``pending`` (a refusal raised as smtplib
+    would), then the message and the line that ends it, in one write: from here on the
+    server may deliver it."""
+    if pending:
+        _read_envelope(connection, email)
     body = _quote_periods(email.data)
     body += b"" if body.endswith(b"\r\n") else b"\r\n"
-    if hold is None or hold.wait(0):
-        # The gate is open already (the predecessor's outcome is recorded by the time
-        # the server took the envelope): the message and its end go out in one write.
-        connection.send(body + b".\r\n")
-    else:
-        # All of the message but the line that ends it: the server takes nothing before it.
-        connection.send(body)
-        if not hold.wait(HOLD_SECONDS):
-            connection.close()  # dropped before its end, the message is discarded unsent
-            raise DeliveryError("not sent: the batch ended before it", kind="interrupted")
-        connection.send(b".\r\n")
+    connection.send(body + b".\r\n")
+
+
+def answer(connection: smtplib.SMTP) -> None:
+    """The server's answer to the message :func:`message` wrote."""
     code, reply = connection.getreply()
     if code != 250:
         _reset_or_close(connection, code)
@@ -112,8 +92,8 @@ def _envelope(connection: smtplib.SMTP, email: Email, options: list[str]) -> Non
         raise smtplib.SMTPDataError(code, reply)
 
 
-def _envelope_pipelined(connection: smtplib.SMTP, email: Email, options: list[str]) -> None:
-    """MAIL, RCPT and DATA in one write (RFC 2920), then their three replies in order."""
+def _write_envelope(connection: smtplib.SMTP, email: Email, options: list[str]) -> None:
+    """MAIL, RCPT and DATA in one write (RFC 2920); :func:`_read_envelope` reads them."""
     if email.international:  # as SMTP.mail: refused before anything is sent
         if not connection.has_extn("smtputf8"):
             raise smtplib.SMTPNotSupportedError("SMTPUTF8 not supported by server")
@@ -126,7 +106,11 @@ def _envelope_pipelined(connection: smtplib.SMTP, email: Email, options: list[st
     if any("\r" in command or "\n" in command for command in commands):
         raise ValueError("command and arguments contain prohibited newline characters")
     connection.send("".join(f"{command}\r\n" for command in commands))
-    replies = _replies(connection, len(commands))
+
+
+def _read_envelope(connection: smtplib.SMTP, email: Email) -> None:
+    """The three replies to a pipelined envelope, in order; the first refusal raised."""
+    replies = _replies(connection, 3)
     refusal = _refusal(email, replies)
     if refusal is None:
         return
