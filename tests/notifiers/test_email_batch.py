@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -15,6 +16,8 @@ from tracker.notifiers.base import DeliversEach, Message, Recipient
 from tracker.notifiers.compose import message_id, render
 from tracker.notifiers.email import EmailNotifier
 from tracker.notifiers.mime import Encoder
+from tracker.notifiers.pipeline import pipelined
+from tracker.notifiers.smtp import Email, SmtpTransport
 from tracker.settings import Settings
 
 from .conftest import StartServer, free_port
@@ -232,12 +235,69 @@ def test_a_message_taken_ahead_is_not_sent_when_the_caller_stops_asking(
 
     try:
         each = notifier.deliver_each(messages())
-        assert next(each) is None  # the first is answered; the second is in hand, held
-        each.close()  # the caller stops (a stop, a transport fault): the held one is not sent
+        assert next(each) is None  # the first is answered; the second's envelope is out
+        each.close()  # the caller stops (a stop, a transport fault): the begun one is not sent
         assert taken[:2] == ["p0@example.org", "p1@example.org"]
         assert [to for _, (to,) in server.mailbox.envelopes] == ["p0@example.org"]
-        # The connection is still good for the next batch.
+        # The next batch goes out (on a connection of its own).
         assert list(notifier.deliver_each([replace(alert(), identity="alert:9")])) == [None]
     finally:
         notifier.close()
     assert len(server.mailbox.received) == 2
+
+
+def test_a_server_closing_while_an_outcome_is_recorded_still_gets_each_message_once(
+    smtp_server: StartServer, tmp_path: Path
+) -> None:
+    # aiosmtpd closes a session idle for 0.3 s: here, while the outbox takes 0.6 s to
+    # record each outcome, the next message's envelope already out.
+    server = smtp_server(timeout=0.3)
+    notifier = EmailNotifier.from_settings(settings_for(server.port, tmp_path))
+    messages = [
+        replace(alert(), identity=f"alert:{n}", recipient=Recipient(f"p{n}@example.org"))
+        for n in range(3)
+    ]
+    outcomes = []
+    try:
+        for outcome in notifier.deliver_each(messages):
+            outcomes.append(outcome)
+            time.sleep(0.6)  # a slow outbox, not a wait for the server
+    finally:
+        notifier.close()
+    assert outcomes == [None, None, None]
+    # Each went once: the server had taken nothing of a message when it closed, so it
+    # went again on a new connection.
+    assert [to for _, (to,) in server.mailbox.envelopes] == [
+        "p0@example.org",
+        "p1@example.org",
+        "p2@example.org",
+    ]
+
+
+def test_an_error_taking_the_next_message_ahead_comes_after_the_last_outcome() -> None:
+    class Failing(SmtpTransport):
+        """Sends the first message; starting the second fails with no DeliveryError."""
+
+        def __init__(self) -> None:
+            self.begun = 0
+
+        def begin(self, email: Email) -> None:
+            self.begun += 1
+            if self.begun == 2:
+                raise UnicodeEncodeError("ascii", "é", 0, 1, "not ASCII")
+
+        def write(self) -> None:
+            pass
+
+        def finish(self) -> None:
+            pass
+
+        @property
+        def timed_out(self) -> bool:
+            return False
+
+    emails = iter([Email("a@example.org", f"p{n}@example.org", f"<{n}@x>", b"x") for n in (0, 1)])
+    each = pipelined(Failing(), emails, connection_lost=lambda: False)
+    assert next(each) is None  # the first one's outcome, to be recorded
+    with pytest.raises(UnicodeEncodeError):
+        next(each)  # then the failure, never before the outcome of what was sent

@@ -165,7 +165,7 @@ def test_a_421_at_mail_closes_the_connection_and_the_next_message_opens_another(
     assert box.greeted == 2
 
 
-def test_a_message_held_then_cancelled_is_not_sent_over_a_pipelining_server(
+def test_a_message_begun_then_dropped_is_not_sent_over_a_pipelining_server(
     relay: Callable[..., tuple[Relay, int]], tmp_path: Path
 ) -> None:
     box, port = relay()
@@ -180,8 +180,8 @@ def test_a_message_held_then_cancelled_is_not_sent_over_a_pipelining_server(
     try:
         each = notifier.deliver_each(messages())
         assert isinstance(each, Generator)
-        assert next(each) is None  # the first is answered; the second is in hand, held
-        each.close()  # the caller stops: the held one is not sent
+        assert next(each) is None  # the first is answered; the second's envelope is out
+        each.close()  # the caller stops: the begun one is dropped unsent
         assert [to for _, (to,) in box.envelopes] == ["p0@example.org"]
         assert list(notifier.deliver_each([replace(alert(), identity="alert:9")])) == [None]
     finally:

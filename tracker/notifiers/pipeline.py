@@ -49,10 +49,18 @@ def pipelined(
             broken = exc
             return None
 
-    def fails(failure: DeliveryError | None) -> DeliveryError | None:
+    def fails(failure: DeliveryError | None, *, opening: bool = False) -> DeliveryError | None:
+        """``failure``; when it leaves no connection and another cannot be had (it came
+        from opening one, or the server stalled past the deadline), the rest get the same
+        temporary error without waiting out a timeout each."""
         nonlocal lost
-        if failure is not None and lost is None and connection_lost():
-            lost = failure  # the rest get its error without waiting out a timeout each
+        if failure is None or lost is not None or not connection_lost():
+            return failure
+        if opening or transport.timed_out or failure.kind in ("transport", "interrupted"):
+            # Not a refusal that names another address: the rest were not refused.
+            lost = failure
+            if failure.permanent or failure.kind == "recipient":
+                lost = DeliveryError(f"not sent: the SMTP connection was lost ({failure})")
         return failure
 
     written = False  # a message's end is out and its answer unread
@@ -67,23 +75,30 @@ def pipelined(
                     yield email if isinstance(email, DeliveryError) else lost
                     continue
                 assert email is not None
-                failure = _failure(transport.begin, email) or _failure(transport.write)
-                if fails(failure) is not None:
+                failure = fails(_failure(transport.begin, email), opening=True) or fails(
+                    _failure(transport.write)
+                )
+                if failure is not None:
                     following = take()
                     yield failure
                     continue
                 written, following = True, take()  # composed while the server answers
             outcome = fails(_failure(transport.finish))
             written = False
-            started: DeliveryError | None = None
+            crashed: Exception | None = None
             if isinstance(following, Email) and lost is None:
                 # Its envelope goes out while the caller records this outcome.
                 email, following = following, None
-                started = fails(_failure(transport.begin, email))
-                begun = started is None
-                if not begun:
+                try:
+                    started = fails(_failure(transport.begin, email), opening=True)
+                except Exception as exc:  # raised once this outcome is recorded
+                    started, crashed = None, exc
+                begun = started is None and crashed is None
+                if started is not None:
                     following = started  # its outcome, once this one's is recorded
             yield outcome
+            if crashed is not None:
+                raise crashed
             if begun:
                 begun = False
                 failure = fails(_failure(transport.write))
@@ -92,7 +107,7 @@ def pipelined(
                     continue
                 written, following = True, take()  # composed while the server answers
     finally:
-        if begun:  # the caller stopped: the begun message is not sent
+        if begun or written:  # the caller stopped: the begun message is not sent
             transport.drop()
     if broken is not None:  # every message sent has its outcome: now the failure
         raise broken

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tracker.notifiers.base import DeliveryError
-from tracker.notifiers.smtp_exchange import Email, answer, envelope, message, sendmail
+from tracker.notifiers.smtp_exchange import Email, answer, envelope, message
 from tracker.notifiers.watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ class SmtpTransport:
         # (which the server may have closed meanwhile: then it is tried again, once).
         self._begun: tuple[Email, bool, bool] | None = None
         self._due = 0.0  # when the message in hand's deadline passes (monotonic)
+        self._timed_out = False  # the message in hand's deadline passed (the socket cut)
 
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
@@ -129,13 +130,15 @@ class SmtpTransport:
         return self._connection is not None
 
     def send(self, email: Email) -> None:
-        """Send ``email`` (its exchange in one go)."""
-        reused = self._connection is not None
+        """Send ``email``: its exchange's steps in a row."""
+        self.begin(email)
+        self.write()
+        self.finish()
 
-        def exchange(connection: smtplib.SMTP) -> None:
-            sendmail(connection, email)
-
-        self._step(exchange, exchange if reused else None, first=True, last=True)
+    @property
+    def timed_out(self) -> bool:
+        """The last message's deadline passed before its exchange was done."""
+        return self._timed_out
 
     def begin(self, email: Email) -> None:
         """Start ``email``'s exchange: its envelope goes out (when the server offers
@@ -179,10 +182,14 @@ class SmtpTransport:
         if connection is not None:
             connection.close()
 
+    def _deadline_passed(self) -> None:
+        self._timed_out = True
+        self._cut()
+
     def _cut(self) -> None:
         """Shut the socket down under the exchange in progress (from another thread): the
         read or write blocked on it returns at once. The descriptor stays open until
-        the sending thread closes it."""
+        the thread taking the exchange closes it."""
         connection = self._connection
         if connection is not None:
             _shut(connection)
@@ -197,11 +204,13 @@ class SmtpTransport:
         """One step of a message's exchange: its deadline armed at the ``first``, disarmed
         after the ``last`` or at a failure; a failure as a DeliveryError. ``retry`` runs on
         a new connection when the server turns out to have closed the one in use."""
+        if self._aborted:
+            self._watchdog.disarm()
+            raise DeliveryError("interrupted: the worker is stopping", kind="interrupted")
         if first:
-            if self._aborted:
-                raise DeliveryError("interrupted: the worker is stopping", kind="interrupted")
             self._due = time.monotonic() + self.settings.deadline_seconds
-            self._watchdog.arm(self.settings.deadline_seconds, self._cut)
+            self._timed_out = False
+            self._watchdog.arm(self.settings.deadline_seconds, self._deadline_passed)
         done = False
         try:
             self._exchange(action, retry)
@@ -211,7 +220,7 @@ class SmtpTransport:
                 raise DeliveryError(
                     "interrupted: the worker is stopping", kind="interrupted"
                 ) from exc
-            if self._watchdog.fired:
+            if self._timed_out:
                 raise DeliveryError(
                     f"SMTP exchange not done within smtp.deadline_seconds "
                     f"({self.settings.deadline_seconds:g} s)"
@@ -231,11 +240,12 @@ class SmtpTransport:
                 action(self._connection)
             except (smtplib.SMTPServerDisconnected, ConnectionError):
                 self.close()
-                if retry is None or self._watchdog.fired or self._aborted:
+                left = self._due - time.monotonic()
+                if retry is None or self._timed_out or self._aborted or left <= 0:
                     raise
                 # The server closed our idle connection: open a new one, once, within
                 # what is left of the message's deadline (closing used the watchdog).
-                self._watchdog.arm(max(self._due - time.monotonic(), 0.0), self._cut)
+                self._watchdog.arm(left, self._deadline_passed)
                 self._connection = self._connect()
                 retry(self._connection)
         except (

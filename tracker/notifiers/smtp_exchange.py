@@ -1,6 +1,5 @@
 """One message's SMTP exchange on an open connection, in three steps split where it waits
-for the server: :func:`envelope`, :func:`message` and :func:`answer` (:func:`sendmail` runs
-them in a row).
+for the server: :func:`envelope`, :func:`message` and :func:`answer`.
 
 When the server advertises PIPELINING (RFC 2920), MAIL, RCPT and DATA go out in one
 write and their replies are read in order: one round trip instead of three. Every
@@ -13,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import select
 import smtplib
+import socket
 from dataclasses import dataclass
 
 # What smtplib's send_message asks for when an address is not ASCII (RFC 6531).
@@ -32,12 +33,6 @@ class Email:
     message_id: str
     data: bytes
     international: bool = False
-
-
-def sendmail(connection: smtplib.SMTP, email: Email) -> None:
-    """``smtplib.SMTP.sendmail`` for one recipient: the three steps in a row."""
-    message(connection, email, envelope(connection, email))
-    answer(connection)
 
 
 def envelope(connection: smtplib.SMTP, email: Email) -> bool:
@@ -63,6 +58,10 @@ def message(connection: smtplib.SMTP, email: Email, pending: bool) -> None:
     server may deliver it."""
     if pending:
         _read_envelope(connection, email)
+    if _closed_by_peer(connection):
+        # Gone while the message waited for its turn (an idle timeout): it has taken
+        # nothing of it, so the message may go again on a new connection.
+        raise smtplib.SMTPServerDisconnected("the server closed the connection")
     body = _quote_periods(email.data)
     body += b"" if body.endswith(b"\r\n") else b"\r\n"
     connection.send(body + b".\r\n")
@@ -126,6 +125,23 @@ def _read_envelope(connection: smtplib.SMTP, email: Email) -> None:
             raise refusal from None
     _reset_or_close(connection, 421 if 421 in codes else codes[0])
     raise refusal
+
+
+def _closed_by_peer(connection: smtplib.SMTP) -> bool:
+    """Whether the server has closed the connection: a look at the socket, not a wait.
+    Nothing to read is open; the end of the stream is closed. (The plain socket is
+    peeked at, as an SSLSocket takes no flags: a TLS alert reads as open.)"""
+    sock = connection.sock
+    if sock is None:
+        return True
+    poller = select.poll()  # not select(): a descriptor may be past FD_SETSIZE
+    poller.register(sock, select.POLLIN)
+    if not poller.poll(0):
+        return False
+    try:
+        return socket.socket.recv(sock, 1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def _replies(connection: smtplib.SMTP, count: int) -> list[Reply]:
