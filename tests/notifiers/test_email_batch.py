@@ -296,6 +296,10 @@ def test_an_error_taking_the_next_message_ahead_comes_after_the_last_outcome() -
         def timed_out(self) -> bool:
             return False
 
+        @property
+        def connected(self) -> bool:
+            return True
+
     emails = iter([Email("a@example.org", f"p{n}@example.org", f"<{n}@x>", b"x") for n in (0, 1)])
     each = pipelined(Failing(), emails, connection_lost=lambda: False)
     assert next(each) is None  # the first one's outcome, to be recorded

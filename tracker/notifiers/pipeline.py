@@ -86,8 +86,9 @@ def pipelined(
             outcome = fails(_failure(transport.finish))
             written = False
             crashed: Exception | None = None
-            if isinstance(following, Email) and lost is None:
-                # Its envelope goes out while the caller records this outcome.
+            if isinstance(following, Email) and lost is None and transport.connected:
+                # Its envelope goes out while the caller records this outcome (only on
+                # the connection open: a new one, slow to come, waits until it is).
                 email, following = following, None
                 try:
                     started = fails(_failure(transport.begin, email), opening=True)
